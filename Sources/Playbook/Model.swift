@@ -1,0 +1,255 @@
+import OrderedCollections
+import PGHACore
+
+/// A playbook after loading: every static import (`import_playbook`, `import_tasks`, `import_role`,
+/// `roles:`, role `meta` dependencies) already expanded, every keyword checked.
+public struct Playbook: Sendable {
+    /// Absolute path of the playbook file.
+    public var path: String
+    public var plays: [Play]
+
+    public init(path: String, plays: [Play]) {
+        self.path = path
+        self.plays = plays
+    }
+
+    /// The directory holding the playbook (`playbook_dir`).
+    public var directory: String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+}
+
+/// A string to be templated, with the place it was written (`when:`, `until:`, `changed_when:`, ...).
+public struct Expression: Sendable, Hashable {
+    public var text: String
+    public var location: SourceLocation
+
+    public init(_ text: String, at location: SourceLocation) {
+        self.text = text
+        self.location = location
+    }
+}
+
+/// Keywords that plays, roles and blocks pass down to the tasks inside them.
+///
+/// Values stay unrendered (`become: "{{ use_sudo }}"` is legal); the engine renders them per host.
+public struct Keywords: Sendable {
+    /// All conditions must hold; inherited conditions come first.
+    public var when: [Expression] = []
+    public var tags: [String] = []
+    public var become: Value?
+    public var becomeUser: Value?
+    public var becomeMethod: Value?
+    public var ignoreErrors: Value?
+    public var ignoreUnreachable: Value?
+    public var checkMode: Value?
+    public var diff: Value?
+    public var noLog: Value?
+    /// Environments from outer to inner; later ones win.
+    public var environment: [Value] = []
+    /// Block/task `vars:` (outer to inner scopes are merged by the loader, inner wins).
+    public var vars: OrderedDictionary<String, Value> = [:]
+    public var delegateTo: Value?
+    public var runOnce: Value?
+    public var anyErrorsFatal: Value?
+
+    public init() {}
+
+    /// The keywords a child sees: the parent's, overridden by the child's own.
+    public func inherited(by child: Keywords) -> Keywords {
+        var result = self
+        result.when = when + child.when
+        var seen = Set(tags)
+        result.tags = tags + child.tags.filter { seen.insert($0).inserted }
+        if child.become != nil { result.become = child.become }
+        if child.becomeUser != nil { result.becomeUser = child.becomeUser }
+        if child.becomeMethod != nil { result.becomeMethod = child.becomeMethod }
+        if child.ignoreErrors != nil { result.ignoreErrors = child.ignoreErrors }
+        if child.ignoreUnreachable != nil { result.ignoreUnreachable = child.ignoreUnreachable }
+        if child.checkMode != nil { result.checkMode = child.checkMode }
+        if child.diff != nil { result.diff = child.diff }
+        if child.noLog != nil { result.noLog = child.noLog }
+        result.environment = environment + child.environment
+        for (key, value) in child.vars { result.vars[key] = value }
+        if child.delegateTo != nil { result.delegateTo = child.delegateTo }
+        if child.runOnce != nil { result.runOnce = child.runOnce }
+        if child.anyErrorsFatal != nil { result.anyErrorsFatal = child.anyErrorsFatal }
+        return result
+    }
+}
+
+/// A role as applied in one place of a play, with what it brings.
+///
+/// A reference type so every task of the role shares one instance (the engine keys role variable
+/// scopes and `role_path` on it).
+public final class RoleInstance: Sendable {
+    public let name: String
+    /// Absolute path of the role directory (`role_path`).
+    public let path: String
+    /// `defaults/main.yml`: the lowest precedence of all variables.
+    public let defaults: OrderedDictionary<String, Value>
+    /// `vars/main.yml`: above play vars and vars_files.
+    public let vars: OrderedDictionary<String, Value>
+    /// Parameters from the `roles:` entry or `import_role`/`include_role` `vars:`.
+    public let parameters: OrderedDictionary<String, Value>
+    /// Where the role was applied.
+    public let location: SourceLocation
+    /// True for a role pulled in through another role's `meta/main.yml` dependencies.
+    public let isDependency: Bool
+
+    public init(
+        name: String, path: String, defaults: OrderedDictionary<String, Value>,
+        vars: OrderedDictionary<String, Value>, parameters: OrderedDictionary<String, Value>,
+        location: SourceLocation, isDependency: Bool = false
+    ) {
+        self.name = name
+        self.path = path
+        self.defaults = defaults
+        self.vars = vars
+        self.parameters = parameters
+        self.location = location
+        self.isDependency = isDependency
+    }
+}
+
+/// A loop: `loop:`, `with_items:`, `with_dict:`, ... with `loop_control`.
+public struct Loop: Sendable {
+    public enum Kind: String, Sendable {
+        /// `loop:`: the value must render to a list.
+        case loop
+        /// `with_items`: flattens one level.
+        case items
+        case list
+        /// `with_dict`: a dict becomes [{key, value}].
+        case dict
+        case indexedItems = "indexed_items"
+        case together
+        case nested
+        case sequence
+        case subelements
+        case fileglob
+        case lines
+    }
+
+    public var kind: Kind
+    public var items: Value
+    public var location: SourceLocation
+    public var loopVar: String = "item"
+    public var indexVar: String?
+    public var label: Value?
+    public var pause: Double?
+    public var extended: Bool = false
+
+    public init(kind: Kind, items: Value, location: SourceLocation) {
+        self.kind = kind
+        self.items = items
+        self.location = location
+    }
+}
+
+/// One task: a module (or engine action such as `set_fact`) with its arguments and keywords.
+public struct Task: Sendable {
+    public var name: String?
+    public var location: SourceLocation
+    /// The action as written, e.g. "ansible.builtin.copy" or "copy".
+    public var actionAsWritten: String
+    /// Short module name, e.g. "copy", "include_tasks", "meta".
+    public var action: String
+    /// Module arguments: a dict; free-form text (command, shell, raw, include_tasks x.yml, meta
+    /// flush_handlers) arrives under `_raw_params`.
+    public var args: OrderedDictionary<String, Value>
+    /// Where each argument was written, for argument errors.
+    public var argLocations: [String: SourceLocation] = [:]
+    public var keywords: Keywords
+    public var loop: Loop?
+    public var register: String?
+    public var notify: [String] = []
+    /// Handlers only: topics this handler also answers to.
+    public var listen: [String] = []
+    public var changedWhen: [Expression]?
+    public var failedWhen: [Expression]?
+    public var until: Expression?
+    public var retries: Value?
+    public var delay: Value?
+    public var role: RoleInstance?
+
+    public init(location: SourceLocation, action: String, actionAsWritten: String, args: OrderedDictionary<String, Value>, keywords: Keywords) {
+        self.location = location
+        self.action = action
+        self.actionAsWritten = actionAsWritten
+        self.args = args
+        self.keywords = keywords
+    }
+
+    /// What the output shows: the name, or `action` when unnamed, prefixed by `role : ` as Ansible does.
+    public var displayName: String {
+        let base = name ?? actionAsWritten
+        if let role { return "\(role.name) : \(base)" }
+        return base
+    }
+}
+
+/// `block:` with its `rescue:` and `always:` sections.
+public struct Block: Sendable {
+    public var name: String?
+    public var location: SourceLocation
+    public var block: [TaskNode]
+    public var rescue: [TaskNode]
+    public var always: [TaskNode]
+    /// Keywords already merged with the enclosing scopes' (tasks inside inherit from these).
+    public var keywords: Keywords
+    public var role: RoleInstance?
+
+    public init(
+        name: String? = nil, location: SourceLocation, block: [TaskNode], rescue: [TaskNode] = [],
+        always: [TaskNode] = [], keywords: Keywords, role: RoleInstance? = nil
+    ) {
+        self.name = name
+        self.location = location
+        self.block = block
+        self.rescue = rescue
+        self.always = always
+        self.keywords = keywords
+        self.role = role
+    }
+}
+
+public indirect enum TaskNode: Sendable {
+    case task(Task)
+    case block(Block)
+}
+
+/// One play. Task lists hold fully inherited keywords: a task's `keywords` already include the
+/// play's, role's and enclosing blocks'.
+public struct Play: Sendable {
+    public var name: String?
+    public var location: SourceLocation
+    /// Host pattern, possibly templated (`hosts: "{{ target }}"`).
+    public var hosts: Value
+    public var vars: OrderedDictionary<String, Value> = [:]
+    /// Files as written (may be templated; a nested list means "first that exists").
+    public var varsFiles: [Value] = []
+    public var gatherFacts: Value?
+    public var gatherSubset: [String] = []
+    public var serial: [Value] = []
+    /// "linear" or "free".
+    public var strategy: String = "linear"
+    public var anyErrorsFatal: Bool = false
+    public var maxFailPercentage: Double?
+    public var forceHandlers: Bool = false
+    /// Play-level keywords (tags, become, environment, ...) that every task inherits.
+    public var keywords: Keywords = Keywords()
+    public var preTasks: [TaskNode] = []
+    /// `roles:` expanded into blocks (one per role, dependencies first), run before `tasks`.
+    public var roles: [TaskNode] = []
+    public var tasks: [TaskNode] = []
+    public var postTasks: [TaskNode] = []
+    /// Play handlers and those of every role, in definition order.
+    public var handlers: [Task] = []
+
+    public init(location: SourceLocation, hosts: Value) {
+        self.location = location
+        self.hosts = hosts
+    }
+}
