@@ -1,0 +1,33 @@
+import OrderedCollections
+import PGHACore
+import Playbook
+
+/// `include_role`: loads a role for this host at run time.
+enum IncludeRoleAction {
+    static func run(_ context: ActionContext) throws -> ActionResult {
+        let args = try context.renderedArguments()
+        guard let name = args["name"].map(Templating.display) else {
+            throw PGHAError(.semantic, "include_role needs 'name'", at: context.task.location)
+        }
+        let tasksFrom = args["tasks_from"].map(Templating.display)
+        var inherited = Keywords()
+        if case .dict(let apply) = args["apply"] ?? .null {
+            if let tags = apply["tags"] { inherited.tags = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)] }
+            if let become = apply["become"] { inherited.become = become }
+        }
+        var parameters = OrderedDictionary<String, Value>()
+        if let loopVar = context.task.loop?.loopVar, let item = context.variables.lookup(loopVar) {
+            parameters[loopVar] = item
+        }
+        let loaded = try context.invocation.loader.loadRole(
+            name: name, tasksFrom: tasksFrom, parameters: parameters, inheriting: inherited,
+            location: context.task.location)
+        var result = ActionResult.ok(["include_role": .string(name)])
+        result.includes = [
+            IncludeRequest(
+                key: name + "\u{0}" + (tasksFrom ?? "main") + "\u{0}" + JSON.encode(.dict(parameters), style: .compact),
+                nodes: loaded.tasks, handlers: loaded.handlers, vars: parameters, role: loaded.role)
+        ]
+        return result
+    }
+}

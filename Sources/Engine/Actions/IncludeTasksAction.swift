@@ -1,0 +1,53 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Playbook
+
+/// `include_tasks`: loads a task file for this host at run time; hosts that include the same file
+/// with the same parameters run it together.
+enum IncludeTasksAction {
+    static func run(_ context: ActionContext) throws -> ActionResult {
+        let args = try context.renderedArguments()
+        guard let fileValue = args["file"] ?? args["_raw_params"] else {
+            throw PGHAError(.semantic, "include_tasks needs a file name", at: context.task.location)
+        }
+        let name = Templating.display(fileValue)
+        let path = try resolve(name, context: context)
+        var inherited = Keywords()
+        if case .dict(let apply) = args["apply"] ?? .null {
+            if let tags = apply["tags"] { inherited.tags = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)] }
+            if let become = apply["become"] { inherited.become = become }
+            if let becomeUser = apply["become_user"] { inherited.becomeUser = becomeUser }
+        }
+        let nodes = try context.invocation.loader.loadTasks(
+            file: path, role: context.task.role, inheriting: inherited, location: context.task.location)
+        var vars = OrderedDictionary<String, Value>()
+        for (key, value) in args where !["file", "_raw_params", "apply"].contains(key) { vars[key] = value }
+        if let loopVar = context.task.loop?.loopVar, let item = context.variables.lookup(loopVar) {
+            vars[loopVar] = item
+        }
+        var result = ActionResult.ok(["include": .string(path), "include_args": .dict(vars)])
+        result.includes = [
+            IncludeRequest(
+                key: path + "\u{0}" + JSON.encode(.dict(vars), style: .compact), nodes: nodes, handlers: [],
+                vars: vars, role: context.task.role)
+        ]
+        return result
+    }
+
+    /// Include paths are relative to the including file, then the role's tasks/, then the playbook.
+    static func resolve(_ name: String, context: ActionContext) throws -> String {
+        if name.hasPrefix("/") { return name }
+        var candidates: [String] = []
+        let taskFile = context.task.location.file
+        if let slash = taskFile.lastIndex(of: "/") { candidates.append(String(taskFile[..<slash]) + "/" + name) }
+        if let role = context.task.role { candidates.append(role.path + "/tasks/" + name) }
+        if let dir = context.variables.lookup("playbook_dir")?.stringValue { candidates.append(dir + "/" + name) }
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        throw PGHAError(
+            .io, "could not find included file '\(name)' (looked in: \(candidates.joined(separator: ", ")))",
+            at: context.task.location)
+    }
+}

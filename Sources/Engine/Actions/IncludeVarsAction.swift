@@ -1,0 +1,46 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+
+/// `include_vars`: variables from a YAML/JSON file, above block and task vars.
+enum IncludeVarsAction {
+    static func run(_ context: ActionContext) throws -> ActionResult {
+        let args = try context.renderedArguments()
+        guard let fileValue = args["file"] ?? args["_raw_params"] else {
+            throw PGHAError(.semantic, "include_vars needs a file (directories are not supported)", at: context.task.location)
+        }
+        let name = Templating.display(fileValue)
+        var candidates: [String] = []
+        if name.hasPrefix("/") {
+            candidates = [name]
+        } else {
+            if let role = context.task.role { candidates.append(role.path + "/vars/" + name) }
+            let taskFile = context.task.location.file
+            if let slash = taskFile.lastIndex(of: "/") {
+                candidates.append(String(taskFile[..<slash]) + "/vars/" + name)
+                candidates.append(String(taskFile[..<slash]) + "/" + name)
+            }
+            if let dir = context.variables.lookup("playbook_dir")?.stringValue {
+                candidates.append(dir + "/vars/" + name)
+                candidates.append(dir + "/" + name)
+            }
+        }
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return .failed("Could not find or access '\(name)'")
+        }
+        guard let node = try YAMLLoader.load(contentsOf: path) else {
+            return .ok(["ansible_facts": .emptyDict, "ansible_included_var_files": [.string(path)]])
+        }
+        guard case .dict(var vars) = node.value else {
+            throw PGHAError(.semantic, "include_vars: file must hold a mapping", at: node.location)
+        }
+        if let scope = args["name"].map(Templating.display) {
+            vars = [scope: .dict(vars)]
+        }
+        if node.containsSecret { context.invocation.redactor.register(value: .dict(vars)) }
+        for (key, value) in vars where SecretNames.isSecret(key) { context.invocation.redactor.register(value: value) }
+        var result = ActionResult.ok(["ansible_facts": .dict(vars), "ansible_included_var_files": [.string(path)]])
+        result.includedVars = vars
+        return result
+    }
+}

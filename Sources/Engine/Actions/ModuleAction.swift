@@ -1,0 +1,113 @@
+import Foundation
+import Modules
+import OrderedCollections
+import PGHACore
+import Playbook
+import Transport
+
+/// Runs a module from the library on the task's host (or delegate).
+enum ModuleAction {
+    static func run(_ action: String, _ context: ActionContext) async throws -> ActionResult {
+        guard let module = ModuleRegistry.module(named: action) else {
+            throw PGHAError(.semantic, "unknown module '\(context.task.actionAsWritten)'", at: context.task.location)
+        }
+        let rendered = try context.renderedArguments()
+        let arguments = try module.arguments.validate(
+            rendered, module: module.name, locations: context.task.argLocations,
+            taskLocation: context.task.location, allowTemplates: false)
+        for argument in module.arguments.arguments where argument.secret {
+            if let value = arguments.values[argument.name] { context.invocation.redactor.register(value: value) }
+        }
+        let checkMode = try context.checkMode
+        if checkMode && !module.supportsCheckMode {
+            return ActionResult([
+                "changed": false, "skipped": true, "msg": .string("remote module (\(module.name)) does not support check mode"),
+            ])
+        }
+        let connection = try await context.invocation.connection()
+        let moduleContext = ModuleContext(
+            connection: connection, host: context.host, checkMode: checkMode, diffMode: try context.diffMode,
+            become: try become(context), environment: try environment(context), taskLocation: context.task.location,
+            facts: context.variables.lookup("ansible_facts") ?? .null,
+            resolveLocalPath: localPathResolver(context),
+            renderTemplate: templateRenderer(context))
+        let result = try await module.run(arguments, context: moduleContext)
+        var actionResult = ActionResult(result.asValue.dictValue ?? [:])
+        actionResult.diffs = result.diffs.map {
+            DiffText(before: $0.before, after: $0.after, beforeHeader: $0.beforeHeader, afterHeader: $0.afterHeader)
+        }
+        let diffMode = try context.diffMode
+        if !result.diffs.isEmpty && diffMode {
+            actionResult.values["diff"] = .list(result.diffs.map {
+                ["before": .string($0.before), "after": .string($0.after), "before_header": .string($0.beforeHeader),
+                 "after_header": .string($0.afterHeader)]
+            })
+        }
+        return actionResult
+    }
+
+    /// become as Ansible resolves it: task/block/play keyword, then -b, then inventory variables.
+    static func become(_ context: ActionContext) throws -> Become? {
+        let variables = context.variables
+        let location = context.task.location
+        let keyword = try context.templating.bool(context.task.keywords.become, variables, at: location)
+        let fromVars = variables.lookup("ansible_become").map(Templating.truthy)
+        guard keyword ?? fromVars ?? context.options.become else { return nil }
+        var user = context.options.becomeUser ?? "root"
+        if let varUser = variables.lookup("ansible_become_user") { user = Templating.display(varUser) }
+        if let keywordUser = context.task.keywords.becomeUser {
+            user = try context.templating.renderString(Templating.display(keywordUser), variables, at: location)
+        }
+        var password = context.options.becomePassword
+        if let value = variables.lookup("ansible_become_password") ?? variables.lookup("ansible_become_pass") {
+            password = try context.templating.renderString(Templating.display(value), variables, at: location)
+        }
+        if let password { context.invocation.redactor.register(password) }
+        return Become(user: user, password: password)
+    }
+
+    static func environment(_ context: ActionContext) throws -> [(String, String)] {
+        var merged = OrderedDictionary<String, String>()
+        for value in context.task.keywords.environment {
+            let rendered = try context.templating.render(value, context.variables, at: context.task.location)
+            guard case .dict(let dict) = rendered else {
+                throw PGHAError(.semantic, "environment must be a mapping", at: context.task.location)
+            }
+            for (k, v) in dict { merged[k] = Templating.display(v) }
+        }
+        return merged.map { ($0.key, $0.value) }
+    }
+
+    /// `src:` lookup order: the role's files/ or templates/, the playbook's, then the path itself.
+    static func localPathResolver(_ context: ActionContext) -> @Sendable (String, String) -> String? {
+        let rolePath = context.task.role?.path
+        let taskDir = (context.task.location.file as NSString).deletingLastPathComponent
+        let playbookDir = context.variables.lookup("playbook_dir")?.stringValue ?? "."
+        return { path, kind in
+            if path.hasPrefix("/") { return FileManager.default.fileExists(atPath: path) ? path : nil }
+            var candidates: [String] = []
+            if let rolePath { candidates += [rolePath + "/" + kind + "/" + path, rolePath + "/" + path] }
+            candidates += [
+                taskDir + "/" + kind + "/" + path, taskDir + "/" + path, playbookDir + "/" + kind + "/" + path,
+                playbookDir + "/" + path,
+            ]
+            return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        }
+    }
+
+    static func templateRenderer(_ context: ActionContext) -> @Sendable (String) async throws -> String {
+        let templating = context.templating
+        let variables = context.variables
+        return { path in
+            var variables = variables
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PGHAError(.io, "could not read template", at: SourceLocation(file: path))
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            variables.set("template_path", .string(path))
+            variables.set("template_host", .string(ProcessInfo.processInfo.hostName))
+            variables.set("ansible_managed", "Ansible managed")
+            return try templating.renderTemplateFile(text, variables, at: SourceLocation(file: path, line: 1))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import OrderedCollections
+import PGHACore
+
+/// How a task ended on one host.
+public enum HostStatus: String, Sendable {
+    case ok, changed, failed, skipped, unreachable
+}
+
+/// One host's outcome of one task (or one loop item of it).
+public struct HostResult: Sendable {
+    public var host: String
+    public var status: HostStatus
+    /// The registered result (redacted), as ansible-playbook shows it after `=>`.
+    public var result: Value
+    /// Set for a loop item: the label shown as `(item=...)`.
+    public var itemLabel: String?
+    /// The failure was ignored (`ignore_errors`) and the play goes on.
+    public var ignored: Bool
+    public var delegatedTo: String?
+    /// Unified-diff sources for `--diff` (already redacted).
+    public var diffs: [DiffText]
+    /// Whether the result body should be printed even without -v (debug, failures).
+    public var showResult: Bool
+
+    public init(
+        host: String, status: HostStatus, result: Value, itemLabel: String? = nil, ignored: Bool = false,
+        delegatedTo: String? = nil, diffs: [DiffText] = [], showResult: Bool = false
+    ) {
+        self.host = host
+        self.status = status
+        self.result = result
+        self.itemLabel = itemLabel
+        self.ignored = ignored
+        self.delegatedTo = delegatedTo
+        self.diffs = diffs
+        self.showResult = showResult
+    }
+}
+
+public struct DiffText: Sendable, Equatable {
+    public var before: String
+    public var after: String
+    public var beforeHeader: String
+    public var afterHeader: String
+
+    public init(before: String, after: String, beforeHeader: String, afterHeader: String) {
+        self.before = before
+        self.after = after
+        self.beforeHeader = beforeHeader
+        self.afterHeader = afterHeader
+    }
+}
+
+public struct HostStats: Sendable, Equatable {
+    public var ok = 0
+    public var changed = 0
+    public var unreachable = 0
+    public var failed = 0
+    public var skipped = 0
+    public var rescued = 0
+    public var ignored = 0
+
+    public init() {}
+}
+
+/// Everything the engine reports. The human view, the JSON-lines view and tests consume the same
+/// stream, so what an operator sees is what the tests check.
+public enum EngineEvent: Sendable {
+    case playStart(name: String, hosts: [String], location: SourceLocation)
+    case taskStart(name: String, location: SourceLocation, isHandler: Bool, hosts: [String])
+    case hostResult(task: String, HostResult)
+    /// Progress of a long task: hosts still running and seconds elapsed.
+    case progress(task: String, running: [String], elapsed: Double)
+    case noHostsMatched(pattern: String)
+    case noHostsRemaining
+    case warning(String)
+    case recap(OrderedDictionary<String, HostStats>)
+}
+
+/// Receives engine events; implementations must be cheap and thread-safe (events arrive from the
+/// executor's tasks).
+public protocol EventSink: Sendable {
+    func handle(_ event: EngineEvent)
+}
+
+/// Collects events in memory (tests, `--list-*`).
+public final class EventRecorder: EventSink, @unchecked Sendable {
+    private var storage: [EngineEvent] = []
+    private let lock = NSLockShim()
+
+    public init() {}
+
+    public func handle(_ event: EngineEvent) {
+        lock.withLock { storage.append(event) }
+    }
+
+    public var events: [EngineEvent] { lock.withLock { storage } }
+}

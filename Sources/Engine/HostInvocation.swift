@@ -1,0 +1,282 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Playbook
+import Transport
+
+/// One task on one host: conditions, loop, retries, the action itself, result conditions and
+/// registration. Holds only values, so hosts run in parallel without sharing state.
+struct HostInvocation: Sendable {
+    let task: Task
+    let host: String
+    let variables: VariableStack
+    let delegate: (name: String, variables: VariableStack)?
+    let isHandler: Bool
+    let options: RunOptions
+    let templating: Templating
+    let connector: any Connector
+    let connections: ConnectionPool
+    let loader: any DynamicLoader
+    let redactor: Redactor
+    let sink: any EventSink
+
+    func run() async -> TaskOutcome {
+        do {
+            if let loop = task.loop {
+                return try await runLoop(loop)
+            }
+            let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, variables)
+            if !holds {
+                return finish(skippedResult(failedCondition), status: .skipped)
+            }
+            var outcome = try await runWithRetries(variables, item: nil)
+            report(outcome, itemLabel: nil)
+            registerIfNeeded(&outcome)
+            return outcome
+        } catch let error as PGHAError {
+            let failure = failureOutcome(error)
+            report(failure, itemLabel: nil)
+            return failure
+        } catch {
+            let failure = failureOutcome(PGHAError(.execution, "\(error)", at: task.location))
+            report(failure, itemLabel: nil)
+            return failure
+        }
+    }
+
+    private func skippedResult(_ condition: String?) -> Value {
+        var result: OrderedDictionary<String, Value> = [
+            "changed": false, "skip_reason": "Conditional result was False", "skipped": true,
+        ]
+        if let condition { result["false_condition"] = .string(condition) }
+        return .dict(result)
+    }
+
+    private func finish(_ result: Value, status: HostStatus) -> TaskOutcome {
+        var outcome = TaskOutcome(host: host, status: status, result: result)
+        report(outcome, itemLabel: nil)
+        registerIfNeeded(&outcome)
+        return outcome
+    }
+
+    private func registerIfNeeded(_ outcome: inout TaskOutcome) {
+        if let name = task.register { outcome.registered = (name, outcome.result) }
+    }
+
+    private func failureOutcome(_ error: PGHAError) -> TaskOutcome {
+        let message = redactor.redact(error.description)
+        let status: HostStatus = error.kind == .unreachable ? .unreachable : .failed
+        var result: OrderedDictionary<String, Value> = ["changed": false, "msg": .string(message)]
+        if status == .unreachable { result["unreachable"] = true } else { result["failed"] = true }
+        var outcome = TaskOutcome(host: host, status: status, result: .dict(result))
+        outcome.ignored = status == .failed && ((try? ignoreErrors(variables)) ?? false)
+        registerIfNeeded(&outcome)
+        return outcome
+    }
+
+    private func ignoreErrors(_ stack: VariableStack) throws -> Bool {
+        try templating.bool(task.keywords.ignoreErrors, stack, at: task.location) ?? false
+    }
+
+    private func noLog(_ stack: VariableStack) -> Bool {
+        (try? templating.bool(task.keywords.noLog, stack, at: task.location)) ?? false
+    }
+
+    // MARK: - Loops
+
+    private func runLoop(_ loop: Loop) async throws -> TaskOutcome {
+        let items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        var results: [Value] = []
+        var anyChanged = false
+        var anyFailed = false
+        var allSkipped = !items.isEmpty
+        var combined = TaskOutcome(host: host, status: .ok, result: .null)
+        for (index, item) in items.enumerated() {
+            var stack = variables
+            stack.set(loop.loopVar, item)
+            stack.set("ansible_loop_var", .string(loop.loopVar))
+            if let indexVar = loop.indexVar { stack.set(indexVar, .int(index)) }
+            if loop.extended {
+                stack.set("ansible_loop", LoopExpander.loopInfo(index: index, items: items))
+            }
+            let label = try loop.label.map { try templating.renderString(Templating.display($0), stack, at: loop.location) }
+                ?? Templating.display(item)
+            var outcome: TaskOutcome
+            let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, stack)
+            if holds {
+                do {
+                    outcome = try await runWithRetries(stack, item: item)
+                } catch let error as PGHAError {
+                    outcome = failureOutcome(error)
+                }
+                allSkipped = false
+            } else {
+                outcome = TaskOutcome(host: host, status: .skipped, result: skippedResult(failedCondition))
+            }
+            var itemResult = outcome.result.dictValue ?? [:]
+            itemResult[loop.loopVar] = item
+            itemResult["ansible_loop_var"] = .string(loop.loopVar)
+            if let indexVar = loop.indexVar { itemResult[indexVar] = .int(index) }
+            outcome.result = .dict(itemResult)
+            report(outcome, itemLabel: noLog(stack) ? "None" : label)
+            results.append(outcome.result)
+            if outcome.status == .changed { anyChanged = true }
+            if outcome.status == .failed { anyFailed = true }
+            if outcome.status == .unreachable {
+                combined.status = .unreachable
+            }
+            for (k, v) in outcome.setFacts { combined.setFacts[k] = v }
+            for (k, v) in outcome.includedVars { combined.includedVars[k] = v }
+            for (k, v) in outcome.facts { combined.facts[k] = v }
+            combined.includes += outcome.includes
+            combined.addHosts += outcome.addHosts
+            if let pause = loop.pause, pause > 0 { try await _Concurrency.Task.sleep(nanoseconds: UInt64(pause * 1e9)) }
+        }
+        var result: OrderedDictionary<String, Value> = ["results": .list(results)]
+        result["changed"] = .bool(anyChanged)
+        if anyFailed {
+            result["failed"] = true
+            result["msg"] = "One or more items failed"
+        } else {
+            result["msg"] = "All items completed"
+        }
+        if allSkipped {
+            result["skipped"] = true
+            result["msg"] = "All items skipped"
+        }
+        if combined.status != .unreachable {
+            combined.status = anyFailed ? .failed : allSkipped ? .skipped : anyChanged ? .changed : .ok
+        }
+        combined.result = .dict(result)
+        if anyFailed { combined.ignored = try ignoreErrors(variables) }
+        if anyChanged { combined.notify = try notifications(variables) }
+        registerIfNeeded(&combined)
+        return combined
+    }
+
+    // MARK: - One execution (with until/retries)
+
+    private func runWithRetries(_ stack: VariableStack, item: Value?) async throws -> TaskOutcome {
+        guard let until = task.until else {
+            return try await runOnce(stack)
+        }
+        var retries = 3
+        if let value = task.retries {
+            let rendered = try templating.render(value, stack, at: task.location)
+            retries = rendered.intValue ?? Int(Templating.display(rendered)) ?? 3
+        }
+        retries = retries <= 0 ? 1 : retries + 1
+        var delay = 5.0
+        if let value = task.delay {
+            let rendered = try templating.render(value, stack, at: task.location)
+            delay = Double(Templating.display(rendered)) ?? 5
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            var outcome = try await runOnce(stack)
+            var scoped = stack
+            if let register = task.register { scoped.set(register, outcome.result) }
+            scoped.push(outcome.result.dictValue ?? [:])
+            let satisfied = try templating.evaluate(until, scoped)
+            var result = outcome.result.dictValue ?? [:]
+            result["attempts"] = .int(attempt)
+            if satisfied || attempt >= retries {
+                if !satisfied {
+                    result["failed"] = true
+                    outcome.status = .failed
+                    outcome.ignored = try ignoreErrors(stack)
+                }
+                outcome.result = .dict(result)
+                return outcome
+            }
+            sink.handle(.warning("FAILED - RETRYING: [\(host)]: \(task.displayName) (\(retries - attempt) retries left)."))
+            if delay > 0 { try await _Concurrency.Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+        }
+    }
+
+    /// Runs the action once, then applies changed_when / failed_when / ignore_errors.
+    private func runOnce(_ stack: VariableStack) async throws -> TaskOutcome {
+        let actionResult: ActionResult
+        do {
+            actionResult = try await perform(stack)
+        } catch let error as PGHAError where error.kind == .unreachable {
+            await connections.drop(delegate?.name ?? host)
+            throw error
+        }
+        var result = actionResult.values
+        var changed = result["changed"]?.boolValue ?? false
+        var failed = result["failed"]?.boolValue ?? false
+        let skipped = result["skipped"]?.boolValue ?? false
+        if task.changedWhen != nil || task.failedWhen != nil {
+            var scoped = stack
+            scoped.push(result)
+            if let register = task.register { scoped.set(register, .dict(result)) }
+            if let conditions = task.changedWhen {
+                changed = try conditions.isEmpty ? false : templating.conditionsHold(conditions, scoped).0
+                result["changed"] = .bool(changed)
+            }
+            if let conditions = task.failedWhen {
+                // A list of failed_when conditions is joined with `and`, like `when`.
+                failed = try conditions.isEmpty ? false : templating.conditionsHold(conditions, scoped).0
+                result["failed_when_result"] = .bool(failed)
+                result["failed"] = .bool(failed)
+            }
+        }
+        var status: HostStatus = skipped ? .skipped : failed ? .failed : changed ? .changed : .ok
+        if result["unreachable"]?.boolValue == true { status = .unreachable }
+        var outcome = TaskOutcome(host: host, status: status, result: .dict(result))
+        outcome.setFacts = actionResult.setFacts
+        outcome.includedVars = actionResult.includedVars
+        outcome.facts = actionResult.facts
+        outcome.includes = actionResult.includes
+        outcome.addHosts = actionResult.addHosts
+        outcome.diffs = actionResult.diffs
+        outcome.showResult = actionResult.verboseAlways
+        if status == .failed { outcome.ignored = try ignoreErrors(stack) }
+        if status == .changed { outcome.notify = try notifications(stack) }
+        return outcome
+    }
+
+    private func notifications(_ stack: VariableStack) throws -> [String] {
+        try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+    }
+
+    // MARK: - Reporting
+
+    private func report(_ outcome: TaskOutcome, itemLabel: String?) {
+        // A loop reports its items one by one; the whole-loop outcome is not printed again.
+        if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
+        let hidden = noLog(variables)
+        var shown = redactor.redact(value: outcome.result)
+        if hidden {
+            shown = [
+                "censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+                "changed": .bool(outcome.status == .changed),
+            ]
+        }
+        let diffs = hidden ? [] : outcome.diffs.map {
+            DiffText(
+                before: redactor.redact($0.before), after: redactor.redact($0.after),
+                beforeHeader: $0.beforeHeader, afterHeader: $0.afterHeader)
+        }
+        sink.handle(
+            .hostResult(
+                task: task.displayName,
+                HostResult(
+                    host: host, status: outcome.status, result: shown, itemLabel: itemLabel, ignored: outcome.ignored,
+                    delegatedTo: delegate?.name, diffs: options.diff ? diffs : [], showResult: outcome.showResult)))
+    }
+
+    // MARK: - The action
+
+    private func perform(_ stack: VariableStack) async throws -> ActionResult {
+        let context = ActionContext(invocation: self, variables: stack)
+        return try await Actions.perform(task.action, context: context)
+    }
+
+    func connection() async throws -> any Connection {
+        let key = delegate?.name ?? host
+        return try await connections.connection(for: key, variables: delegate?.variables ?? variables, connector: connector)
+    }
+}

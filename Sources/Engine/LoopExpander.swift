@@ -1,0 +1,132 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Playbook
+
+/// Turns `loop:` and the `with_*` lookups into the list of items a task runs for.
+enum LoopExpander {
+    static func items(for loop: Loop, variables: VariableStack, templating: Templating, task: Task) throws -> [Value] {
+        let rendered = try templating.render(loop.items, variables, at: loop.location)
+        switch loop.kind {
+        case .loop:
+            guard case .list(let items) = rendered else {
+                throw PGHAError(
+                    .semantic,
+                    "Invalid data passed to 'loop', it requires a list, got this instead: \(Templating.display(rendered)). Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
+                    at: loop.location)
+            }
+            return items
+        case .items:
+            let items = rendered.listValue ?? [rendered]
+            return items.flatMap { item -> [Value] in
+                if case .list(let inner) = item { return inner }
+                return [item]
+            }
+        case .list:
+            return rendered.listValue ?? [rendered]
+        case .dict:
+            guard case .dict(let dict) = rendered else {
+                throw PGHAError(.semantic, "with_dict expects a dict", at: loop.location)
+            }
+            return dict.map { ["key": .string($0.key), "value": $0.value] }
+        case .indexedItems:
+            let items = rendered.listValue ?? [rendered]
+            return items.enumerated().map { .list([.int($0.offset), $0.element]) }
+        case .together:
+            let lists = (rendered.listValue ?? []).map { $0.listValue ?? [$0] }
+            let count = lists.map(\.count).max() ?? 0
+            return (0..<count).map { index in .list(lists.map { index < $0.count ? $0[index] : .null }) }
+        case .nested:
+            let lists = (rendered.listValue ?? []).map { $0.listValue ?? [$0] }
+            var product: [[Value]] = [[]]
+            for list in lists {
+                product = product.flatMap { prefix in list.map { prefix + [$0] } }
+            }
+            return lists.isEmpty ? [] : product.map(Value.list)
+        case .sequence:
+            return try sequence(Templating.display(rendered), location: loop.location)
+        case .subelements:
+            guard case .list(let parts) = rendered, parts.count >= 2, case .list(let elements) = parts[0] else {
+                throw PGHAError(.semantic, "with_subelements expects [list, 'key']", at: loop.location)
+            }
+            let key = Templating.display(parts[1])
+            var result: [Value] = []
+            for element in elements {
+                guard let sub = element[key]?.listValue else {
+                    throw PGHAError(.semantic, "with_subelements: '\(key)' is not a list in an element", at: loop.location)
+                }
+                result += sub.map { .list([element, $0]) }
+            }
+            return result
+        case .fileglob:
+            let patterns = rendered.listValue ?? [rendered]
+            let base = variables.lookup("playbook_dir")?.stringValue ?? "."
+            var matches: [Value] = []
+            for pattern in patterns.map(Templating.display) {
+                let full = pattern.hasPrefix("/") ? pattern : base + "/files/" + pattern
+                matches += glob(full).map(Value.string)
+            }
+            return matches
+        case .lines:
+            throw PGHAError(.semantic, "with_lines is not supported; use a command task and stdout_lines", at: loop.location)
+        }
+    }
+
+    /// `with_sequence: start=1 end=5 stride=1 format=node%02d` or `count=3`.
+    static func sequence(_ spec: String, location: SourceLocation) throws -> [Value] {
+        var start = 1
+        var end: Int?
+        var stride = 1
+        var format = "%d"
+        for part in spec.split(separator: " ") {
+            let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 {
+                switch pair[0] {
+                case "start": start = Int(pair[1]) ?? start
+                case "end": end = Int(pair[1])
+                case "count": end = start + (Int(pair[1]) ?? 0) - 1
+                case "stride": stride = Int(pair[1]) ?? 1
+                case "format": format = pair[1]
+                default: throw PGHAError(.semantic, "with_sequence: unknown option '\(pair[0])'", at: location)
+                }
+            } else if let range = parseShortForm(String(part)) {
+                (start, end, format) = (range.0, range.1, range.2 ?? format)
+            }
+        }
+        guard let end, stride != 0 else { throw PGHAError(.semantic, "with_sequence needs end or count", at: location) }
+        var values: [Value] = []
+        var current = start
+        while stride > 0 ? current <= end : current >= end {
+            values.append(.string(String(format: format, current)))
+            current += stride
+        }
+        return values
+    }
+
+    private static func parseShortForm(_ text: String) -> (Int, Int, String?)? {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        let bounds = parts[0].split(separator: "-")
+        guard bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]) else { return nil }
+        return (a, b, parts.count > 1 ? String(parts[1]) : nil)
+    }
+
+    private static func glob(_ pattern: String) -> [String] {
+        let directory = (pattern as NSString).deletingLastPathComponent
+        let namePattern = (pattern as NSString).lastPathComponent
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.sorted().filter { fnmatch(namePattern, $0, 0) == 0 }.map { directory + "/" + $0 }
+    }
+
+    /// `ansible_loop` with `loop_control: extended: true`.
+    static func loopInfo(index: Int, items: [Value]) -> Value {
+        let count = items.count
+        var info: OrderedDictionary<String, Value> = [
+            "allitems": .list(items), "index": .int(index + 1), "index0": .int(index),
+            "revindex": .int(count - index), "revindex0": .int(count - index - 1),
+            "first": .bool(index == 0), "last": .bool(index == count - 1), "length": .int(count),
+        ]
+        if index > 0 { info["previtem"] = items[index - 1] }
+        if index < count - 1 { info["nextitem"] = items[index + 1] }
+        return .dict(info)
+    }
+}

@@ -1,0 +1,572 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Playbook
+
+/// Runs one play: host selection, serial batches, fact gathering, the task sections with their
+/// handler flush points, blocks with rescue/always, and dynamic includes.
+///
+/// Hosts move through the task tree together (the linear strategy): a task runs on every active
+/// host in parallel, results are applied, then the next task starts.
+final class PlayExecution {
+    let play: Play
+    unowned let runner: PlaybookRunner
+    private(set) var allHosts: [String] = []
+    private var batch: [String] = []
+    private var handlers: [Task]
+    private var playRoles: [RoleInstance] = []
+    private var roleDefaults: OrderedDictionary<String, Value> = [:]
+    private var roleVars: OrderedDictionary<String, Value> = [:]
+    private var varsFilesVars: OrderedDictionary<String, Value> = [:]
+    private var inventoryLayers: [String: [OrderedDictionary<String, Value>]] = [:]
+    private let tagFilter: TagFilter
+    private var playEnded = false
+    private var batchEnded = false
+
+    init(play: Play, runner: PlaybookRunner) {
+        self.play = play
+        self.runner = runner
+        self.handlers = play.handlers
+        self.tagFilter = TagFilter(only: runner.options.tags, skip: runner.options.skipTags)
+        collectRoles(play.roles + play.preTasks + play.tasks + play.postTasks)
+        for role in playRoles {
+            for (k, v) in role.defaults { roleDefaults[k] = v }
+            for (k, v) in role.vars { roleVars[k] = v }
+        }
+    }
+
+    private func collectRoles(_ nodes: [TaskNode]) {
+        for node in nodes {
+            switch node {
+            case .task(let task):
+                if let role = task.role, !playRoles.contains(where: { $0 === role }) { playRoles.append(role) }
+            case .block(let block):
+                if let role = block.role, !playRoles.contains(where: { $0 === role }) { playRoles.append(role) }
+                collectRoles(block.block + block.rescue + block.always)
+            }
+        }
+    }
+
+    // MARK: - The play
+
+    /// Returns false when no host is left and later plays must not run.
+    func run() async throws -> Bool {
+        let pattern = try renderPlayHosts()
+        var matched = try runner.inventory.hosts(matching: pattern)
+        if let limit = runner.options.limit {
+            let allowed = Set(try runner.inventory.hosts(matching: limit))
+            matched = matched.filter { allowed.contains($0) }
+        }
+        allHosts = matched
+        runner.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
+        if matched.isEmpty {
+            runner.sink.handle(.noHostsMatched(pattern: pattern))
+            return true
+        }
+        for host in matched { _ = runner.runtime(host) }
+        // Hosts that failed or became unreachable in an earlier play are left out, as in Ansible.
+        let eligible = matched.filter { runner.hosts[$0]?.failed != true && runner.hosts[$0]?.unreachable != true }
+        for batchHosts in try batches(of: eligible) {
+            batch = batchHosts
+            batchEnded = false
+            for host in batch { runner.hosts[host]?.ended = false }
+            try loadVarsFiles()
+            if try shouldGatherFacts() {
+                try await gatherFacts()
+            }
+            try await runSection(play.preTasks)
+            try await flushHandlers()
+            try await runSection(play.roles)
+            try await runSection(play.tasks)
+            try await flushHandlers()
+            try await runSection(play.postTasks)
+            try await flushHandlers()
+            if playEnded { break }
+            if !batch.contains(where: { runner.hosts[$0]?.failed != true && runner.hosts[$0]?.unreachable != true }) {
+                runner.sink.handle(.noHostsRemaining)
+                return false
+            }
+        }
+        return true
+    }
+
+    private func renderPlayHosts() throws -> String {
+        var stack = VariableStack()
+        stack.push(play.vars)
+        stack.push(runner.options.extraVars)
+        let rendered = try runner.templating.render(play.hosts, stack, at: play.location)
+        switch rendered {
+        case .list(let items): return items.map(Templating.display).joined(separator: ",")
+        default: return Templating.display(rendered)
+        }
+    }
+
+    private func batches(of hosts: [String]) throws -> [[String]] {
+        guard !play.serial.isEmpty, !hosts.isEmpty else { return [hosts] }
+        var sizes: [Int] = []
+        for value in play.serial {
+            let rendered = try runner.templating.render(value, VariableStack(), at: play.location)
+            switch rendered {
+            case .int(let n): sizes.append(max(1, n))
+            case .string(let s) where s.hasSuffix("%"):
+                let percent = Double(s.dropLast()) ?? 100
+                sizes.append(max(1, Int(Double(hosts.count) * percent / 100)))
+            case .string(let s):
+                guard let n = Int(s) else {
+                    throw PGHAError(.semantic, "serial must be a number or a percentage, got '\(s)'", at: play.location)
+                }
+                sizes.append(max(1, n))
+            default:
+                throw PGHAError(.semantic, "serial must be a number or a percentage", at: play.location)
+            }
+        }
+        var result: [[String]] = []
+        var index = 0
+        var sizeIndex = 0
+        while index < hosts.count {
+            let size = sizes[min(sizeIndex, sizes.count - 1)]
+            result.append(Array(hosts[index..<min(hosts.count, index + size)]))
+            index += size
+            sizeIndex += 1
+        }
+        return result
+    }
+
+    private func loadVarsFiles() throws {
+        guard !play.varsFiles.isEmpty else { return }
+        var stack = VariableStack()
+        stack.push(play.vars)
+        stack.push(runner.options.extraVars)
+        for entry in play.varsFiles {
+            let candidates: [Value]
+            if case .list(let list) = entry { candidates = list } else { candidates = [entry] }
+            var loaded = false
+            for candidate in candidates {
+                let name = Templating.display(try runner.templating.render(candidate, stack, at: play.location))
+                let path = name.hasPrefix("/") ? name : runner.playbook.directory + "/" + name
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                if let node = try YAMLLoader.load(contentsOf: path) {
+                    guard case .dict(let dict) = node.value else {
+                        throw PGHAError(.semantic, "vars file must hold a mapping", at: node.location)
+                    }
+                    for (k, v) in dict {
+                        varsFilesVars[k] = v
+                        if node.containsSecret || SecretNames.isSecret(k) { runner.redactor.register(value: v) }
+                    }
+                }
+                loaded = true
+                break
+            }
+            if !loaded {
+                throw PGHAError(
+                    .io, "vars file not found: \(candidates.map(Templating.display).joined(separator: ", "))",
+                    at: play.location)
+            }
+        }
+    }
+
+    private func shouldGatherFacts() throws -> Bool {
+        guard let value = play.gatherFacts else { return true }
+        return try runner.templating.bool(value, VariableStack(), at: play.location) ?? true
+    }
+
+    private func gatherFacts() async throws {
+        var task = Task(
+            location: play.location, action: "gather_facts", actionAsWritten: "gather_facts",
+            args: play.gatherSubset.isEmpty ? [:] : ["gather_subset": .list(play.gatherSubset.map(Value.string))],
+            keywords: play.keywords)
+        task.name = "Gathering Facts"
+        task.keywords.tags = ["always"]
+        task.keywords.when = []
+        try await runTask(task, hosts: batch, scope: Scope())
+    }
+
+    // MARK: - Task tree
+
+    /// Include parameters and rescue context passed down the tree.
+    struct Scope {
+        var includeVars: OrderedDictionary<String, Value> = [:]
+        /// Inside a block that has a rescue section: failures count as rescued.
+        var rescuable = false
+        var isHandler = false
+    }
+
+    private func runSection(_ nodes: [TaskNode]) async throws {
+        try await runNodes(nodes, hosts: batch, scope: Scope())
+    }
+
+    private func active(_ hosts: [String]) -> [String] {
+        hosts.filter { runner.hosts[$0]?.isActive == true }
+    }
+
+    private func runNodes(_ nodes: [TaskNode], hosts: [String], scope: Scope) async throws {
+        for node in nodes {
+            if playEnded || batchEnded || active(hosts).isEmpty { return }
+            switch node {
+            case .task(let task):
+                try await runTask(task, hosts: hosts, scope: scope)
+            case .block(let block):
+                try await runBlock(block, hosts: hosts, scope: scope)
+            }
+        }
+    }
+
+    private func runBlock(_ block: Block, hosts: [String], scope: Scope) async throws {
+        let entering = active(hosts)
+        guard !entering.isEmpty else { return }
+        var inner = scope
+        inner.rescuable = !block.rescue.isEmpty || scope.rescuable
+        try await runNodes(block.block, hosts: entering, scope: inner)
+        let failedInBlock = entering.filter { runner.hosts[$0]?.failed == true }
+        if !block.rescue.isEmpty && !failedInBlock.isEmpty {
+            for host in failedInBlock { runner.hosts[host]?.failed = false }
+            try await runNodes(block.rescue, hosts: failedInBlock, scope: scope)
+        }
+        if !block.always.isEmpty {
+            let stillFailed = entering.filter { runner.hosts[$0]?.failed == true }
+            for host in stillFailed { runner.hosts[host]?.failed = false }
+            try await runNodes(block.always, hosts: entering.filter { runner.hosts[$0]?.unreachable != true }, scope: scope)
+            for host in stillFailed { runner.hosts[host]?.failed = true }
+        }
+    }
+
+    // MARK: - One task on many hosts
+
+    private func runTask(_ task: Task, hosts: [String], scope: Scope) async throws {
+        var targets = active(hosts)
+        guard !targets.isEmpty else { return }
+        if !scope.isHandler && !tagFilter.shouldRun(tags: task.keywords.tags) { return }
+        if task.action == "meta" {
+            try await runMeta(task, hosts: targets, scope: scope)
+            return
+        }
+        runner.sink.handle(
+            .taskStart(name: task.displayName, location: task.location, isHandler: scope.isHandler, hosts: targets))
+        let runOnce = try runner.templating.bool(task.keywords.runOnce, VariableStack(), at: task.location) ?? false
+        if runOnce { targets = [targets[0]] }
+
+        var invocations: [HostInvocation] = []
+        for host in targets {
+            invocations.append(try makeInvocation(task, host: host, scope: scope))
+        }
+        let outcomes = await execute(invocations)
+        var includes: [(host: String, request: IncludeRequest)] = []
+        for outcome in outcomes {
+            apply(outcome, task: task, scope: scope)
+            includes += outcome.includes.map { (outcome.host, $0) }
+            if runOnce {
+                for other in active(hosts) where other != outcome.host {
+                    if let registered = outcome.registered {
+                        runner.hosts[other]?.hostFacts[registered.name] = registered.value
+                    }
+                    for (k, v) in outcome.setFacts { runner.hosts[other]?.hostFacts[k] = v }
+                }
+            }
+        }
+        try checkFailureLimits(task: task, outcomes: outcomes)
+        try await runIncludes(includes, scope: scope)
+    }
+
+    private func checkFailureLimits(task: Task, outcomes: [TaskOutcome]) throws {
+        let failedNow = outcomes.contains { $0.status == .failed && !$0.ignored }
+        guard failedNow else { return }
+        let taskFatal = try runner.templating.bool(task.keywords.anyErrorsFatal, VariableStack(), at: task.location)
+        if taskFatal ?? play.anyErrorsFatal {
+            // any_errors_fatal: every host of the batch stops here; the run reports a failure.
+            for host in batch { runner.hosts[host]?.ended = true }
+            playEnded = true
+            return
+        }
+        if let percentage = play.maxFailPercentage {
+            let failed = batch.filter { runner.hosts[$0]?.failed == true }.count
+            if Double(failed) / Double(batch.count) * 100 > percentage {
+                for host in batch { runner.hosts[host]?.ended = true }
+                playEnded = true
+            }
+        }
+    }
+
+    private func runIncludes(_ includes: [(host: String, request: IncludeRequest)], scope: Scope) async throws {
+        guard !includes.isEmpty else { return }
+        // Hosts that included the same file with the same parameters run it together.
+        var groups: OrderedDictionary<String, (request: IncludeRequest, hosts: [String])> = [:]
+        for (host, request) in includes {
+            if groups[request.key] == nil {
+                groups[request.key] = (request, [host])
+            } else {
+                groups[request.key]!.hosts.append(host)
+            }
+        }
+        for (_, group) in groups {
+            for handler in group.request.handlers where !handlers.contains(where: { $0.location == handler.location }) {
+                handlers.append(handler)
+            }
+            var inner = scope
+            inner.includeVars.merge(group.request.vars) { _, new in new }
+            try await runNodes(group.request.nodes, hosts: group.hosts, scope: inner)
+        }
+    }
+
+    private func runMeta(_ task: Task, hosts: [String], scope: Scope) async throws {
+        let action = Templating.display(task.args["_raw_params"] ?? .string("noop")).trimmingCharacters(in: .whitespaces)
+        var selected: [String] = []
+        for host in hosts {
+            let stack = variables(for: host, task: task, scope: scope)
+            if try runner.templating.conditionsHold(task.keywords.when, stack).0 { selected.append(host) }
+        }
+        switch action {
+        case "flush_handlers":
+            try await flushHandlers()
+        case "end_play":
+            if !selected.isEmpty {
+                for host in batch { runner.hosts[host]?.ended = true }
+                playEnded = true
+            }
+        case "end_batch":
+            if !selected.isEmpty {
+                for host in batch { runner.hosts[host]?.ended = true }
+                batchEnded = true
+            }
+        case "end_host":
+            for host in selected { runner.hosts[host]?.ended = true }
+        case "clear_host_errors":
+            for host in batch where runner.hosts[host]?.unreachable != true { runner.hosts[host]?.failed = false }
+        case "clear_facts":
+            for host in selected { runner.hosts[host]?.facts = [:] }
+        case "reset_connection":
+            for host in selected { await runner.connections.drop(host) }
+        case "noop", "refresh_inventory":
+            break
+        default:
+            throw PGHAError(.semantic, "unknown meta action '\(action)'", at: task.location).withSourceLine()
+        }
+    }
+
+    // MARK: - Handlers
+
+    private func flushHandlers() async throws {
+        var passes = 0
+        while passes < 100 {
+            passes += 1
+            var ranAny = false
+            for handler in handlers {
+                let names = handlerNames(handler)
+                let notifiedHosts = batch.filter { host in
+                    guard let runtime = runner.hosts[host] else { return false }
+                    let eligible = runtime.isActive || (play.forceHandlers && !runtime.unreachable)
+                    return eligible && !runtime.notified.isDisjoint(with: names)
+                }
+                guard !notifiedHosts.isEmpty else { continue }
+                for host in notifiedHosts {
+                    runner.hosts[host]?.notified.subtract(names)
+                }
+                var scope = Scope()
+                scope.isHandler = true
+                try await runTask(handler, hosts: notifiedHosts, scope: scope)
+                ranAny = true
+            }
+            if !ranAny { break }
+        }
+    }
+
+    private func handlerNames(_ handler: Task) -> Set<String> {
+        var names = Set(handler.listen)
+        if let name = handler.name {
+            names.insert(name)
+            if let role = handler.role { names.insert("\(role.name) : \(name)") }
+        }
+        names.insert(handler.actionAsWritten)
+        return names
+    }
+
+    // MARK: - Variables
+
+    /// The variable stack for a task on a host, in Ansible's precedence order.
+    func variables(for host: String, task: Task, scope: Scope) -> VariableStack {
+        let runtime = runner.hosts[host] ?? HostRuntime(name: host)
+        var stack = VariableStack()
+        stack.push(roleDefaults)
+        if let role = task.role { stack.push(role.defaults) }
+        for layer in inventoryLayers(for: host) { stack.push(layer) }
+        if !runtime.facts.isEmpty { stack.push(injectedFacts(runtime.facts)) }
+        stack.push(play.vars)
+        stack.push(varsFilesVars)
+        stack.push(roleVars)
+        if let role = task.role { stack.push(role.vars) }
+        stack.push(task.keywords.vars)
+        stack.push(runtime.includedVars)
+        stack.push(runtime.hostFacts)
+        if let role = task.role { stack.push(role.parameters) }
+        stack.push(scope.includeVars)
+        stack.push(runner.options.extraVars)
+        stack.push(magicVariables(for: host, task: task, facts: runtime.facts))
+        let snapshot = hostVarsSnapshot()
+        stack.setLazy("hostvars") { snapshot.materialize() }
+        return stack
+    }
+
+    private func inventoryLayers(for host: String) -> [OrderedDictionary<String, Value>] {
+        if let cached = inventoryLayers[host] { return cached }
+        let layers = runner.inventory.variableLayers(for: host, playbookDirectory: runner.playbook.directory).map(\.vars)
+        inventoryLayers[host] = layers
+        return layers
+    }
+
+    private func injectedFacts(_ facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
+        var layer = OrderedDictionary<String, Value>(minimumCapacity: facts.count)
+        for (key, value) in facts { layer["ansible_" + key] = value }
+        return layer
+    }
+
+    private func magicVariables(for host: String, task: Task, facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
+        let groups = runner.inventory.groupMembers
+        var magic: OrderedDictionary<String, Value> = [
+            "inventory_hostname": .string(host),
+            "inventory_hostname_short": .string(String(host.split(separator: ".").first ?? Substring(host))),
+            "group_names": .list(runner.inventory.groupNames(for: host).map(Value.string)),
+            "groups": .dict(groups.mapValues { .list($0.map(Value.string)) }),
+            "ansible_play_hosts_all": .list(allHosts.map(Value.string)),
+            "ansible_play_hosts": .list(active(batch).map(Value.string)),
+            "ansible_play_batch": .list(active(batch).map(Value.string)),
+            "play_hosts": .list(active(batch).map(Value.string)),
+            "ansible_play_name": .string(play.name ?? ""),
+            "playbook_dir": .string(runner.playbook.directory),
+            "ansible_check_mode": .bool(runner.options.check),
+            "ansible_diff_mode": .bool(runner.options.diff),
+            "ansible_facts": .dict(facts),
+            "omit": .string(Templating.omitToken),
+            "ansible_run_tags": .list((runner.options.tags.isEmpty ? ["all"] : runner.options.tags).map(Value.string)),
+            "ansible_skip_tags": .list(runner.options.skipTags.map(Value.string)),
+            "ansible_verbosity": .int(runner.options.verbosity),
+            "ansible_version": [
+                "string": "2.19.0", "full": "2.19.0", "major": 2, "minor": 19, "revision": 0,
+            ],
+        ]
+        if let role = task.role {
+            magic["role_path"] = .string(role.path)
+            magic["role_name"] = .string(role.name)
+        }
+        return magic
+    }
+
+    private func hostVarsSnapshot() -> HostVarsSnapshot {
+        var perHost: [String: [OrderedDictionary<String, Value>]] = [:]
+        for host in runner.inventory.groupMembers["all"] ?? [] {
+            let runtime = runner.hosts[host]
+            var layers = inventoryLayers(for: host)
+            if let runtime {
+                if !runtime.facts.isEmpty {
+                    layers.append(injectedFacts(runtime.facts))
+                    layers.append(["ansible_facts": .dict(runtime.facts)])
+                }
+                layers.append(runtime.hostFacts)
+            }
+            layers.append(["inventory_hostname": .string(host)])
+            perHost[host] = layers
+        }
+        return HostVarsSnapshot(order: runner.inventory.groupMembers["all"] ?? [], layers: perHost)
+    }
+
+    // MARK: - Executing and applying
+
+    private func makeInvocation(_ task: Task, host: String, scope: Scope) throws -> HostInvocation {
+        let stack = variables(for: host, task: task, scope: scope)
+        var delegate: (name: String, variables: VariableStack)?
+        if let delegateValue = task.keywords.delegateTo {
+            let name = try runner.templating.renderString(Templating.display(delegateValue), stack, at: task.location)
+            var delegateStack = VariableStack()
+            for layer in inventoryLayers(for: name) { delegateStack.push(layer) }
+            delegateStack.set("inventory_hostname", .string(name))
+            delegate = (name, delegateStack)
+        }
+        return HostInvocation(
+            task: task, host: host, variables: stack, delegate: delegate, isHandler: scope.isHandler,
+            options: runner.options, templating: runner.templating, connector: runner.connector,
+            connections: runner.connections, loader: runner.loader, redactor: runner.redactor, sink: runner.sink)
+    }
+
+    private func execute(_ invocations: [HostInvocation]) async -> [TaskOutcome] {
+        let forks = max(1, runner.options.forks)
+        var outcomes: [TaskOutcome] = []
+        outcomes.reserveCapacity(invocations.count)
+        await withTaskGroup(of: TaskOutcome.self) { group in
+            var next = 0
+            while next < min(forks, invocations.count) {
+                let invocation = invocations[next]
+                group.addTask { await invocation.run() }
+                next += 1
+            }
+            while let outcome = await group.next() {
+                outcomes.append(outcome)
+                if next < invocations.count {
+                    let invocation = invocations[next]
+                    group.addTask { await invocation.run() }
+                    next += 1
+                }
+            }
+        }
+        let order = Dictionary(uniqueKeysWithValues: invocations.enumerated().map { ($1.host, $0) })
+        return outcomes.sorted { (order[$0.host] ?? 0) < (order[$1.host] ?? 0) }
+    }
+
+    private func apply(_ outcome: TaskOutcome, task: Task, scope: Scope) {
+        guard var runtime = runner.hosts[outcome.host] else { return }
+        if let registered = outcome.registered { runtime.hostFacts[registered.name] = registered.value }
+        for (k, v) in outcome.setFacts { runtime.hostFacts[k] = v }
+        for (k, v) in outcome.includedVars { runtime.includedVars[k] = v }
+        for (k, v) in outcome.facts { runtime.facts[k] = v }
+        switch outcome.status {
+        case .ok, .changed:
+            runtime.stats.ok += 1
+            if outcome.status == .changed {
+                runtime.stats.changed += 1
+                for name in outcome.notify { runtime.notified.append(name) }
+            }
+        case .skipped:
+            runtime.stats.skipped += 1
+        case .unreachable:
+            runtime.stats.unreachable += 1
+            runtime.unreachable = true
+        case .failed:
+            if outcome.ignored {
+                runtime.stats.ok += 1
+                runtime.stats.ignored += 1
+            } else {
+                runtime.failed = true
+                if scope.rescuable {
+                    runtime.stats.rescued += 1
+                    // What a rescue section sees of the failure, as Ansible's non-persistent facts.
+                    runtime.hostFacts["ansible_failed_task"] = [
+                        "name": .string(task.name ?? task.actionAsWritten), "action": .string(task.action),
+                    ]
+                    runtime.hostFacts["ansible_failed_result"] = outcome.result
+                } else {
+                    runtime.stats.failed += 1
+                }
+            }
+        }
+        for added in outcome.addHosts {
+            runner.inventory.addHost(added.host, groups: added.groups, vars: added.vars)
+            inventoryLayers[added.host] = nil
+        }
+        runner.hosts[outcome.host] = runtime
+    }
+}
+
+/// All hosts' variables as `hostvars` shows them, built only when a template asks.
+struct HostVarsSnapshot: Sendable {
+    let order: [String]
+    let layers: [String: [OrderedDictionary<String, Value>]]
+
+    func materialize() -> Value {
+        var result = OrderedDictionary<String, Value>()
+        for host in order {
+            var merged = OrderedDictionary<String, Value>()
+            for layer in layers[host] ?? [] {
+                for (k, v) in layer { merged[k] = v }
+            }
+            result[host] = .dict(merged)
+        }
+        return .dict(result)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Playbook
+import Template
+
+/// How a run ended, mapped to ansible-playbook's exit codes by the CLI.
+public enum RunOutcome: Sendable, Equatable {
+    case success
+    case hostFailed
+    case hostUnreachable
+    case interrupted
+
+    /// ansible-playbook's exit status: 0 ok, 2 a host failed, 4 a host was unreachable, 99 interrupted.
+    public var exitCode: Int32 {
+        switch self {
+        case .success: return 0
+        case .hostFailed: return 2
+        case .hostUnreachable: return 4
+        case .interrupted: return 99
+        }
+    }
+}
+
+/// Runs a loaded playbook against an inventory: plays in order, each with its strategy, handlers
+/// and recap. Owns the per-host state for the whole run.
+public final class PlaybookRunner {
+    let playbook: Playbook
+    var inventory: any HostInventory
+    let options: RunOptions
+    let loader: any DynamicLoader
+    let connector: any Connector
+    let sink: any EventSink
+    let templating: Templating
+    let redactor: Redactor
+    var hosts: [String: HostRuntime] = [:]
+    let connections = ConnectionPool()
+
+    public init(
+        playbook: Playbook, inventory: any HostInventory, options: RunOptions, loader: any DynamicLoader,
+        connector: any Connector, sink: any EventSink, redactor: Redactor = Redactor(),
+        templateEngine: TemplateEngine = TemplateEngine()
+    ) {
+        self.playbook = playbook
+        self.inventory = inventory
+        self.options = options
+        self.loader = loader
+        self.connector = connector
+        self.sink = sink
+        self.redactor = redactor
+        self.templating = Templating(engine: templateEngine)
+    }
+
+    public func run() async throws -> RunOutcome {
+        registerSecrets()
+        var order: [String] = []
+        for play in playbook.plays {
+            for (name, value) in play.vars where SecretNames.isSecret(name) { redactor.register(value: value) }
+            let execution = PlayExecution(play: play, runner: self)
+            let keepGoing = try await execution.run()
+            for host in execution.allHosts where !order.contains(host) { order.append(host) }
+            if !keepGoing { break }
+        }
+        await connections.closeAll()
+        var recap = OrderedDictionary<String, HostStats>()
+        for host in order.sorted() {
+            recap[host] = hosts[host]?.stats ?? HostStats()
+        }
+        sink.handle(.recap(recap))
+        if recap.values.contains(where: { $0.unreachable > 0 }) { return .hostUnreachable }
+        if recap.values.contains(where: { $0.failed > 0 }) { return .hostFailed }
+        return .success
+    }
+
+    func runtime(_ host: String) -> HostRuntime {
+        if let existing = hosts[host] { return existing }
+        let created = HostRuntime(name: host)
+        hosts[host] = created
+        return created
+    }
+
+    /// Every inventory value marked secret is masked wherever it would be printed.
+    private func registerSecrets() {
+        for host in inventory.groupMembers["all"] ?? [] {
+            for layer in inventory.variableLayers(for: host, playbookDirectory: playbook.directory) {
+                for (name, value) in layer.vars where layer.origin.isSecret || SecretNames.isSecret(name) {
+                    redactor.register(value: value)
+                }
+            }
+        }
+        if let password = options.becomePassword { redactor.register(password) }
+        if let password = options.connectionPassword { redactor.register(password) }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PGHACore
+
+/// Parses the command line and maps every failure to ansible-playbook's exit codes.
+enum CommandLineEntry {
+    static func run(_ arguments: [String]) async -> Int32 {
+        do {
+            var command = try PGHAPlay.parseAsRoot(arguments)
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch let error as PGHAError {
+            FileHandle.standardError.write(Data(("ERROR! " + error.withSourceLine().description + "\n").utf8))
+            switch error.kind {
+            case .syntax, .semantic, .undefinedVariable, .template, .inventory, .unreachable: return 4
+            case .usage: return 5
+            case .interrupted: return 99
+            default: return 1
+            }
+        } catch {
+            let message = PGHAPlay.message(for: error)
+            let exitCode = PGHAPlay.exitCode(for: error)
+            if exitCode == .success {
+                print(message)
+                return 0
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            if exitCode == .validationFailure {
+                FileHandle.standardError.write(Data((PGHAPlay.helpMessage(for: RunCommand.self) + "\n").utf8))
+                return 5
+            }
+            return exitCode.rawValue == 64 ? 5 : 1
+        }
+    }
+}
+
+/// The root command: `pgha-play [options] PLAYBOOK...` runs playbooks; `pgha-play lab ...` manages
+/// the local test hosts.
+struct PGHAPlay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pgha-play",
+        abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
+        subcommands: [RunCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}
+
+enum SignalHandling {
+    nonisolated(unsafe) static var source: DispatchSourceSignal?
+
+    /// Ctrl-C ends the run with ansible-playbook's "interrupted" status.
+    static func installInterruptHandler() {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            FileHandle.standardError.write(Data("\n[ERROR]: User interrupted execution\n".utf8))
+            exit(99)
+        }
+        source.resume()
+        self.source = source
+    }
+}
