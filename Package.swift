@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PGHACore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "pgha-play"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,111 @@
+import Foundation
+import PGHACore
+import Testing
+
+/// Runs every playbook under Fixtures/playbooks with ansible-playbook (the oracle) and with
+/// pgha-play on localhost, and compares the two event streams: which tasks ran, on which hosts,
+/// with which status, what debug printed, and the recap.
+@Suite("Playbook semantics match ansible-playbook", .serialized)
+struct PlaybookDifferentialTests {
+    static let cases: [String] = {
+        let directory = TestSupport.fixtures + "/playbooks"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: directory + "/" + $0 + "/playbook.yml") }.sorted()
+    }()
+
+    @Test("at least 20 semantic playbooks exist")
+    func enoughCases() {
+        #expect(Self.cases.count >= 20, "only \(Self.cases.count) differential playbooks")
+    }
+
+    @Test("pgha-play and ansible-playbook agree", arguments: cases)
+    func agree(_ name: String) throws {
+        guard let python = TestSupport.oraclePython else {
+            Issue.record("the ansible-core oracle virtualenv could not be created (scripts/oracle-venv.sh)")
+            return
+        }
+        let directory = TestSupport.fixtures + "/playbooks/" + name
+        let extra = (try? String(contentsOfFile: directory + "/args", encoding: .utf8))?
+            .split(separator: "\n").map(String.init).filter { !$0.isEmpty } ?? []
+        let inventory = FileManager.default.fileExists(atPath: directory + "/inventory.ini") ? "inventory.ini" : "localhost,"
+        let ansibleBin = (python as NSString).deletingLastPathComponent + "/ansible-playbook"
+        let oracle = try TestSupport.run(
+            ansibleBin, ["-i", inventory, "-c", "local", "playbook.yml"] + extra, in: directory,
+            environment: [
+                "ANSIBLE_CALLBACK_PLUGINS": TestSupport.fixtures + "/callback_plugins",
+                "ANSIBLE_STDOUT_CALLBACK": "pgha_events", "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+                "ANSIBLE_PYTHON_INTERPRETER": python, "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            ])
+        let ours = try TestSupport.run(
+            TestSupport.executable, ["-i", inventory, "-c", "local", "--output", "json", "playbook.yml"] + extra,
+            in: directory)
+        let expected = EventNormalizer.normalize(oracle.stdout)
+        let actual = EventNormalizer.normalize(ours.stdout)
+        #expect(ours.status == oracle.status, "exit status: pgha-play \(ours.status), ansible \(oracle.status)\n\(ours.stderr)")
+        if expected != actual {
+            let diff = EventNormalizer.describeDifference(expected: expected, actual: actual)
+            Issue.record("\(name): event streams differ\n\(diff)\n--- pgha-play stderr:\n\(ours.stderr)")
+        }
+    }
+}
+
+/// Reduces JSON-lines events to what both tools must agree on.
+enum EventNormalizer {
+    static func normalize(_ text: String) -> [String] {
+        var lines: [String] = []
+        for line in text.split(separator: "\n") where line.hasPrefix("{") {
+            guard let event = try? JSON.decode(String(line)), case .dict(let dict) = event else { continue }
+            switch dict["event"]?.stringValue {
+            case "play_start":
+                lines.append("PLAY \(dict["name"]?.stringValue ?? "")")
+            case "task_start", "handler_start":
+                lines.append("\(dict["event"]!.stringValue == "handler_start" ? "HANDLER" : "TASK") \(dict["name"]?.stringValue ?? "")")
+            case "host_result":
+                var entry = "  \(dict["status"]?.stringValue ?? "?"): [\(dict["host"]?.stringValue ?? "")]"
+                if let item = dict["item"]?.stringValue { entry += " (item=\(item))" }
+                if dict["ignored"]?.boolValue == true { entry += " ...ignoring" }
+                entry += shownResult(dict["result"] ?? .null, task: dict["task"]?.stringValue ?? "")
+                lines.append(entry)
+            case "recap":
+                if case .dict(let hosts) = dict["hosts"] ?? .null {
+                    for (host, stats) in hosts {
+                        lines.append("RECAP \(host) \(JSON.encode(stats, style: .init(sortKeys: true)))")
+                    }
+                }
+            default:
+                break
+            }
+        }
+        return lines
+    }
+
+    /// Debug output and messages of fail/assert are compared; other results only by status,
+    /// except keys a fixture asks for by naming its task "show ...".
+    static func shownResult(_ result: Value, task: String) -> String {
+        guard case .dict(let dict) = result else { return "" }
+        if task.hasPrefix("ERR") { return "" }
+        var shown = dict
+        for key in ["changed", "failed", "item", "ansible_loop_var", "skip_reason", "false_condition", "exception", "_ansible_no_log", "skipped", "include_args", "include", "ansible_index_var"] {
+            shown.removeValue(forKey: key)
+        }
+        if dict["rc"] != nil || dict["cmd"] != nil { return "" }
+        if shown.isEmpty { return "" }
+        return " => " + JSON.encode(.dict(shown), style: .init(sortKeys: true))
+    }
+
+    static func describeDifference(expected: [String], actual: [String]) -> String {
+        var out = ""
+        let count = max(expected.count, actual.count)
+        var shown = 0
+        for index in 0..<count where shown < 12 {
+            let e = index < expected.count ? expected[index] : "<none>"
+            let a = index < actual.count ? actual[index] : "<none>"
+            if e != a {
+                out += "line \(index + 1):\n  ansible:   \(e)\n  pgha-play: \(a)\n"
+                shown += 1
+            }
+        }
+        return out
+    }
+}
