@@ -315,7 +315,8 @@ public struct Inventory: Sendable {
         if let host, !host.isImplicit {
             if let file = host.inventoryFile {
                 result["inventory_file"] = .string(file)
-                result["inventory_dir"] = Self.inventoryDir(for: file).map { .string($0) } ?? .null
+                // Ansible stores to_text(None) for host-list sources, i.e. the string "None".
+                result["inventory_dir"] = .string(Self.inventoryDir(for: file) ?? "None")
             } else {
                 result["inventory_file"] = .null
                 result["inventory_dir"] = .null

@@ -344,11 +344,19 @@ private struct LiteralParser {
             case "True": return .bool(true)
             case "False": return .bool(false)
             case "None": return .null
+            case "set":
+                // literal_eval accepts `set()` for the empty set, which Ansible turns into a list.
+                guard next() == .punct("("), next() == .punct(")") else { throw Failure() }
+                return .list([])
             default: throw Failure()
             }
         case .punct("+"), .punct("-"):
             let negative = tokens[t - 1] == .punct("-")
+            // Parentheses are transparent to Python's AST, so `-(1)` is still a signed number.
+            var parens = 0
+            while peek == .punct("(") { _ = next(); parens += 1 }
             guard case .number(let v) = next() else { throw Failure() }
+            for _ in 0..<parens { guard next() == .punct(")") else { throw Failure() } }
             if peek == .punct("+") || peek == .punct("-") { throw Failure() }
             switch v {
             case .int(let n): return .int(negative ? -n : n)
