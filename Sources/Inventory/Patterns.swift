@@ -35,6 +35,11 @@ extension Inventory {
         try select(pattern).hosts
     }
 
+    /// Hosts matching a list of patterns (a play's `hosts:` written as a YAML list), in Ansible's order.
+    public func hosts(matching patterns: [String], limit: String? = nil) throws -> [String] {
+        try select(patterns.flatMap(Self.splitPattern).joined(separator: ","), limit: limit).hosts
+    }
+
     /// Hosts matching a pattern, restricted by `--limit` (itself a pattern, or `@file` of host names).
     public func hosts(matching pattern: String, limit: String?) throws -> [String] {
         try select(pattern, limit: limit).hosts

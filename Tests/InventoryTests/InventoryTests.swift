@@ -399,6 +399,7 @@ struct PatternTests {
         #expect(try inv.hosts(matching: "web[0:1]") == ["web1", "web2"])
         #expect(try inv.hosts(matching: "web[1:]") == ["web2", "web3"])
         #expect(try inv.hosts(matching: "ungrouped") == ["solo"])
+        #expect(try inv.hosts(matching: ["db", "web:!web3"]) == ["db1", "db2", "web1", "web2"])
         #expect(throws: PGHAError.self) { try inv.hosts(matching: "web[7]") }
     }
 

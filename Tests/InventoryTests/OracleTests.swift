@@ -353,6 +353,96 @@ private let fixtures: [OracleFixture] = [
         sources: ["hosts.yml"],
         patterns: [("web:db", nil)]),
     OracleFixture(
+        name: "pattern-zoo",
+        files: [
+            "hosts": """
+            solo
+            [web]
+            web1
+            web2
+            web3
+            [db]
+            db1
+            db2
+            web3 late=1
+            [prod:children]
+            web
+            db
+            [staging]
+            stage-a
+            stage-b
+            [web-old]
+            web1
+            """,
+        ],
+        sources: ["hosts"],
+        patterns: [("all", nil), ("*", nil), ("db:web", nil), ("web:&db", nil), ("prod:!db", nil), ("!db", nil),
+                   ("web?", nil), ("stage-?", nil), ("~(web|db)1", nil), ("web[1:]", nil), ("web[7]", nil), ("prod", "db"),
+                   ("all", "web[0]:stage-b"), ("web-*", nil), ("*-*", nil), ("pro*", nil), ("&web:!web2", nil),
+                   ("web[0:1]:db[-1]", nil), ("all:&nothing", nil), ("WEB", nil), ("web1:web1", nil), ("~^w", nil),
+                   ("[sw]*", nil), ("all[2:4]", nil), ("web-old:db", nil)]),
+    OracleFixture(
+        name: "ini-host-redefinitions",
+        files: [
+            "hosts": """
+            [a]
+            h1 v=a only_a=1
+            h1:2200 v=a2
+            [b]
+            h1 v=b
+            h2:2201
+            [b:vars]
+            ansible_group_priority="7"
+            shared=b
+            [a:vars]
+            shared=a
+            [h2]
+            h3
+            [c:children]
+            b
+            [c]
+            h4
+            [c:vars]
+            shared=c
+            """,
+        ],
+        sources: ["hosts"],
+        patterns: [("c", nil), ("h2", nil), ("h*", nil)]),
+    OracleFixture(
+        name: "yaml-cluster",
+        files: [
+            "inv.yaml": """
+            all:
+              vars:
+                ansible_user: root
+                ansible_ssh_common_args: '-o StrictHostKeyChecking=no'
+              children:
+                postgres:
+                  children:
+                    primary:
+                      hosts:
+                        pg1: {ansible_host: 10.77.0.11, pg_role: primary, tags: [a, b], conf: {max_connections: 100}}
+                    replicas:
+                      hosts:
+                        pg[2:3]: {pg_role: replica}
+                        pg4:2222: {ansible_host: 10.77.0.14}
+                  vars:
+                    pg_version: 16
+                    octal: 0644
+                    yes_bool: yes
+                    float: 1.5
+                    date: 2024-01-01
+                    nothing: ~
+                    quoted: "16"
+                etcd:
+                  hosts:
+                    pg1:
+                    pg2:
+            """,
+        ],
+        sources: ["inv.yaml"],
+        patterns: [("postgres:&etcd", nil), ("replicas[0]", nil), ("all:!primary", nil)]),
+    OracleFixture(
         name: "implicit-localhost-and-all-vars",
         files: ["hosts.ini": "[web]\nw1\n[all:vars]\nglobal=1\nansible_connection=ssh\n", "host_vars/localhost.yml": "lh: yes\n"],
         sources: ["hosts.ini"],
