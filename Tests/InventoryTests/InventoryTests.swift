@@ -237,6 +237,30 @@ struct ErrorTests {
         #expect(error.message.contains("not supported"))
     }
 
+    @Test("broken group_vars and host_vars files are reported with their position")
+    func varsFileErrors() throws {
+        let tree = try TempTree([
+            "hosts": "[web]\nw1\n",
+            "group_vars/web.yml": "ok: 1\nbad: [unclosed\n",
+            "host_vars/w1.yml": "- not\n- a mapping\n",
+        ])
+        let inventory = try Inventory.load(sources: [tree.path("hosts")])
+        #expect {
+            try inventory.variables(for: "w1", playbookDirectory: nil)
+        } throws: { error in
+            guard let error = error as? PGHAError else { return false }
+            return error.kind == .syntax && error.location?.file == tree.path("group_vars/web.yml") && (error.location?.line ?? 0) >= 2
+        }
+        try tree.write("group_vars/web.yml", "ok: 1\n")
+        let fresh = try Inventory.load(sources: [tree.path("hosts")])
+        #expect {
+            try fresh.variables(for: "w1", playbookDirectory: nil)
+        } throws: { error in
+            (error as? PGHAError)?.location == SourceLocation(file: tree.path("host_vars/w1.yml"), line: 1, column: 1)
+        }
+        #expect(throws: PGHAError.self) { try fresh.variables(for: "nobody", playbookDirectory: nil) }
+    }
+
     @Test("scripts, unknown sources and unsupported formats fail clearly")
     func unsupportedSources() throws {
         let tree = try TempTree(["script.sh": "#!/bin/sh\necho '{}'\n", "inv.toml": "[all]\n", "inv.conf": "x\n"])
