@@ -52,6 +52,7 @@ public struct Inventory: Sendable {
     var currentSource: String?
 
     let varsCache = VarsFileCache()
+    let implicitLocalhost = ImplicitLocalhostName()
 
     /// An empty inventory: just `all` and `ungrouped`.
     public init() {
@@ -288,7 +289,9 @@ public struct Inventory: Sendable {
         if let host = hosts[name] { return host }
         guard Self.localhostNames.contains(name) else { return nil }
         if let localhostName, let host = hosts[localhostName] { return host }
-        var host = Host(name: name)
+        // Ansible creates the implicit localhost once, named by the first alias asked for, and every later
+        // alias resolves to that same host.
+        var host = Host(name: implicitLocalhost.name(for: name))
         host.isImplicit = true
         let origin = Origin(location: SourceLocation(file: "<implicit localhost>"))
         host.vars["ansible_python_interpreter"] = .string(implicitLocalhostInterpreter)
@@ -331,5 +334,18 @@ public struct Inventory: Sendable {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { return nil }
         if isDirectory.boolValue { return source }
         return (source as NSString).deletingLastPathComponent
+    }
+}
+
+/// The implicit localhost's name, fixed by the first lookup and shared by copies of the inventory.
+final class ImplicitLocalhostName: @unchecked Sendable {
+    private let lock = NSLock()
+    private var chosen: String?
+
+    func name(for alias: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if chosen == nil { chosen = alias }
+        return chosen!
     }
 }

@@ -446,7 +446,7 @@ private let fixtures: [OracleFixture] = [
         name: "implicit-localhost-and-all-vars",
         files: ["hosts.ini": "[web]\nw1\n[all:vars]\nglobal=1\nansible_connection=ssh\n", "host_vars/localhost.yml": "lh: yes\n"],
         sources: ["hosts.ini"],
-        patterns: [("localhost", nil), ("all:localhost", nil), ("web:localhost", nil), ("web:!localhost", nil)],
+        patterns: [("localhost", nil), ("all:localhost", nil), ("web:localhost", nil), ("web:!localhost", nil), ("::1", nil)],
         extraHosts: ["localhost"]),
 ]
 
