@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Creates (once) the virtualenv holding the oracles the differential tests compare against:
-# ansible-core (ansible-playbook, Templar) and the ansible package's collections when asked.
-# Prints the venv's python path. Never a runtime dependency of pgha-play.
+# ansible-core (ansible-playbook, Templar) from PyPI. Prints the venv's python path.
+# Never a runtime dependency of pgha-play. Safe to call from several test suites at once.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${PGHA_ORACLE_VENV:-$root/.venv-oracle}"
+venv="${PGHA_ORACLE_VENV:-${ORACLE_VENV:-$root/.venv-oracle}}"
+python="${PYTHON:-python3}"
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
 if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv" >&2
+  "$python" -m venv "$venv" >&2
 fi
-if ! "$venv/bin/python" -c 'import ansible, sys; v = ansible.__version__; sys.exit(0 if v.startswith("2.19") else 1)' 2>/dev/null; then
-  "$venv/bin/pip" install -q 'ansible-core>=2.19,<2.20' >&2
+if ! "$venv/bin/python" -c 'import ansible, sys; v = tuple(int(x) for x in ansible.__version__.split(".")[:2]); sys.exit(0 if v == (2, 19) else 1)' 2>/dev/null; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'ansible-core>=2.19,<2.20' >&2
 fi
 echo "$venv/bin/python"
