@@ -1,5 +1,6 @@
 import Foundation
 import OrderedCollections
+import Inventory
 import PGHACore
 import Playbook
 
@@ -52,11 +53,9 @@ final class PlayExecution {
     /// Returns false when no host is left and later plays must not run.
     func run() async throws -> Bool {
         let pattern = try renderPlayHosts()
-        var matched = try runner.inventory.hosts(matching: pattern)
-        if let limit = runner.options.limit {
-            let allowed = Set(try runner.inventory.hosts(matching: limit))
-            matched = matched.filter { allowed.contains($0) }
-        }
+        let selection = try runner.inventory.select(pattern, limit: runner.options.limit)
+        for warning in selection.warnings { runner.sink.handle(.warning(warning)) }
+        let matched = selection.hosts
         allHosts = matched
         runner.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
         if matched.isEmpty {
@@ -407,7 +406,8 @@ final class PlayExecution {
 
     private func inventoryLayers(for host: String) -> [OrderedDictionary<String, Value>] {
         if let cached = inventoryLayers[host] { return cached }
-        let layers = runner.inventory.variableLayers(for: host, playbookDirectory: runner.playbook.directory).map(\.vars)
+        // Vars files were read and checked when the run started (PlaybookRunner.registerSecrets).
+        let layers = ((try? runner.inventory.variables(for: host, playbookDirectory: runner.playbook.directory)) ?? []).map(\.values)
         inventoryLayers[host] = layers
         return layers
     }
@@ -419,12 +419,11 @@ final class PlayExecution {
     }
 
     private func magicVariables(for host: String, task: Task, facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
-        let groups = runner.inventory.groupMembers
         var magic: OrderedDictionary<String, Value> = [
             "inventory_hostname": .string(host),
             "inventory_hostname_short": .string(String(host.split(separator: ".").first ?? Substring(host))),
-            "group_names": .list(runner.inventory.groupNames(for: host).map(Value.string)),
-            "groups": .dict(groups.mapValues { .list($0.map(Value.string)) }),
+            "group_names": .list(runner.inventory.groupNames(of: host).map(Value.string)),
+            "groups": .dict(runner.inventory.groupsMagic),
             "ansible_play_hosts_all": .list(allHosts.map(Value.string)),
             "ansible_play_hosts": .list(active(batch).map(Value.string)),
             "ansible_play_batch": .list(active(batch).map(Value.string)),
@@ -451,7 +450,8 @@ final class PlayExecution {
 
     private func hostVarsSnapshot() -> HostVarsSnapshot {
         var perHost: [String: [OrderedDictionary<String, Value>]] = [:]
-        for host in runner.inventory.groupMembers["all"] ?? [] {
+        let everyone = runner.inventory.hosts(inGroup: "all")
+        for host in everyone {
             let runtime = runner.hosts[host]
             var layers = inventoryLayers(for: host)
             if let runtime {
@@ -464,7 +464,7 @@ final class PlayExecution {
             layers.append(["inventory_hostname": .string(host)])
             perHost[host] = layers
         }
-        return HostVarsSnapshot(order: runner.inventory.groupMembers["all"] ?? [], layers: perHost)
+        return HostVarsSnapshot(order: everyone, layers: perHost)
     }
 
     // MARK: - Executing and applying
@@ -546,7 +546,11 @@ final class PlayExecution {
             }
         }
         for added in outcome.addHosts {
-            runner.inventory.addHost(added.host, groups: added.groups, vars: added.vars)
+            do {
+                try runner.inventory.addHost(added.host, groups: added.groups, vars: added.vars)
+            } catch {
+                runner.sink.handle(.warning("add_host \(added.host): \(error)"))
+            }
             inventoryLayers[added.host] = nil
         }
         runner.hosts[outcome.host] = runtime

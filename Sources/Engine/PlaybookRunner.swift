@@ -1,5 +1,6 @@
 import Foundation
 import OrderedCollections
+import Inventory
 import PGHACore
 import Playbook
 import Template
@@ -26,7 +27,7 @@ public enum RunOutcome: Sendable, Equatable {
 /// and recap. Owns the per-host state for the whole run.
 public final class PlaybookRunner {
     let playbook: Playbook
-    var inventory: any HostInventory
+    var inventory: Inventory
     let options: RunOptions
     let loader: any DynamicLoader
     let connector: any Connector
@@ -37,7 +38,7 @@ public final class PlaybookRunner {
     let connections = ConnectionPool()
 
     public init(
-        playbook: Playbook, inventory: any HostInventory, options: RunOptions, loader: any DynamicLoader,
+        playbook: Playbook, inventory: Inventory, options: RunOptions, loader: any DynamicLoader,
         connector: any Connector, sink: any EventSink, redactor: Redactor = Redactor(),
         templateEngine: TemplateEngine = TemplateEngine()
     ) {
@@ -52,7 +53,7 @@ public final class PlaybookRunner {
     }
 
     public func run() async throws -> RunOutcome {
-        registerSecrets()
+        try registerSecrets()
         var order: [String] = []
         for play in playbook.plays {
             for (name, value) in play.vars where SecretNames.isSecret(name) { redactor.register(value: value) }
@@ -80,10 +81,10 @@ public final class PlaybookRunner {
     }
 
     /// Every inventory value marked secret is masked wherever it would be printed.
-    private func registerSecrets() {
-        for host in inventory.groupMembers["all"] ?? [] {
-            for layer in inventory.variableLayers(for: host, playbookDirectory: playbook.directory) {
-                for (name, value) in layer.vars where layer.origin.isSecret || SecretNames.isSecret(name) {
+    private func registerSecrets() throws {
+        for host in inventory.hosts(inGroup: "all") {
+            for layer in try inventory.variables(for: host, playbookDirectory: playbook.directory) {
+                for (name, value) in layer.values where layer.origin(of: name).isSecret || SecretNames.isSecret(name) {
                     redactor.register(value: value)
                 }
             }
