@@ -1,0 +1,328 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// `ansible.builtin.file`: files, directories, links and their owner/group/mode.
+///
+/// Round trips: one probe; nothing more when the path is already right; one command that changes it
+/// (and, for `recurse`, a probe listing of the tree first).
+public enum FileModule: Module {
+    public static let name = "file"
+    public static let qualifiedNames = ["ansible.builtin.file", "ansible.legacy.file"]
+    public static let supportsCheckMode = true
+    public static let arguments = ArgumentSpec(
+        [
+            .init("path", .path, required: true, aliases: ["dest", "name"]),
+            .init("state", .choice(["absent", "directory", "file", "hard", "link", "touch"])),
+            .init("src", .path),
+            .init("recurse", .bool, default: false),
+            .init("force", .bool, default: false),
+            .init("follow", .bool, default: true),
+            .init("mode", .mode),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("unsafe_writes", .bool, default: false),
+        ])
+
+    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        do {
+            return try await apply(args, context: context)
+        } catch let failure as ModuleFailure {
+            return failure.result
+        }
+    }
+
+    private static func apply(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        var path = args.string("path") ?? ""
+        // Ansible strips a trailing slash except for "/".
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        let src = args.string("src")
+        let force = args.bool("force") ?? false
+        var probe = RemoteProbe()
+        probe.targets = [RemoteProbe.Target(path: path)]
+        if let src, args.string("state") == "link" || args.string("state") == "hard" {
+            // A relative link source is relative to the link's directory.
+            let resolved = src.hasPrefix("/") ? src : ((path as NSString).deletingLastPathComponent + "/" + src)
+            probe.targets.append(RemoteProbe.Target(path: resolved, follow: true))
+        }
+        if let owner = args.string("owner") { probe.users = [owner] }
+        if let group = args.string("group") { probe.groups = [group] }
+        let state = try await probe.run(context)
+        let current = state.stats[0]
+        let previous = current.ansibleState
+        // No state given: keep what is there ("file" when nothing is).
+        let wantedState = args.string("state") ?? (current.exists ? (previous == "hard" ? "file" : previous) : "file")
+        if (wantedState == "link" || wantedState == "hard") && src == nil {
+            throw ModuleFailure(message: "src is required for state '\(wantedState)'", values: ["path": .string(path)])
+        }
+        if src != nil && !["link", "hard"].contains(wantedState) {
+            throw ModuleFailure(message: "src option requires state to be 'link' or 'hard'", values: ["path": .string(path)])
+        }
+
+        var beforeDiff: OrderedDictionary<String, Value> = ["path": .string(path), "state": .string(previous)]
+        var afterDiff: OrderedDictionary<String, Value> = ["path": .string(path), "state": .string(wantedState)]
+        var commands: [String] = []
+        var changed = false
+
+        func wanted(isDirectory: Bool) throws -> FileSupport.Attributes {
+            do {
+                return try FileSupport.desired(args, current: current, isDirectory: isDirectory, probe: state, context: context)
+            } catch let error as PGHAError where error.kind == .execution {
+                throw ModuleFailure(message: error.message, values: ["path": .string(path)])
+            }
+        }
+        func noteAttributes(_ w: FileSupport.Attributes, on s: RemoteStat) {
+            if let mode = w.mode, mode != s.mode || !s.exists {
+                if s.exists { beforeDiff["mode"] = .string(FileMode.format(s.mode)) }
+                afterDiff["mode"] = .string(FileMode.format(mode))
+            }
+            if let owner = w.owner, FileSupport.uid(owner, state) != s.uid || !s.exists {
+                if s.exists { beforeDiff["owner"] = .int(s.uid) }
+                afterDiff["owner"] = .int(FileSupport.uid(owner, state))
+            }
+            if let group = w.group, FileSupport.gid(group, state) != s.gid || !s.exists {
+                if s.exists { beforeDiff["group"] = .int(s.gid) }
+                afterDiff["group"] = .int(FileSupport.gid(group, state))
+            }
+        }
+
+        var final = current
+        var resultPathKey = "path"
+        switch wantedState {
+        case "absent":
+            if current.exists {
+                changed = true
+                commands.append("rm -rf -- \(shellQuote(path))")
+            }
+            let values: OrderedDictionary<String, Value> = ["path": .string(path), "state": "absent"]
+            return try await finish(
+                changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff,
+                context: context)
+
+        case "file":
+            guard current.exists else {
+                throw ModuleFailure(
+                    message: "file (\(path)) is absent, cannot continue",
+                    values: ["path": .string(path), "state": "absent"])
+            }
+            var target = current
+            if current.type == .link, args.bool("follow") ?? true {
+                guard current.linkTargetType == .file else {
+                    throw ModuleFailure(
+                        message: "file (\(path)) is link, cannot continue", values: ["path": .string(path), "state": "link"])
+                }
+                target = try await followedStat(path, context: context)
+            } else if current.type != .file {
+                throw ModuleFailure(
+                    message: "file (\(path)) is \(previous), cannot continue",
+                    values: ["path": .string(path), "state": .string(previous)])
+            }
+            afterDiff["state"] = .string(previous)
+            let w = try wanted(isDirectory: false)
+            if FileSupport.differs(w, from: target, probe: state) {
+                changed = true
+                noteAttributes(w, on: target)
+                commands += FileSupport.commands(w, path: path)
+            }
+            final = FileSupport.predicted(target, applying: w, probe: state)
+            final.path = path
+
+        case "directory":
+            let w = try wanted(isDirectory: true)
+            if !current.exists {
+                changed = true
+                // Each directory created gets the mode and owner, as Ansible's file module does.
+                commands.append(mkdirScript(path, attributes: w))
+                final = RemoteStat(path: path, type: .directory)
+                final.mode = 0o777 & ~state.identity.umask
+                final.uid = state.identity.uid
+                final.gid = state.identity.gid
+                final.owner = state.identity.user
+                final.group = state.identity.group
+                final.size = 4096
+                noteAttributes(w, on: current)
+            } else if current.type == .directory || (current.type == .link && current.linkTargetType == .directory) {
+                let target = current.type == .link ? try await followedStat(path, context: context) : current
+                if FileSupport.differs(w, from: target, probe: state) {
+                    changed = true
+                    noteAttributes(w, on: target)
+                    commands += FileSupport.commands(w, path: path)
+                }
+                final = target
+                final.path = path
+            } else {
+                throw ModuleFailure(message: "\(path) already exists as a \(previous)", values: ["path": .string(path)])
+            }
+            final = FileSupport.predicted(final, applying: w, probe: state)
+            if args.bool("recurse") ?? false {
+                let (recursiveChange, recursiveCommands) = try await recurse(path, wanted: w, args: args, state: state, context: context)
+                if recursiveChange {
+                    changed = true
+                    commands += recursiveCommands
+                }
+            }
+
+        case "touch":
+            let w = try wanted(isDirectory: current.type == .directory)
+            // Touch always changes the times, so it always reports a change (as Ansible does).
+            changed = true
+            commands.append("touch -- \(shellQuote(path))")
+            commands += FileSupport.commands(w, path: path)
+            if !current.exists {
+                afterDiff["state"] = "touch"
+                final = RemoteStat(path: path, type: .file)
+                final.mode = 0o666 & ~state.identity.umask
+                final.uid = state.identity.uid
+                final.gid = state.identity.gid
+                final.owner = state.identity.user
+                final.group = state.identity.group
+                final.nlink = 1
+            } else {
+                afterDiff["state"] = .string(previous)
+            }
+            noteAttributes(w, on: current)
+            final = FileSupport.predicted(final, applying: w, probe: state)
+
+        case "link", "hard":
+            let source = src!
+            let sourceStat = state.stats[1]
+            if !sourceStat.exists && !(wantedState == "link" && force) {
+                throw ModuleFailure(
+                    message: wantedState == "hard"
+                        ? "src does not exist" : "src file does not exist, use \"force=yes\" if you really want to create the link: \(sourceStat.path)",
+                    values: ["path": .string(path), "src": .string(source)])
+            }
+            resultPathKey = "dest"
+            let upToDate: Bool
+            if wantedState == "link" {
+                upToDate = current.type == .link && current.linkTarget == source
+            } else {
+                upToDate = current.exists && current.type != .link && current.inode == sourceStat.inode
+                    && current.device == sourceStat.device
+            }
+            if !upToDate {
+                if current.exists && current.type != .link && wantedState == "link" && !force {
+                    if current.type == .directory {
+                        throw ModuleFailure(message: "the directory \(path) is not empty, refusing to convert it", values: ["path": .string(path)])
+                    }
+                    throw ModuleFailure(
+                        message: "refusing to convert from \(previous) to symlink for \(path)", values: ["path": .string(path)])
+                }
+                if current.exists && wantedState == "hard" && current.type != .file && current.type != .link && !force {
+                    throw ModuleFailure(
+                        message: "refusing to convert from \(previous) to hard link for \(path)", values: ["path": .string(path)])
+                }
+                changed = true
+                let flag = wantedState == "link" ? "-sfn" : "-fn"
+                let removeDir = current.type == .directory ? "rmdir -- \(shellQuote(path)) && " : ""
+                commands.append("\(removeDir)ln \(flag) -- \(shellQuote(source)) \(shellQuote(path))")
+            }
+            let w = try wanted(isDirectory: false)
+            let linkState = RemoteStat(path: path, type: .link, mode: 0o777, uid: current.exists ? current.uid : state.identity.uid,
+                gid: current.exists ? current.gid : state.identity.gid,
+                owner: current.exists ? current.owner : state.identity.user, group: current.exists ? current.group : state.identity.group)
+            let attributeTarget = wantedState == "link" ? linkState : (current.exists ? current : sourceStat)
+            let ownershipOnly = FileSupport.Attributes(mode: wantedState == "link" ? nil : w.mode, owner: w.owner, group: w.group)
+            if FileSupport.differs(ownershipOnly, from: attributeTarget, probe: state) || (changed && (w.owner != nil || w.group != nil)) {
+                if !changed { noteAttributes(ownershipOnly, on: attributeTarget) }
+                changed = true
+                commands += FileSupport.commands(ownershipOnly, path: path, noDereference: wantedState == "link")
+            }
+            final = FileSupport.predicted(wantedState == "link" ? linkState : (current.exists && upToDate ? current : sourceStat), applying: ownershipOnly, probe: state)
+            final.path = path
+            final.type = wantedState == "link" ? .link : .file
+            final.size = wantedState == "link" ? source.utf8.count : final.size
+            if wantedState == "hard" { final.nlink = max(2, final.nlink) }
+
+        default:
+            throw ModuleFailure(message: "unknown state \(wantedState)")
+        }
+
+        var values = FileSupport.statValues(final, pathKey: resultPathKey)
+        values["state"] = .string(wantedState == "touch" ? "file" : wantedState)
+        if wantedState == "link" || wantedState == "hard" {
+            values["src"] = .string(src ?? "")
+        }
+        return try await finish(
+            changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff, context: context)
+    }
+
+    private static func finish(
+        changed: Bool, commands: [String], values: OrderedDictionary<String, Value>,
+        before: OrderedDictionary<String, Value>, after: OrderedDictionary<String, Value>, context: ModuleContext
+    ) async throws -> ModuleResult {
+        if changed && !context.checkMode && !commands.isEmpty {
+            _ = try await FileSupport.runChecked(
+                "set -e\n" + commands.joined(separator: "\n"), context: context, what: "changing \(values["path"]?.stringValue ?? values["dest"]?.stringValue ?? "") failed")
+        }
+        var diffs: [FileDiff] = []
+        if changed && context.diffMode {
+            diffs.append(stateDiff(before: before, after: after))
+        }
+        return ModuleResult(changed: changed, values: values, diffs: diffs)
+    }
+
+    /// Ansible's file diff: two small dicts, shown as sorted, indented JSON without headers.
+    static func stateDiff(before: OrderedDictionary<String, Value>, after: OrderedDictionary<String, Value>) -> FileDiff {
+        FileDiff(
+            before: JSON.encode(.dict(before), style: .pythonPretty) + "\n",
+            after: JSON.encode(.dict(after), style: .pythonPretty) + "\n", beforeHeader: "", afterHeader: "")
+    }
+
+    /// Creates each missing directory of `path` and gives each new one the wanted attributes.
+    static func mkdirScript(_ path: String, attributes: FileSupport.Attributes) -> String {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        var lines: [String] = []
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            let q = shellQuote(prefix)
+            var create = "mkdir -- \(q)"
+            let attrs = FileSupport.commands(attributes, path: prefix)
+            if !attrs.isEmpty { create += " && " + attrs.joined(separator: " && ") }
+            lines.append("[ -d \(q) ] || { \(create); }")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func followedStat(_ path: String, context: ModuleContext) async throws -> RemoteStat {
+        var probe = RemoteProbe()
+        probe.targets = [RemoteProbe.Target(path: path, follow: true)]
+        return try await probe.run(context).stats[0]
+    }
+
+    /// Checks every entry below a directory (one listing), and returns the recursive chown/chmod.
+    private static func recurse(
+        _ path: String, wanted: FileSupport.Attributes, args: ModuleArguments, state: RemoteProbe.Result,
+        context: ModuleContext
+    ) async throws -> (Bool, [String]) {
+        let listing = try await FileSupport.runChecked(
+            "find \(shellQuote(path)) -mindepth 1 -printf '%m|%U|%G|%y\\n'", context: context, what: "listing \(path) failed")
+        let mode = FileMode(args["mode"])
+        var needsMode = false
+        var needsOwnership = false
+        for line in listing.stdoutText.split(separator: "\n") {
+            let f = line.split(separator: "|").map(String.init)
+            guard f.count == 4, let bits = FileMode.parseOctal(f[0]) else { continue }
+            if let owner = wanted.owner, Int(f[1]) != FileSupport.uid(owner, state) { needsOwnership = true }
+            if let group = wanted.group, Int(f[2]) != FileSupport.gid(group, state) { needsOwnership = true }
+            if f[3] != "l", let mode,
+                let target = try? mode.resolve(current: bits, isDirectory: f[3] == "d", umask: state.identity.umask),
+                target != bits
+            {
+                needsMode = true
+            }
+        }
+        var commands: [String] = []
+        if needsOwnership {
+            commands += FileSupport.commands(FileSupport.Attributes(owner: wanted.owner, group: wanted.group), path: path, noDereference: true, recursive: true)
+        }
+        if needsMode, let raw = args.string("mode") {
+            // Symbolic modes go to chmod as written: chmod applies them per file, including X.
+            let spec = FileMode.parseOctal(raw).map { String($0, radix: 8) } ?? raw
+            let modeArg = args.int("mode").map { String($0, radix: 8) } ?? spec
+            commands.append("find \(shellQuote(path)) -mindepth 1 ! -type l -exec chmod \(shellQuote(modeArg)) -- {} +")
+        }
+        return (needsOwnership || needsMode, commands)
+    }
+}
