@@ -54,7 +54,9 @@ extension ArgumentSpec {
         for group in mutuallyExclusive {
             let present = group.filter(given)
             if present.count > 1 {
-                let name = present[1]
+                // Point at whichever of them was written last: that is where the conflict appears.
+                let name = args.keys.last(where: { canonicalOf[$0].map(present.contains) ?? false })
+                    .flatMap { canonicalOf[$0] } ?? present[1]
                 throw fail(
                     "arguments are mutually exclusive: \(group.joined(separator: "|")) ('\(present.joined(separator: "' and '"))' given)",
                     writtenAs[name])

@@ -196,7 +196,7 @@ struct RemoteProbe {
             switch fields[1] {
             case "P": stats[index].path = rest
             case "N": stats[index].parentExists = false
-            case "S" where fields.count >= 17:
+            case "S" where fields.count >= 16:
                 let raw = UInt32(fields[2], radix: 16) ?? 0
                 stats[index].type = Self.fileType(raw)
                 stats[index].mode = raw & 0o7777
