@@ -163,6 +163,10 @@ import Transport
         #expect(missing.msg == "Destination directory \(box.path("no/such")) does not exist")
         let (dir, _) = try await box.run(CopyModule.self, ["content": "x", "dest": .string(box.dir)])
         #expect(dir.failed)
+        // A link to a file with the same content is left alone (Ansible compares through the link).
+        try await box.sh("ln -s keep \(shellQuote(box.path("via-link")))")
+        let (viaLink, _) = try await box.run(CopyModule.self, ["content": "mine", "dest": .string(box.path("via-link"))])
+        #expect(!viaLink.changed)
         // Lists and dicts in content are written as JSON.
         let (json, _) = try await box.run(CopyModule.self, ["content": ["a": [1, "b"]], "dest": .string(box.path("j"))])
         #expect(json.changed)

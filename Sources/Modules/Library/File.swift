@@ -5,8 +5,8 @@ import Transport
 
 /// `ansible.builtin.file`: files, directories, links and their owner/group/mode.
 ///
-/// Round trips: one probe; nothing more when the path is already right; one command that changes it
-/// (and, for `recurse`, a probe listing of the tree first).
+/// Round trips: one probe (which also lists the tree for `recurse`); nothing more when the path is
+/// already right; one command that changes it.
 public enum FileModule: Module {
     public static let name = "file"
     public static let qualifiedNames = ["ansible.builtin.file", "ansible.legacy.file"]
@@ -40,7 +40,7 @@ public enum FileModule: Module {
         let src = args.string("src")
         let force = args.bool("force") ?? false
         var probe = RemoteProbe()
-        probe.targets = [RemoteProbe.Target(path: path)]
+        probe.targets = [RemoteProbe.Target(path: path, listTree: args.bool("recurse") ?? false)]
         if let src, args.string("state") == "link" || args.string("state") == "hard" {
             // A relative link source is relative to the link's directory.
             let resolved = src.hasPrefix("/") ? src : ((path as NSString).deletingLastPathComponent + "/" + src)
@@ -156,7 +156,7 @@ public enum FileModule: Module {
             }
             final = FileSupport.predicted(final, applying: w, probe: state)
             if args.bool("recurse") ?? false {
-                let (recursiveChange, recursiveCommands) = try await recurse(path, wanted: w, args: args, state: state, context: context)
+                let (recursiveChange, recursiveCommands) = recurse(current.tree, path: path, wanted: w, args: args, state: state)
                 if recursiveChange {
                     changed = true
                     commands += recursiveCommands
@@ -291,24 +291,20 @@ public enum FileModule: Module {
         return try await probe.run(context).stats[0]
     }
 
-    /// Checks every entry below a directory (one listing), and returns the recursive chown/chmod.
+    /// Checks every entry below a directory (listed by the probe), and returns the recursive chown/chmod.
     private static func recurse(
-        _ path: String, wanted: FileSupport.Attributes, args: ModuleArguments, state: RemoteProbe.Result,
-        context: ModuleContext
-    ) async throws -> (Bool, [String]) {
-        let listing = try await FileSupport.runChecked(
-            "find \(shellQuote(path)) -mindepth 1 -printf '%m|%U|%G|%y\\n'", context: context, what: "listing \(path) failed")
+        _ tree: [RemoteStat.TreeEntry], path: String, wanted: FileSupport.Attributes, args: ModuleArguments,
+        state: RemoteProbe.Result
+    ) -> (Bool, [String]) {
         let mode = FileMode(args["mode"])
         var needsMode = false
         var needsOwnership = false
-        for line in listing.stdoutText.split(separator: "\n") {
-            let f = line.split(separator: "|").map(String.init)
-            guard f.count == 4, let bits = FileMode.parseOctal(f[0]) else { continue }
-            if let owner = wanted.owner, Int(f[1]) != FileSupport.uid(owner, state) { needsOwnership = true }
-            if let group = wanted.group, Int(f[2]) != FileSupport.gid(group, state) { needsOwnership = true }
-            if f[3] != "l", let mode,
-                let target = try? mode.resolve(current: bits, isDirectory: f[3] == "d", umask: state.identity.umask),
-                target != bits
+        for entry in tree {
+            if let owner = wanted.owner, entry.uid != FileSupport.uid(owner, state) { needsOwnership = true }
+            if let group = wanted.group, entry.gid != FileSupport.gid(group, state) { needsOwnership = true }
+            if entry.type != "l", let mode,
+                let target = try? mode.resolve(current: entry.mode, isDirectory: entry.type == "d", umask: state.identity.umask),
+                target != entry.mode
             {
                 needsMode = true
             }

@@ -52,7 +52,8 @@ public enum StatModule: Module {
             let absolute = target.hasPrefix("/") ? target : (path as NSString).deletingLastPathComponent + "/" + target
             stat["lnk_source"] = .string((absolute as NSString).standardizingPath)
         }
-        if let checksum = s.checksum { stat["checksum"] = .string(checksum) }
+        // As Ansible: only regular files (after lstat, unless follow) get a checksum.
+        if let checksum = s.checksum, s.type == .file { stat["checksum"] = .string(checksum) }
         if let mime = s.mimeType {
             stat["mimetype"] = .string(mime)
             stat["charset"] = .string(s.charset ?? "unknown")

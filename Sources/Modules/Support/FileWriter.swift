@@ -61,7 +61,9 @@ enum FileWriter {
         } catch let error as PGHAError where error.kind == .execution {
             return .failure(error.message, values: ["dest": .string(dest)])
         }
-        let contentChanged = current.checksum != checksum || current.type != .file
+        // A link to a file with the right content is left alone, as Ansible compares through links.
+        let isFileOrLinkToFile = current.type == .file || (current.type == .link && current.linkTargetType == .file)
+        let contentChanged = current.checksum != checksum || !isFileOrLinkToFile
         let attributesChanged = current.exists && FileSupport.differs(wanted, from: current, probe: state)
         var values: OrderedDictionary<String, Value> = ["dest": .string(dest)]
         var diffs: [FileDiff] = []
@@ -116,8 +118,8 @@ enum FileWriter {
                 // Keep the existing owner/group/mode unless the task says otherwise, as atomic_move does.
                 let attributes = FileAttributes(
                     mode: wanted.mode ?? (current.exists ? current.mode : final.mode),
-                    owner: wanted.owner ?? (current.exists ? current.owner : nil),
-                    group: wanted.group ?? (current.exists ? current.group : nil))
+                    owner: wanted.owner ?? (current.exists ? String(current.uid) : nil),
+                    group: wanted.group ?? (current.exists ? String(current.gid) : nil))
                 if let validate = args.string("validate") {
                     guard validate.contains("%s") else {
                         return .failure("validate must contain %s: \(validate)")

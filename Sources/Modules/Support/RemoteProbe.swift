@@ -39,6 +39,15 @@ public struct RemoteStat: Sendable, Equatable {
     public var parentExists = true
     /// The file's bytes, when asked for and the checksum differed (for --diff).
     public var content: [UInt8]?
+    /// Entries below a directory, when asked for: (mode bits, uid, gid, find's type letter).
+    public var tree: [TreeEntry] = []
+
+    public struct TreeEntry: Sendable, Equatable {
+        public var mode: UInt32
+        public var uid: Int
+        public var gid: Int
+        public var type: Character
+    }
 
     public var exists: Bool { type != .absent }
 
@@ -79,6 +88,8 @@ struct RemoteProbe {
         var unlessChecksum: String?
         var access = false
         var mime = false
+        /// List every entry below a directory (mode, uid, gid, type) for recursive attribute checks.
+        var listTree = false
     }
 
     var targets: [Target] = []
@@ -123,6 +134,9 @@ struct RemoteProbe {
             }
             if target.mime {
                 lines.append("  command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
+            }
+            if target.listTree {
+                lines.append("  [ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y\\n'")
             }
             lines.append("else echo '\(index)|S|absent'; fi")
             if target.contentLimit != nil { contentTarget = index }
@@ -214,6 +228,11 @@ struct RemoteProbe {
                 stats[index].blocks = Int(fields[14]) ?? 0
                 stats[index].blockSize = Int(fields[15]) ?? 0
             case "S": stats[index].type = .absent
+            case "R" where fields.count >= 6:
+                stats[index].tree.append(
+                    RemoteStat.TreeEntry(
+                        mode: FileMode.parseOctal(fields[2]) ?? 0, uid: Int(fields[3]) ?? -1, gid: Int(fields[4]) ?? -1,
+                        type: fields[5].first ?? "f"))
             case "L": stats[index].linkTarget = rest
             case "T": stats[index].linkTargetType = rest == "absent" ? .absent : Self.fileType(UInt32(rest, radix: 16) ?? 0)
             case "C": stats[index].checksum = rest.isEmpty ? nil : rest
