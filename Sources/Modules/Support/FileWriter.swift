@@ -71,7 +71,11 @@ enum FileWriter {
         if contentChanged && context.diffMode {
             let before: String? = current.exists ? current.content.flatMap(FileSupport.diffText) : ""
             if let before, let after = FileSupport.diffText(request.data) {
-                diffs.append(FileDiff(before: before, after: after, beforeHeader: dest, afterHeader: request.afterHeader))
+                // Ansible names the old side only when there was a file to read.
+                diffs.append(
+                    FileDiff(
+                        before: before, after: after, beforeHeader: current.exists ? dest : "",
+                        afterHeader: request.afterHeader))
             }
         }
 
