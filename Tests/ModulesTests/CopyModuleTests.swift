@@ -192,3 +192,34 @@ import Transport
         roundTripLog.note("template: changed \(trips1), unchanged \(trips2)")
     }
 }
+
+@Suite struct BecomeTests {
+    @Test(arguments: TestTarget.all)
+    func modulesWriteAsTheBecomeUser(target: TestTarget) async throws {
+        guard requireRoot() else { return }
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        let home = box.path("nobody-home")
+        try await box.sh("mkdir \(shellQuote(home)) && chown nobody:nogroup \(shellQuote(home)) && chmod 700 \(shellQuote(home))")
+        let nobody = Become(user: "nobody")
+        let dest = home + "/note"
+        let args: OrderedDictionary<String, Value> = ["content": "hi\n", "dest": .string(dest)]
+        let (first, trips) = try await box.run(CopyModule.self, args, become: nobody)
+        #expect(first.changed && !first.failed, "\(first.msg ?? "")")
+        #expect(first.values["owner"] == "nobody")
+        #expect(first.values["mode"] == "0644")
+        #expect(trips == 2)
+        #expect(try await box.sh("stat -c '%U:%G:%a' \(shellQuote(dest))") == "nobody:nogroup:644\n")
+        let (second, _) = try await box.run(CopyModule.self, args, become: nobody)
+        #expect(!second.changed)
+        let (dir, _) = try await box.run(FileModule.self, ["path": .string(home + "/d"), "state": "directory"], become: nobody)
+        #expect(dir.changed && dir.values["owner"] == "nobody")
+        #expect(try await box.sh("stat -c '%U' \(shellQuote(home + "/d"))") == "nobody\n")
+        // Without become, root could; as nobody, a root-only directory is refused.
+        let (refused, _) = try await box.run(
+            CopyModule.self, ["content": "x", "dest": "/root/pgha-should-not-exist"], become: nobody)
+        #expect(refused.failed)
+        #expect(refused.msg?.contains("/root/pgha-should-not-exist") == true)
+        #expect(try await box.sh("test -e /root/pgha-should-not-exist && echo yes || echo no") == "no\n")
+    }
+}

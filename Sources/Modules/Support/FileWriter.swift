@@ -20,6 +20,17 @@ enum FileWriter {
     }
 
     static func write(_ request: Request, args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        do {
+            return try await writeUnchecked(request, args: args, context: context)
+        } catch let error as PGHAError where error.kind == .io {
+            // A refused write (permissions, full disk) is the task's failure, not the engine's.
+            return .failure(error.message, values: ["dest": .string(request.dest)])
+        }
+    }
+
+    private static func writeUnchecked(_ request: Request, args: ModuleArguments, context: ModuleContext)
+        async throws -> ModuleResult
+    {
         let checksum = ModuleSHA1.hex(request.data)
         let force = args.bool("force") ?? true
         let follow = args.bool("follow") ?? false
