@@ -45,6 +45,22 @@ import Transport
     }
 
     @Test(arguments: TestTarget.all)
+    func tildeExpandsOnTheHost(target: TestTarget) async throws {
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        let home = try await box.sh("printf %s \"$HOME\"")
+        let name = "pgha-tilde-\(UUID().uuidString.prefix(8))"
+        let (made, _) = try await box.run(FileModule.self, ["path": .string("~/" + name), "state": "directory"])
+        #expect(made.values["path"] == .string(home + "/" + name))
+        let (copied, _) = try await box.run(CopyModule.self, ["content": "x", "dest": .string("~/\(name)/f")])
+        #expect(copied.values["dest"] == .string("\(home)/\(name)/f"))
+        #expect(try await box.sh("cat \(shellQuote(home + "/" + name + "/f"))") == "x")
+        let (gone, _) = try await box.run(FileModule.self, ["path": .string("~/" + name), "state": "absent"])
+        #expect(gone.changed)
+        #expect(try await box.sh("test -e \(shellQuote(home + "/" + name)) && echo yes || echo no") == "no\n")
+    }
+
+    @Test(arguments: TestTarget.all)
     func fileStateNeedsAnExistingFile(target: TestTarget) async throws {
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }

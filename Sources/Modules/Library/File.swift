@@ -50,6 +50,8 @@ public enum FileModule: Module {
         if let group = args.string("group") { probe.groups = [group] }
         let state = try await probe.run(context)
         let current = state.stats[0]
+        // The probe expanded a leading ~ on the host.
+        path = current.path
         let previous = current.ansibleState
         // No state given: keep what is there ("file" when nothing is).
         let wantedState = args.string("state") ?? (current.exists ? (previous == "hard" ? "file" : previous) : "file")

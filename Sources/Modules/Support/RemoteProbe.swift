@@ -112,7 +112,7 @@ struct RemoteProbe {
         }
         var contentTarget: Int?
         for (index, target) in targets.enumerated() {
-            lines.append("p=\(shellQuote(target.path))")
+            lines.append("p=\(Self.tildeQuote(target.path))")
             if let name = target.intoDirectoryAs {
                 lines.append("[ -d \"$p\" ] && p=\"${p%/}/\"\(shellQuote(name))")
             }
@@ -150,6 +150,19 @@ struct RemoteProbe {
         }
         lines.append("exit 0")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Quotes a path but lets a leading `~` or `~user` expand on the host, as Ansible expands
+    /// remote paths; the probe reports the expanded path, which modules then use.
+    static func tildeQuote(_ path: String) -> String {
+        guard path.hasPrefix("~") else { return shellQuote(path) }
+        let end = path.firstIndex(of: "/") ?? path.endIndex
+        let user = path[path.index(after: path.startIndex)..<end]
+        guard user.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else {
+            return shellQuote(path)
+        }
+        let rest = String(path[end...])
+        return "~" + user + (rest.isEmpty ? "" : shellQuote(rest))
     }
 
     struct Result {
