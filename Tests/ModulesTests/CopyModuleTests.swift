@@ -223,3 +223,35 @@ import Transport
         #expect(try await box.sh("test -e /root/pgha-should-not-exist && echo yes || echo no") == "no\n")
     }
 }
+
+@Suite struct DirectoryCopyTests {
+    @Test(arguments: TestTarget.all)
+    func copiesTreesIdempotently(target: TestTarget) async throws {
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        try FileManager.default.createDirectory(atPath: box.localDir + "/conf/sub", withIntermediateDirectories: true)
+        _ = try box.writeLocal("conf/a.txt", "A\n")
+        _ = try box.writeLocal("conf/sub/b.txt", "B\n")
+        try await box.sh("mkdir \(shellQuote(box.path("dest")))")
+        let args: OrderedDictionary<String, Value> = [
+            "src": "conf", "dest": .string(box.path("dest")), "mode": "0600", "directory_mode": "0750",
+        ]
+        _ = try await box.expectCheckModeChangesNothing(CopyModule.self, args)
+        let (first, trips1, trips2) = try await box.expectIdempotent(CopyModule.self, args)
+        #expect(first.values["dest"] == .string(box.path("dest/conf") + "/"))
+        let listing = try await box.sh("cd \(shellQuote(box.path("dest"))) && find . -printf '%p %y %m\\n' | sort")
+        #expect(listing == ". d 755\n./conf d 750\n./conf/a.txt f 600\n./conf/sub d 750\n./conf/sub/b.txt f 600\n")
+        #expect(trips1 == 4 && trips2 == 1)
+        roundTripLog.note("copy of a directory (2 files): changed \(trips1) (probe + mkdir + 2 puts), unchanged \(trips2)")
+
+        // Trailing slash: the contents go straight into dest; one changed file, one put.
+        _ = try box.writeLocal("conf/a.txt", "A2\n")
+        box.diffMode = true
+        let (contents, trips) = try await box.run(CopyModule.self, ["src": "conf/", "dest": .string(box.path("dest/conf"))])
+        #expect(contents.changed)
+        #expect(contents.diffs.map(\.after) == ["A2\n"])
+        #expect(contents.diffs.map(\.before) == ["A\n"])
+        #expect(try await box.sh("cat \(shellQuote(box.path("dest/conf/a.txt")))") == "A2\n")
+        #expect(trips == 3)
+    }
+}

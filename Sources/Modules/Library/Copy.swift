@@ -55,7 +55,12 @@ public enum CopyModule: Module {
                 return .failure("Could not find or access '\(src)' on the Ansible Controller.")
             }
             if isDirectory.boolValue {
-                return .failure("copying directories (src: \(src)) is not supported; copy the files one by one")
+                do {
+                    return try await DirectoryCopier.copy(
+                        localRoot: local, srcArgument: src, dest: dest, args: args, context: context)
+                } catch let failure as ModuleFailure {
+                    return failure.result
+                }
             }
             guard let contents = FileManager.default.contents(atPath: local) else {
                 return .failure("Could not read '\(local)' on the controller")
@@ -75,7 +80,7 @@ public enum CopyModule: Module {
         }
         var result = try await FileWriter.write(
             FileWriter.Request(
-                data: data, dest: dest, sourceName: dest.hasSuffix("/") || sourceName != nil ? sourceName : nil,
+                data: data, dest: dest, sourceName: sourceName,
                 afterHeader: afterHeader, preservedMode: preserved),
             args: args, context: context)
         for (key, value) in values where result.values[key] == nil { result.values[key] = value }
