@@ -22,6 +22,14 @@ import Transport
         #expect(trips1 == 2 && trips2 == 1)
         roundTripLog.note("file state=directory: changed \(trips1) (probe + mkdir/chmod), unchanged \(trips2)")
         _ = try await box.expectCheckModeChangesNothing(FileModule.self, args, predictsChange: false)
+
+        // A new directory's diff: the state, and the mode it got from mkdir against the wanted one.
+        box.diffMode = true
+        let (created, _) = try await box.run(FileModule.self, ["path": .string(box.path("n")), "state": "directory", "mode": "0700"])
+        let umask = try await box.sh("umask").trimmingCharacters(in: .whitespacesAndNewlines)
+        let defaultMode = FileModule.diffMode(0o777 & ~(FileMode.parseOctal(umask) ?? 0o022))
+        #expect(try JSON.decode(try #require(created.diffs.first?.before)) == ["mode": .string(defaultMode), "path": .string(box.path("n")), "state": "absent"])
+        #expect(try JSON.decode(try #require(created.diffs.first?.after)) == ["mode": "0700", "path": .string(box.path("n")), "state": "directory"])
     }
 
     @Test(arguments: TestTarget.all)
@@ -33,9 +41,10 @@ import Transport
         box.diffMode = true
         let args: OrderedDictionary<String, Value> = ["path": .string(path), "mode": "0600"]
         let check = try await box.expectCheckModeChangesNothing(FileModule.self, args)
+        // Ansible's initial_diff leaves the state out when it does not change.
         let expected = FileDiff(
-            before: "{\n    \"mode\": \"0644\",\n    \"path\": \"\(path)\",\n    \"state\": \"file\"\n}\n",
-            after: "{\n    \"mode\": \"0600\",\n    \"path\": \"\(path)\",\n    \"state\": \"file\"\n}\n",
+            before: "{\n    \"mode\": \"0644\",\n    \"path\": \"\(path)\"\n}\n",
+            after: "{\n    \"mode\": \"0600\",\n    \"path\": \"\(path)\"\n}\n",
             beforeHeader: "", afterHeader: "")
         #expect(check.diffs == [expected])
         let (first, _, _) = try await box.expectIdempotent(FileModule.self, args)
@@ -84,6 +93,8 @@ import Transport
         let check = try await box.expectCheckModeChangesNothing(FileModule.self, args)
         #expect(check.diffs.first?.before.contains("\"state\": \"directory\"") == true)
         #expect(check.diffs.first?.after.contains("\"state\": \"absent\"") == true)
+        let before = try JSON.decode(try #require(check.diffs.first?.before))
+        #expect(before["path_content"] == ["directories": [.string(path + "/x"), .string(path + "/x/y")], "files": [.string(path + "/x/y/z")]])
         let (first, trips1, trips2) = try await box.expectIdempotent(FileModule.self, args)
         #expect(first.values == ["path": .string(path), "state": "absent"])
         #expect(try await box.sh("ls -A \(shellQuote(box.dir))") == "")

@@ -40,7 +40,8 @@ public enum FileModule: Module {
         let src = args.string("src")
         let force = args.bool("force") ?? false
         var probe = RemoteProbe()
-        probe.targets = [RemoteProbe.Target(path: path, listTree: args.bool("recurse") ?? false)]
+        let listTree = (args.bool("recurse") ?? false) || args.string("state") == "absent"
+        probe.targets = [RemoteProbe.Target(path: path, listTree: listTree)]
         if let src, args.string("state") == "link" || args.string("state") == "hard" {
             // A relative link source is relative to the link's directory.
             let resolved = src.hasPrefix("/") ? src : ((path as NSString).deletingLastPathComponent + "/" + src)
@@ -62,8 +63,13 @@ public enum FileModule: Module {
             throw ModuleFailure(message: "src option requires state to be 'link' or 'hard'", values: ["path": .string(path)])
         }
 
-        var beforeDiff: OrderedDictionary<String, Value> = ["path": .string(path), "state": .string(previous)]
-        var afterDiff: OrderedDictionary<String, Value> = ["path": .string(path), "state": .string(wantedState)]
+        // Ansible's initial_diff: the state appears only when it changes.
+        var beforeDiff: OrderedDictionary<String, Value> = ["path": .string(path)]
+        var afterDiff: OrderedDictionary<String, Value> = ["path": .string(path)]
+        if previous != wantedState {
+            beforeDiff["state"] = .string(previous)
+            afterDiff["state"] = .string(wantedState)
+        }
         var commands: [String] = []
         var changed = false
 
@@ -74,19 +80,32 @@ public enum FileModule: Module {
                 throw ModuleFailure(message: error.message, values: ["path": .string(path)])
             }
         }
+        // What set_fs_attributes_if_different adds: mode as '0%03o', owner and group as ids.
         func noteAttributes(_ w: FileSupport.Attributes, on s: RemoteStat) {
-            if let mode = w.mode, mode != s.mode || !s.exists {
-                if s.exists { beforeDiff["mode"] = .string(FileMode.format(s.mode)) }
-                afterDiff["mode"] = .string(FileMode.format(mode))
+            if let mode = w.mode, mode != s.mode {
+                beforeDiff["mode"] = .string(diffMode(s.mode))
+                afterDiff["mode"] = .string(diffMode(mode))
             }
-            if let owner = w.owner, FileSupport.uid(owner, state) != s.uid || !s.exists {
-                if s.exists { beforeDiff["owner"] = .int(s.uid) }
+            if let owner = w.owner, FileSupport.uid(owner, state) != s.uid {
+                beforeDiff["owner"] = .int(s.uid)
                 afterDiff["owner"] = .int(FileSupport.uid(owner, state))
             }
-            if let group = w.group, FileSupport.gid(group, state) != s.gid || !s.exists {
-                if s.exists { beforeDiff["group"] = .int(s.gid) }
+            if let group = w.group, FileSupport.gid(group, state) != s.gid {
+                beforeDiff["group"] = .int(s.gid)
                 afterDiff["group"] = .int(FileSupport.gid(group, state))
             }
+        }
+        // A path this run creates, as it looks right after creation (before attributes are set).
+        func fresh(_ type: RemoteStat.FileType) -> RemoteStat {
+            var f = RemoteStat(path: path, type: type)
+            f.mode = (type == .directory ? 0o777 : 0o666) & ~state.identity.umask
+            f.uid = state.identity.uid
+            f.gid = state.identity.gid
+            f.owner = state.identity.user
+            f.group = state.identity.group
+            f.nlink = 1
+            f.size = type == .directory ? 4096 : 0
+            return f
         }
 
         var final = current
@@ -96,6 +115,11 @@ public enum FileModule: Module {
             if current.exists {
                 changed = true
                 commands.append("rm -rf -- \(shellQuote(path))")
+                if current.type == .directory {
+                    let directories = current.tree.filter { $0.type == "d" }.map { Value.string($0.path) }
+                    let files = current.tree.filter { $0.type != "d" }.map { Value.string($0.path) }
+                    beforeDiff["path_content"] = ["directories": .list(directories), "files": .list(files)]
+                }
             }
             let values: OrderedDictionary<String, Value> = ["path": .string(path), "state": "absent"]
             return try await finish(
@@ -120,7 +144,6 @@ public enum FileModule: Module {
                     message: "file (\(path)) is \(previous), cannot continue",
                     values: ["path": .string(path), "state": .string(previous)])
             }
-            afterDiff["state"] = .string(previous)
             let w = try wanted(isDirectory: false)
             if FileSupport.differs(w, from: target, probe: state) {
                 changed = true
@@ -136,14 +159,8 @@ public enum FileModule: Module {
                 changed = true
                 // Each directory created gets the mode and owner, as Ansible's file module does.
                 commands.append(mkdirScript(path, attributes: w))
-                final = RemoteStat(path: path, type: .directory)
-                final.mode = 0o777 & ~state.identity.umask
-                final.uid = state.identity.uid
-                final.gid = state.identity.gid
-                final.owner = state.identity.user
-                final.group = state.identity.group
-                final.size = 4096
-                noteAttributes(w, on: current)
+                final = fresh(.directory)
+                noteAttributes(w, on: final)
             } else if current.type == .directory || (current.type == .link && current.linkTargetType == .directory) {
                 let target = current.type == .link ? try await followedStat(path, context: context) : current
                 if FileSupport.differs(w, from: target, probe: state) {
@@ -171,19 +188,8 @@ public enum FileModule: Module {
             changed = true
             commands.append("touch -- \(shellQuote(path))")
             commands += FileSupport.commands(w, path: path)
-            if !current.exists {
-                afterDiff["state"] = "touch"
-                final = RemoteStat(path: path, type: .file)
-                final.mode = 0o666 & ~state.identity.umask
-                final.uid = state.identity.uid
-                final.gid = state.identity.gid
-                final.owner = state.identity.user
-                final.group = state.identity.group
-                final.nlink = 1
-            } else {
-                afterDiff["state"] = .string(previous)
-            }
-            noteAttributes(w, on: current)
+            if !current.exists { final = fresh(.file) }
+            noteAttributes(w, on: final)
             final = FileSupport.predicted(final, applying: w, probe: state)
 
         case "link", "hard":
@@ -270,6 +276,12 @@ public enum FileModule: Module {
         FileDiff(
             before: JSON.encode(.dict(before), style: .pythonPretty) + "\n",
             after: JSON.encode(.dict(after), style: .pythonPretty) + "\n", beforeHeader: "", afterHeader: "")
+    }
+
+    /// Python's '0%03o', which the file module's diff uses ("0644", "04755").
+    static func diffMode(_ mode: UInt32) -> String {
+        let digits = String(mode, radix: 8)
+        return "0" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits
     }
 
     /// Creates each missing directory of `path` and gives each new one the wanted attributes.

@@ -47,6 +47,7 @@ public struct RemoteStat: Sendable, Equatable {
         public var uid: Int
         public var gid: Int
         public var type: Character
+        public var path: String
     }
 
     public var exists: Bool { type != .absent }
@@ -136,7 +137,7 @@ struct RemoteProbe {
                 lines.append("  command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
             }
             if target.listTree {
-                lines.append("  [ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y\\n'")
+                lines.append("  [ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y|%p\\n'")
             }
             lines.append("else echo '\(index)|S|absent'; fi")
             if target.contentLimit != nil { contentTarget = index }
@@ -241,11 +242,11 @@ struct RemoteProbe {
                 stats[index].blocks = Int(fields[14]) ?? 0
                 stats[index].blockSize = Int(fields[15]) ?? 0
             case "S": stats[index].type = .absent
-            case "R" where fields.count >= 6:
+            case "R" where fields.count >= 7:
                 stats[index].tree.append(
                     RemoteStat.TreeEntry(
                         mode: FileMode.parseOctal(fields[2]) ?? 0, uid: Int(fields[3]) ?? -1, gid: Int(fields[4]) ?? -1,
-                        type: fields[5].first ?? "f"))
+                        type: fields[5].first ?? "f", path: fields[6...].joined(separator: "|")))
             case "L": stats[index].linkTarget = rest
             case "T": stats[index].linkTargetType = rest == "absent" ? .absent : Self.fileType(UInt32(rest, radix: 16) ?? 0)
             case "C": stats[index].checksum = rest.isEmpty ? nil : rest
