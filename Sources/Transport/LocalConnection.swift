@@ -151,7 +151,16 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         let owner = attributes.owner.map(shellQuote) ?? ""
         let group = attributes.group.map(shellQuote) ?? ""
         if attributes.owner != nil || attributes.group != nil {
-            script += "chown -- \(owner)\(attributes.group != nil ? ":" + group : "") \"$tmp\"\n"
+            let spec = "\(owner)\(attributes.group != nil ? ":" + group : "")"
+            // Re-stating the ids the file already has may be refused to an unprivileged user; like
+            // Ansible's atomic_move, that is not an error (an actual change of owner still is).
+            script += """
+                if ! chown -- \(spec) "$tmp"; then
+                  [ -e \(q) ] && [ "$(stat -c %u:%g -- \(q))" = \(shellQuote(spec)) ] || exit 1
+                  chown --reference=\(q) -- "$tmp" 2>/dev/null || true
+                fi
+
+                """
         }
         if let mode = attributes.mode { script += "chmod \(String(mode, radix: 8)) -- \"$tmp\"\n" }
         script += "sync -- \"$tmp\" 2>/dev/null || true\nmv -f -- \"$tmp\" \(q)\ntrap - EXIT\n"
@@ -213,7 +222,10 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         }
         if let m = attributes.mode { mode = mode_t(m & 0o7777) }
         if (exists || attributes.owner != nil || attributes.group != nil), uid != geteuid() || gid != getegid() {
-            guard fchown(fd, uid, gid) == 0 else { throw fail("chown") }
+            // Keeping an existing file's owner is best effort for unprivileged users (as Ansible's
+            // atomic_move ignores EPERM there); an owner the caller asked for must stick.
+            let keepsExisting = exists && uid == existing.st_uid && gid == existing.st_gid
+            if fchown(fd, uid, gid) != 0 && !(errno == EPERM && keepsExisting) { throw fail("chown") }
         }
         // After chown, because chown clears setuid/setgid bits.
         guard fchmod(fd, mode) == 0 else { throw fail("chmod") }

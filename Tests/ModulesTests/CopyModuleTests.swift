@@ -167,6 +167,15 @@ import Transport
         try await box.sh("ln -s keep \(shellQuote(box.path("via-link")))")
         let (viaLink, _) = try await box.run(CopyModule.self, ["content": "mine", "dest": .string(box.path("via-link"))])
         #expect(!viaLink.changed)
+        // follow: writes through the link to its target; without it the link itself is replaced.
+        let (followed, _) = try await box.run(
+            CopyModule.self, ["content": "new", "dest": .string(box.path("via-link")), "follow": true])
+        #expect(followed.values["dest"] == .string(dest))
+        #expect(try await box.sh("readlink \(shellQuote(box.path("via-link"))); cat \(shellQuote(dest))") == "keep\nnew")
+        let (replaced, _) = try await box.run(CopyModule.self, ["content": "own", "dest": .string(box.path("via-link"))])
+        #expect(replaced.changed)
+        #expect(try await box.sh("test -L \(shellQuote(box.path("via-link"))) && echo link || cat \(shellQuote(box.path("via-link")))") == "own")
+        #expect(try await box.sh("cat \(shellQuote(dest))") == "new")
         // Lists and dicts in content are written as JSON.
         let (json, _) = try await box.run(CopyModule.self, ["content": ["a": [1, "b"]], "dest": .string(box.path("j"))])
         #expect(json.changed)

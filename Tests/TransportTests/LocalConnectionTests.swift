@@ -148,6 +148,17 @@ private var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
         #expect(info.st_uid == 65534)
         #expect(info.st_mode & 0o7777 == 0o644)
         #expect(try await connection.get(asNobody, become: Become(user: "nobody")) == Array("hello".utf8))
+        // Re-stating ids nobody may not set (group root) is tolerated, as Ansible's atomic_move does;
+        // asking for a real change of owner is not.
+        chown(asNobody, 65534, 0)
+        try await connection.put(
+            Array("again".utf8), to: asNobody, attributes: FileAttributes(mode: 0o644, owner: "65534", group: "0"),
+            become: Become(user: "nobody"))
+        #expect(try await connection.get(asNobody, become: nil) == Array("again".utf8))
+        await #expect(throws: PGHAError.self) {
+            try await connection.put(
+                Array("x".utf8), to: asNobody, attributes: FileAttributes(owner: "root"), become: Become(user: "nobody"))
+        }
         let secret = dir + "/secret"
         _ = FileManager.default.createFile(atPath: secret, contents: Data("s".utf8), attributes: [.posixPermissions: 0o600])
         await #expect(throws: PGHAError.self) { try await connection.get(secret, become: Become(user: "nobody")) }

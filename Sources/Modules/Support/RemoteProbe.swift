@@ -117,6 +117,10 @@ struct RemoteProbe {
             if let name = target.intoDirectoryAs {
                 lines.append("[ -d \"$p\" ] && p=\"${p%/}/\"\(shellQuote(name))")
             }
+            if target.follow {
+                // Writes through a followed link go to its target, so report the target's path.
+                lines.append("[ -L \"$p\" ] && p=$(readlink -f -- \"$p\")")
+            }
             lines.append("p\(index)=\"$p\"")
             let statCommand = target.follow ? "stat -L" : "stat"
             let format = "S|%f|%u|%g|%U|%G|%s|%.9X|%.9Y|%.9Z|%i|%d|%h|%b|%B"
