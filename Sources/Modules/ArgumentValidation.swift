@@ -55,7 +55,8 @@ extension ArgumentSpec {
             let present = group.filter(given)
             if present.count > 1 {
                 // Point at whichever of them was written last: that is where the conflict appears.
-                let name = args.keys.last(where: { canonicalOf[$0].map(present.contains) ?? false })
+                let name =
+                    args.keys.last(where: { canonicalOf[$0].map(present.contains) ?? false })
                     .flatMap { canonicalOf[$0] } ?? present[1]
                 throw fail(
                     "arguments are mutually exclusive: \(group.joined(separator: "|")) ('\(present.joined(separator: "' and '"))' given)",
@@ -176,7 +177,8 @@ func convert(_ value: Value, to kind: ArgumentSpec.Kind) throws -> Value {
     case .list:
         switch value {
         case .list: return value
-        case .string(let s): return .list(s.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
+        case .string(let s):
+            return .list(s.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
         case .int, .double: return .list([.string(value.pythonString!)])
         default: throw ConversionProblem(message: "\(value.typeName) cannot be converted to a list")
         }
@@ -227,7 +229,8 @@ func closestName(to name: String, among candidates: [String]) -> String? {
 }
 
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var previous = Array(0...b.count)

@@ -1,8 +1,7 @@
 import Foundation
-import PGHACore
-
 // Linux only, like the rest of the engine (posix_spawn, pipe2, poll).
 import Glibc
+import PGHACore
 
 /// Runs commands and moves files on this machine (`connection: local`).
 ///
@@ -135,7 +134,9 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         }
     }
 
-    private func putThroughShell(_ data: [UInt8], to path: String, attributes: FileAttributes, become: Become?)
+    private func putThroughShell(
+        _ data: [UInt8], to path: String, attributes: FileAttributes, become: Become?
+    )
         async throws
     {
         let q = shellQuote(path)
@@ -221,7 +222,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
             gid = id
         }
         if let m = attributes.mode { mode = mode_t(m & 0o7777) }
-        if (exists || attributes.owner != nil || attributes.group != nil), uid != geteuid() || gid != getegid() {
+        if exists || attributes.owner != nil || attributes.group != nil, uid != geteuid() || gid != getegid() {
             // Keeping an existing file's owner is best effort for unprivileged users (as Ansible's
             // atomic_move ignores EPERM there); an owner the caller asked for must stick.
             let keepsExisting = exists && uid == existing.st_uid && gid == existing.st_gid

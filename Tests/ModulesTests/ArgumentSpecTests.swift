@@ -12,7 +12,8 @@ import Testing
         _ module: M.Type, _ args: OrderedDictionary<String, Value>, locations: [String: SourceLocation] = [:],
         templates: Bool = false
     ) throws -> ModuleArguments {
-        try M.arguments.validate(args, module: M.name, locations: locations, taskLocation: task, allowTemplates: templates)
+        try M.arguments.validate(
+            args, module: M.name, locations: locations, taskLocation: task, allowTemplates: templates)
     }
 
     func error<M: Module>(
@@ -30,7 +31,8 @@ import Testing
 
     @Test func unknownArgumentSuggestsTheNearestAndPointsAtIt() throws {
         let at = SourceLocation(file: "play.yml", line: 12, column: 7)
-        let e = try #require(error(CopyModule.self, ["dest": "/x", "content": "a", "mdoe": "0644"], locations: ["mdoe": at]))
+        let e = try #require(
+            error(CopyModule.self, ["dest": "/x", "content": "a", "mdoe": "0644"], locations: ["mdoe": at]))
         #expect(e.kind == .semantic)
         #expect(e.location == at)
         #expect(e.message.contains("copy"))
@@ -48,7 +50,8 @@ import Testing
 
     @Test func wrongTypesAreRejectedWithTheArgumentName() throws {
         let at = SourceLocation(file: "play.yml", line: 13, column: 9)
-        let e = try #require(error(CopyModule.self, ["dest": "/x", "content": "a", "force": "maybe"], locations: ["force": at]))
+        let e = try #require(
+            error(CopyModule.self, ["dest": "/x", "content": "a", "force": "maybe"], locations: ["force": at]))
         #expect(e.message.contains("'force'"))
         #expect(e.message.contains("not a valid boolean"))
         #expect(e.location == at)
@@ -62,10 +65,13 @@ import Testing
 
     @Test func mutuallyExclusiveArguments() throws {
         let at = SourceLocation(file: "play.yml", line: 14, column: 3)
-        let e = try #require(error(CopyModule.self, ["dest": "/x", "content": "a", "src": "f"], locations: ["src": at]))
+        let e = try #require(
+            error(CopyModule.self, ["dest": "/x", "content": "a", "src": "f"], locations: ["src": at]))
         #expect(e.message.contains("mutually exclusive: src|content"))
         #expect(e.location == at)
-        #expect(error(CommandModule.self, ["_raw_params": "ls", "argv": ["ls"]])?.message.contains("mutually exclusive") == true)
+        #expect(
+            error(CommandModule.self, ["_raw_params": "ls", "argv": ["ls"]])?.message.contains("mutually exclusive")
+                == true)
     }
 
     @Test func ansibleConversions() throws {
@@ -77,7 +83,8 @@ import Testing
         #expect(copy["mode"] == 420)
         // YAML's 0644 is already 420; an int is used as is, as Ansible does.
         #expect(try validate(CopyModule.self, ["dest": "/x", "content": "x", "mode": 420])["mode"] == 420)
-        #expect(try validate(CopyModule.self, ["dest": "/x", "content": "x", "mode": "u=rw,g=r"])["mode"] == "u=rw,g=r")
+        #expect(
+            try validate(CopyModule.self, ["dest": "/x", "content": "x", "mode": "u=rw,g=r"])["mode"] == "u=rw,g=r")
         #expect(try validate(CommandModule.self, ["argv": "ls,-l"])["argv"] == ["ls", "-l"])
         #expect(try validate(FileModule.self, ["path": "/x", "recurse": "off"])["recurse"] == false)
         let stat = try validate(StatModule.self, ["path": "/x", "get_checksum": "no"])
@@ -95,7 +102,9 @@ import Testing
 
     @Test func intConversion() throws {
         let spec = ArgumentSpec([.init("n", .int), .init("f", .float), .init("d", .dict)])
-        let v = try spec.validate(["n": "42", "f": "1.5", "d": "a=1 b=2"], module: "m", locations: [:], taskLocation: task, allowTemplates: false)
+        let v = try spec.validate(
+            ["n": "42", "f": "1.5", "d": "a=1 b=2"], module: "m", locations: [:], taskLocation: task,
+            allowTemplates: false)
         #expect(v["n"] == 42)
         #expect(v["f"] == 1.5)
         #expect(v["d"] == ["a": "1", "b": "2"])

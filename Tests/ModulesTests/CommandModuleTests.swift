@@ -36,7 +36,8 @@ import Transport
         let (result, _) = try await box.run(CommandModule.self, ["argv": ["echo", "$HOME", "~", "a;b"]])
         let home = try await box.sh("printf %s \"$HOME\"")
         #expect(result.values["stdout"] == .string("\(home) \(home) a;b"))
-        let (literal, _) = try await box.run(CommandModule.self, ["argv": ["echo", "$HOME"], "expand_argument_vars": false])
+        let (literal, _) = try await box.run(
+            CommandModule.self, ["argv": ["echo", "$HOME"], "expand_argument_vars": false])
         #expect(literal.values["stdout"] == "$HOME")
     }
 
@@ -57,7 +58,9 @@ import Transport
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }
         let marker = box.path("made it")
-        let args: OrderedDictionary<String, Value> = ["argv": ["touch", .string(marker)], "creates": .string(box.dir + "/made*")]
+        let args: OrderedDictionary<String, Value> = [
+            "argv": ["touch", .string(marker)], "creates": .string(box.dir + "/made*"),
+        ]
         let (first, trips1, trips2) = try await box.expectIdempotent(CommandModule.self, args)
         #expect(first.values["rc"] == 0)
         let (second, _) = try await box.run(CommandModule.self, args)
@@ -65,7 +68,9 @@ import Transport
         #expect(second.values["stdout"] == .string("skipped, since \(box.dir)/made* exists"))
         #expect(trips1 == 1 && trips2 == 1)
 
-        let removeArgs: OrderedDictionary<String, Value> = ["_raw_params": .string("rm \(shellQuote(marker))"), "removes": .string(marker)]
+        let removeArgs: OrderedDictionary<String, Value> = [
+            "_raw_params": .string("rm \(shellQuote(marker))"), "removes": .string(marker),
+        ]
         _ = try await box.expectIdempotent(CommandModule.self, removeArgs)
         let (again, _) = try await box.run(CommandModule.self, removeArgs)
         #expect(again.msg == "Did not run command since '\(marker)' does not exist")
@@ -108,7 +113,8 @@ import Transport
             ["_raw_params": "od -c", "stdin": "x", "stdin_add_newline": false, "strip_empty_ends": false])
         #expect(raw.values["stdout"]?.stringValue?.hasSuffix("\n") == true)
         #expect(raw.values["stdout"]?.stringValue?.contains("\\n") == false)
-        let (bad, _) = try await box.run(CommandModule.self, ["_raw_params": "pwd", "chdir": .string(box.path("missing"))])
+        let (bad, _) = try await box.run(
+            CommandModule.self, ["_raw_params": "pwd", "chdir": .string(box.path("missing"))])
         #expect(bad.failed)
         #expect(bad.msg?.hasPrefix("Unable to change directory before execution") == true)
     }
@@ -135,7 +141,8 @@ import Transport
         guard requireRoot() else { return }
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }
-        let (result, _) = try await box.run(CommandModule.self, ["_raw_params": "id -un"], become: Become(user: "nobody"))
+        let (result, _) = try await box.run(
+            CommandModule.self, ["_raw_params": "id -un"], become: Become(user: "nobody"))
         #expect(result.values["stdout"] == "nobody")
     }
 

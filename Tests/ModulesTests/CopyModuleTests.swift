@@ -98,7 +98,8 @@ import Transport
         // Content change keeps the owner that is there when none is given.
         _ = try await box.run(CopyModule.self, ["content": "y", "dest": .string(dest)])
         #expect(try await box.sh("stat -c '%U:%G:%a' \(shellQuote(dest))") == "nobody:root:600\n")
-        let (bad, _) = try await box.run(CopyModule.self, ["content": "y", "dest": .string(dest), "owner": "no-such-user-pgha"])
+        let (bad, _) = try await box.run(
+            CopyModule.self, ["content": "y", "dest": .string(dest), "owner": "no-such-user-pgha"])
         #expect(bad.failed)
         #expect(bad.msg?.contains("no-such-user-pgha") == true)
     }
@@ -119,7 +120,8 @@ import Transport
         #expect(try await box.sh("cat \(shellQuote(dest))") == "port=1\n")
 
         _ = try box.writeLocal("app.conf", "port=2\n")
-        let (backedUp, trips) = try await box.run(CopyModule.self, ["src": "app.conf", "dest": .string(dest), "backup": true])
+        let (backedUp, trips) = try await box.run(
+            CopyModule.self, ["src": "app.conf", "dest": .string(dest), "backup": true])
         #expect(backedUp.changed)
         let backup = try #require(backedUp.values["backup_file"]?.stringValue)
         #expect(backup.hasPrefix(dest + "."))
@@ -155,29 +157,38 @@ import Transport
         defer { Task { await box.cleanup() } }
         let dest = box.path("keep")
         try await box.sh("printf 'mine' > \(shellQuote(dest))")
-        let (kept, _) = try await box.run(CopyModule.self, ["content": "theirs", "dest": .string(dest), "force": false])
+        let (kept, _) = try await box.run(
+            CopyModule.self, ["content": "theirs", "dest": .string(dest), "force": false])
         #expect(!kept.changed)
         #expect(try await box.sh("cat \(shellQuote(dest))") == "mine")
-        let (missing, _) = try await box.run(CopyModule.self, ["content": "x", "dest": .string(box.path("no/such/file"))])
+        let (missing, _) = try await box.run(
+            CopyModule.self, ["content": "x", "dest": .string(box.path("no/such/file"))])
         #expect(missing.failed)
         #expect(missing.msg == "Destination directory \(box.path("no/such")) does not exist")
         let (dir, _) = try await box.run(CopyModule.self, ["content": "x", "dest": .string(box.dir)])
         #expect(dir.failed)
         // A link to a file with the same content is left alone (Ansible compares through the link).
         try await box.sh("ln -s keep \(shellQuote(box.path("via-link")))")
-        let (viaLink, _) = try await box.run(CopyModule.self, ["content": "mine", "dest": .string(box.path("via-link"))])
+        let (viaLink, _) = try await box.run(
+            CopyModule.self, ["content": "mine", "dest": .string(box.path("via-link"))])
         #expect(!viaLink.changed)
         // follow: writes through the link to its target; without it the link itself is replaced.
         let (followed, _) = try await box.run(
             CopyModule.self, ["content": "new", "dest": .string(box.path("via-link")), "follow": true])
         #expect(followed.values["dest"] == .string(dest))
-        #expect(try await box.sh("readlink \(shellQuote(box.path("via-link"))); cat \(shellQuote(dest))") == "keep\nnew")
-        let (replaced, _) = try await box.run(CopyModule.self, ["content": "own", "dest": .string(box.path("via-link"))])
+        #expect(
+            try await box.sh("readlink \(shellQuote(box.path("via-link"))); cat \(shellQuote(dest))") == "keep\nnew")
+        let (replaced, _) = try await box.run(
+            CopyModule.self, ["content": "own", "dest": .string(box.path("via-link"))])
         #expect(replaced.changed)
-        #expect(try await box.sh("test -L \(shellQuote(box.path("via-link"))) && echo link || cat \(shellQuote(box.path("via-link")))") == "own")
+        #expect(
+            try await box.sh(
+                "test -L \(shellQuote(box.path("via-link"))) && echo link || cat \(shellQuote(box.path("via-link")))")
+                == "own")
         #expect(try await box.sh("cat \(shellQuote(dest))") == "new")
         // Lists and dicts in content are written as JSON.
-        let (json, _) = try await box.run(CopyModule.self, ["content": ["a": [1, "b"]], "dest": .string(box.path("j"))])
+        let (json, _) = try await box.run(
+            CopyModule.self, ["content": ["a": [1, "b"]], "dest": .string(box.path("j"))])
         #expect(json.changed)
         #expect(try await box.sh("cat \(shellQuote(box.path("j")))") == "{\"a\": [1, \"b\"]}")
     }
@@ -209,7 +220,8 @@ import Transport
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }
         let home = box.path("nobody-home")
-        try await box.sh("mkdir \(shellQuote(home)) && chown nobody:nogroup \(shellQuote(home)) && chmod 700 \(shellQuote(home))")
+        try await box.sh(
+            "mkdir \(shellQuote(home)) && chown nobody:nogroup \(shellQuote(home)) && chmod 700 \(shellQuote(home))")
         let nobody = Become(user: "nobody")
         let dest = home + "/note"
         let args: OrderedDictionary<String, Value> = ["content": "hi\n", "dest": .string(dest)]
@@ -221,7 +233,8 @@ import Transport
         #expect(try await box.sh("stat -c '%U:%G:%a' \(shellQuote(dest))") == "nobody:nogroup:644\n")
         let (second, _) = try await box.run(CopyModule.self, args, become: nobody)
         #expect(!second.changed)
-        let (dir, _) = try await box.run(FileModule.self, ["path": .string(home + "/d"), "state": "directory"], become: nobody)
+        let (dir, _) = try await box.run(
+            FileModule.self, ["path": .string(home + "/d"), "state": "directory"], become: nobody)
         #expect(dir.changed && dir.values["owner"] == "nobody")
         #expect(try await box.sh("stat -c '%U' \(shellQuote(home + "/d"))") == "nobody\n")
         // Without become, root could; as nobody, a root-only directory is refused.
@@ -251,12 +264,14 @@ import Transport
         let listing = try await box.sh("cd \(shellQuote(box.path("dest"))) && find . -printf '%p %y %m\\n' | sort")
         #expect(listing == ". d 755\n./conf d 750\n./conf/a.txt f 600\n./conf/sub d 750\n./conf/sub/b.txt f 600\n")
         #expect(trips1 == 4 && trips2 == 1)
-        roundTripLog.note("copy of a directory (2 files): changed \(trips1) (probe + mkdir + 2 puts), unchanged \(trips2)")
+        roundTripLog.note(
+            "copy of a directory (2 files): changed \(trips1) (probe + mkdir + 2 puts), unchanged \(trips2)")
 
         // Trailing slash: the contents go straight into dest; one changed file, one put.
         _ = try box.writeLocal("conf/a.txt", "A2\n")
         box.diffMode = true
-        let (contents, trips) = try await box.run(CopyModule.self, ["src": "conf/", "dest": .string(box.path("dest/conf"))])
+        let (contents, trips) = try await box.run(
+            CopyModule.self, ["src": "conf/", "dest": .string(box.path("dest/conf"))])
         #expect(contents.changed)
         #expect(contents.diffs.map(\.after) == ["A2\n"])
         #expect(contents.diffs.map(\.before) == ["A\n"])

@@ -15,7 +15,10 @@ import Transport
         let args: OrderedDictionary<String, Value> = ["path": .string(path), "state": "directory", "mode": "0750"]
         _ = try await box.expectCheckModeChangesNothing(FileModule.self, args)
         let (first, trips1, trips2) = try await box.expectIdempotent(FileModule.self, args)
-        #expect(try await box.sh("stat -c %a \(shellQuote(box.path("a"))) \(shellQuote(box.path("a/b"))) \(shellQuote(path))") == "750\n750\n750\n")
+        #expect(
+            try await box.sh(
+                "stat -c %a \(shellQuote(box.path("a"))) \(shellQuote(box.path("a/b"))) \(shellQuote(path))")
+                == "750\n750\n750\n")
         #expect(first.values["path"] == .string(path))
         #expect(first.values["state"] == "directory")
         #expect(first.values["mode"] == "0750")
@@ -25,11 +28,18 @@ import Transport
 
         // A new directory's diff: the state, and the mode it got from mkdir against the wanted one.
         box.diffMode = true
-        let (created, _) = try await box.run(FileModule.self, ["path": .string(box.path("n")), "state": "directory", "mode": "0700"])
+        let (created, _) = try await box.run(
+            FileModule.self, ["path": .string(box.path("n")), "state": "directory", "mode": "0700"])
         let umask = try await box.sh("umask").trimmingCharacters(in: .whitespacesAndNewlines)
         let defaultMode = FileModule.diffMode(0o777 & ~(FileMode.parseOctal(umask) ?? 0o022))
-        #expect(try JSON.decode(try #require(created.diffs.first?.before)) == ["mode": .string(defaultMode), "path": .string(box.path("n")), "state": "absent"])
-        #expect(try JSON.decode(try #require(created.diffs.first?.after)) == ["mode": "0700", "path": .string(box.path("n")), "state": "directory"])
+        #expect(
+            try JSON.decode(try #require(created.diffs.first?.before)) == [
+                "mode": .string(defaultMode), "path": .string(box.path("n")), "state": "absent",
+            ])
+        #expect(
+            try JSON.decode(try #require(created.diffs.first?.after)) == [
+                "mode": "0700", "path": .string(box.path("n")), "state": "directory",
+            ])
     }
 
     @Test(arguments: TestTarget.all)
@@ -94,7 +104,10 @@ import Transport
         #expect(check.diffs.first?.before.contains("\"state\": \"directory\"") == true)
         #expect(check.diffs.first?.after.contains("\"state\": \"absent\"") == true)
         let before = try JSON.decode(try #require(check.diffs.first?.before))
-        #expect(before["path_content"] == ["directories": [.string(path + "/x"), .string(path + "/x/y")], "files": [.string(path + "/x/y/z")]])
+        #expect(
+            before["path_content"] == [
+                "directories": [.string(path + "/x"), .string(path + "/x/y")], "files": [.string(path + "/x/y/z")],
+            ])
         let (first, trips1, trips2) = try await box.expectIdempotent(FileModule.self, args)
         #expect(first.values == ["path": .string(path), "state": "absent"])
         #expect(try await box.sh("ls -A \(shellQuote(box.dir))") == "")
@@ -107,7 +120,8 @@ import Transport
         defer { Task { await box.cleanup() } }
         let path = box.path("t")
         _ = try await box.expectCheckModeChangesNothing(FileModule.self, ["path": .string(path), "state": "touch"])
-        let (first, trips) = try await box.run(FileModule.self, ["path": .string(path), "state": "touch", "mode": "0604"])
+        let (first, trips) = try await box.run(
+            FileModule.self, ["path": .string(path), "state": "touch", "mode": "0604"])
         #expect(first.changed)
         #expect(first.values["state"] == "file")
         #expect(try await box.sh("stat -c %a \(shellQuote(path))") == "604\n")
@@ -137,18 +151,23 @@ import Transport
         let (repoint, _) = try await box.run(FileModule.self, ["path": .string(link), "src": "other", "state": "link"])
         #expect(repoint.changed)
         #expect(try await box.sh("readlink \(shellQuote(link))") == "other\n")
-        let (dangling, _) = try await box.run(FileModule.self, ["path": .string(box.path("l2")), "src": "missing", "state": "link"])
+        let (dangling, _) = try await box.run(
+            FileModule.self, ["path": .string(box.path("l2")), "src": "missing", "state": "link"])
         #expect(dangling.failed)
         #expect(dangling.msg?.contains("src file does not exist") == true)
-        _ = try await box.expectIdempotent(FileModule.self, ["path": .string(box.path("l2")), "src": "missing", "state": "link", "force": true])
+        _ = try await box.expectIdempotent(
+            FileModule.self, ["path": .string(box.path("l2")), "src": "missing", "state": "link", "force": true])
 
         // A regular file is not replaced by a link unless forced.
-        let (refused, _) = try await box.run(FileModule.self, ["path": .string(box.path("other")), "src": "real", "state": "link"])
+        let (refused, _) = try await box.run(
+            FileModule.self, ["path": .string(box.path("other")), "src": "real", "state": "link"])
         #expect(refused.failed)
 
         let hard = box.path("hard")
-        _ = try await box.expectIdempotent(FileModule.self, ["path": .string(hard), "src": .string(box.path("real")), "state": "hard"])
-        #expect(try await box.sh("stat -c %i \(shellQuote(hard)) \(shellQuote(box.path("real"))) | uniq | wc -l") == "1\n")
+        _ = try await box.expectIdempotent(
+            FileModule.self, ["path": .string(hard), "src": .string(box.path("real")), "state": "hard"])
+        #expect(
+            try await box.sh("stat -c %i \(shellQuote(hard)) \(shellQuote(box.path("real"))) | uniq | wc -l") == "1\n")
     }
 
     @Test(arguments: TestTarget.all)
@@ -157,7 +176,9 @@ import Transport
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }
         let root = box.path("data")
-        try await box.sh("mkdir -p \(shellQuote(root))/sub && touch \(shellQuote(root))/sub/f \(shellQuote(root))/g && chmod 600 \(shellQuote(root))/g")
+        try await box.sh(
+            "mkdir -p \(shellQuote(root))/sub && touch \(shellQuote(root))/sub/f \(shellQuote(root))/g && chmod 600 \(shellQuote(root))/g"
+        )
         let args: OrderedDictionary<String, Value> = [
             "path": .string(root), "state": "directory", "owner": "nobody", "group": "nogroup", "mode": "u=rwX,g=rX,o=",
             "recurse": true,
@@ -165,7 +186,10 @@ import Transport
         _ = try await box.expectCheckModeChangesNothing(FileModule.self, args)
         let (_, trips1, trips2) = try await box.expectIdempotent(FileModule.self, args)
         let listing = try await box.sh("cd \(shellQuote(root)) && find . -printf '%p %u:%g %m\\n' | sort")
-        #expect(listing == ". nobody:nogroup 750\n./g nobody:nogroup 640\n./sub nobody:nogroup 750\n./sub/f nobody:nogroup 640\n")
+        #expect(
+            listing
+                == ". nobody:nogroup 750\n./g nobody:nogroup 640\n./sub nobody:nogroup 750\n./sub/f nobody:nogroup 640\n"
+        )
         roundTripLog.note("file recurse=yes: changed \(trips1) (probe with tree listing + change), unchanged \(trips2)")
         #expect(trips1 == 2 && trips2 == 1)
         box.diffMode = true
@@ -182,7 +206,8 @@ import Transport
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }
         let path = box.path("s")
-        try await box.sh("printf 'abc' > \(shellQuote(path)); chmod 640 \(shellQuote(path)); ln -s s \(shellQuote(box.path("l")))")
+        try await box.sh(
+            "printf 'abc' > \(shellQuote(path)); chmod 640 \(shellQuote(path)); ln -s s \(shellQuote(box.path("l")))")
         let (result, trips) = try await box.run(StatModule.self, ["path": .string(path)])
         #expect(!result.changed)
         #expect(trips == 1)
@@ -203,7 +228,8 @@ import Transport
         #expect(Int(stat["mtime"]?.doubleValue ?? 0) == Int(mtime.trimmingCharacters(in: .whitespacesAndNewlines)))
 
         let (sha256, _) = try await box.run(StatModule.self, ["path": .string(path), "checksum_algorithm": "sha256"])
-        #expect(sha256.values["stat"]?["checksum"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            sha256.values["stat"]?["checksum"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
 
         let (link, _) = try await box.run(StatModule.self, ["path": .string(box.path("l"))])
         #expect(link.values["stat"]?["islnk"] == true)

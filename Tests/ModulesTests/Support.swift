@@ -48,10 +48,20 @@ final class CountingConnection: Connection, @unchecked Sendable {
     var roundTrips: Int { lock.withLock { _runs + _puts + _gets } }
     var puts: Int { lock.withLock { _puts } }
 
-    func reset() { lock.withLock { _runs = 0; _puts = 0; _gets = 0; commands = [] } }
+    func reset() {
+        lock.withLock {
+            _runs = 0
+            _puts = 0
+            _gets = 0
+            commands = []
+        }
+    }
 
     func run(_ request: CommandRequest) async throws -> CommandResult {
-        lock.withLock { _runs += 1; commands.append(request.command) }
+        lock.withLock {
+            _runs += 1
+            commands.append(request.command)
+        }
         return try await inner.run(request)
     }
 
@@ -134,7 +144,8 @@ final class Sandbox: @unchecked Sendable {
     /// Runs once for real and checks it changed, then again and checks it did not: Ansible's
     /// idempotence contract. Returns the round trips of (first, second) run.
     func expectIdempotent<M: Module>(
-        _ module: M.Type, _ args: OrderedDictionary<String, Value>, sourceLocation: Testing.SourceLocation = #_sourceLocation
+        _ module: M.Type, _ args: OrderedDictionary<String, Value>,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws -> (ModuleResult, Int, Int) {
         let first = try await run(module, args)
         #expect(first.result.changed, "first run should change", sourceLocation: sourceLocation)

@@ -136,7 +136,8 @@ private var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
         #expect(!LocalConnection.needsSudo(Become(user: "root")))
         #expect(LocalConnection.needsSudo(Become(user: "nobody")))
         let who = try await connection.run(
-            CommandRequest("id -un; echo \"$V\"; cat", stdin: Array("in".utf8), environment: [("V", "v1")],
+            CommandRequest(
+                "id -un; echo \"$V\"; cat", stdin: Array("in".utf8), environment: [("V", "v1")],
                 become: Become(user: "nobody")))
         #expect(who.stdoutText == "nobody\nv1\nin", "\(who.stderrText)")
 
@@ -157,10 +158,12 @@ private var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
         #expect(try await connection.get(asNobody, become: nil) == Array("again".utf8))
         await #expect(throws: PGHAError.self) {
             try await connection.put(
-                Array("x".utf8), to: asNobody, attributes: FileAttributes(owner: "root"), become: Become(user: "nobody"))
+                Array("x".utf8), to: asNobody, attributes: FileAttributes(owner: "root"), become: Become(user: "nobody")
+            )
         }
         let secret = dir + "/secret"
-        _ = FileManager.default.createFile(atPath: secret, contents: Data("s".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: secret, contents: Data("s".utf8), attributes: [.posixPermissions: 0o600])
         await #expect(throws: PGHAError.self) { try await connection.get(secret, become: Become(user: "nobody")) }
     }
 

@@ -34,7 +34,8 @@ public enum CommandModule: Module {
         }
         guard !words.isEmpty else { return .failure("no command given", values: ["rc": 256]) }
         let expand = args.bool("expand_argument_vars") ?? true
-        let line = "exec " + words.map { expand ? ShellWords.expandingQuote($0) : shellQuote($0) }.joined(separator: " ")
+        let line =
+            "exec " + words.map { expand ? ShellWords.expandingQuote($0) : shellQuote($0) }.joined(separator: " ")
         return try await CommandRunner.run(
             commandLine: line, reportedCommand: .list(words.map { .string($0) }), args: args, context: context)
     }
@@ -77,7 +78,9 @@ enum CommandRunner {
     static let skipCreates = "__pgha_skip_creates__"
     static let skipRemoves = "__pgha_skip_removes__"
 
-    static func run(commandLine: String, reportedCommand: Value, args: ModuleArguments, context: ModuleContext)
+    static func run(
+        commandLine: String, reportedCommand: Value, args: ModuleArguments, context: ModuleContext
+    )
         async throws -> ModuleResult
     {
         let creates = args.string("creates")
@@ -89,10 +92,12 @@ enum CommandRunner {
             script += "cd -- \(ShellWords.expandingQuote(chdir)) || { echo \(chdirFailed) >&2; exit 1; }\n"
         }
         if let creates {
-            script += "set -- \(ShellWords.globQuote(creates)); if [ -e \"$1\" ] || [ -L \"$1\" ]; then echo \(skipCreates); exit 0; fi\n"
+            script +=
+                "set -- \(ShellWords.globQuote(creates)); if [ -e \"$1\" ] || [ -L \"$1\" ]; then echo \(skipCreates); exit 0; fi\n"
         }
         if let removes {
-            script += "set -- \(ShellWords.globQuote(removes)); if [ ! -e \"$1\" ] && [ ! -L \"$1\" ]; then echo \(skipRemoves); exit 0; fi\n"
+            script +=
+                "set -- \(ShellWords.globQuote(removes)); if [ ! -e \"$1\" ] && [ ! -L \"$1\" ]; then echo \(skipRemoves); exit 0; fi\n"
         }
         let decides = creates != nil || removes != nil
         var values: OrderedDictionary<String, Value> = [
@@ -105,7 +110,8 @@ enum CommandRunner {
             if decides {
                 let probe = try await context.connection.run(
                     CommandRequest(script + "exit 0\n", environment: context.environment, become: context.become))
-                if let skipped = skipResult(probe, creates: creates, removes: removes, shoulda: shoulda, values: values) {
+                if let skipped = skipResult(probe, creates: creates, removes: removes, shoulda: shoulda, values: values)
+                {
                     return skipped
                 }
                 if probe.stderrText.contains(chdirFailed) {
@@ -126,7 +132,8 @@ enum CommandRunner {
         }
         let start = Date()
         let result = try await context.connection.run(
-            CommandRequest(script + commandLine, stdin: stdin, environment: context.environment, become: context.become))
+            CommandRequest(script + commandLine, stdin: stdin, environment: context.environment, become: context.become)
+        )
         let end = Date()
         if let skipped = skipResult(result, creates: creates, removes: removes, shoulda: shoulda, values: values) {
             return skipped
@@ -191,7 +198,10 @@ enum CommandRunner {
         var current = ""
         var previousCR = false
         for ch in text.unicodeScalars {
-            if ch == "\n" && previousCR { previousCR = false; continue }
+            if ch == "\n" && previousCR {
+                previousCR = false
+                continue
+            }
             previousCR = false
             if ch == "\n" || ch == "\r" || ch == "\u{0B}" || ch == "\u{0C}" || ch == "\u{1C}" || ch == "\u{1D}"
                 || ch == "\u{1E}" || ch == "\u{85}" || ch == "\u{2028}" || ch == "\u{2029}"

@@ -60,7 +60,8 @@ public enum FileModule: Module {
             throw ModuleFailure(message: "src is required for state '\(wantedState)'", values: ["path": .string(path)])
         }
         if src != nil && !["link", "hard"].contains(wantedState) {
-            throw ModuleFailure(message: "src option requires state to be 'link' or 'hard'", values: ["path": .string(path)])
+            throw ModuleFailure(
+                message: "src option requires state to be 'link' or 'hard'", values: ["path": .string(path)])
         }
 
         // Ansible's initial_diff: the state appears only when it changes.
@@ -75,7 +76,8 @@ public enum FileModule: Module {
 
         func wanted(isDirectory: Bool) throws -> FileSupport.Attributes {
             do {
-                return try FileSupport.desired(args, current: current, isDirectory: isDirectory, probe: state, context: context)
+                return try FileSupport.desired(
+                    args, current: current, isDirectory: isDirectory, probe: state, context: context)
             } catch let error as PGHAError where error.kind == .execution {
                 throw ModuleFailure(message: error.message, values: ["path": .string(path)])
             }
@@ -136,7 +138,8 @@ public enum FileModule: Module {
             if current.type == .link, args.bool("follow") ?? true {
                 guard current.linkTargetType == .file else {
                     throw ModuleFailure(
-                        message: "file (\(path)) is link, cannot continue", values: ["path": .string(path), "state": "link"])
+                        message: "file (\(path)) is link, cannot continue",
+                        values: ["path": .string(path), "state": "link"])
                 }
                 target = try await followedStat(path, context: context)
             } else if current.type != .file {
@@ -175,7 +178,8 @@ public enum FileModule: Module {
             }
             final = FileSupport.predicted(final, applying: w, probe: state)
             if args.bool("recurse") ?? false {
-                let (recursiveChange, recursiveCommands) = recurse(current.tree, path: path, wanted: w, args: args, state: state)
+                let (recursiveChange, recursiveCommands) = recurse(
+                    current.tree, path: path, wanted: w, args: args, state: state)
                 if recursiveChange {
                     changed = true
                     commands += recursiveCommands
@@ -198,7 +202,8 @@ public enum FileModule: Module {
             if !sourceStat.exists && !(wantedState == "link" && force) {
                 throw ModuleFailure(
                     message: wantedState == "hard"
-                        ? "src does not exist" : "src file does not exist, use \"force=yes\" if you really want to create the link: \(sourceStat.path)",
+                        ? "src does not exist"
+                        : "src file does not exist, use \"force=yes\" if you really want to create the link: \(sourceStat.path)",
                     values: ["path": .string(path), "src": .string(source)])
             }
             resultPathKey = "dest"
@@ -206,20 +211,25 @@ public enum FileModule: Module {
             if wantedState == "link" {
                 upToDate = current.type == .link && current.linkTarget == source
             } else {
-                upToDate = current.exists && current.type != .link && current.inode == sourceStat.inode
+                upToDate =
+                    current.exists && current.type != .link && current.inode == sourceStat.inode
                     && current.device == sourceStat.device
             }
             if !upToDate {
                 if current.exists && current.type != .link && wantedState == "link" && !force {
                     if current.type == .directory {
-                        throw ModuleFailure(message: "the directory \(path) is not empty, refusing to convert it", values: ["path": .string(path)])
+                        throw ModuleFailure(
+                            message: "the directory \(path) is not empty, refusing to convert it",
+                            values: ["path": .string(path)])
                     }
                     throw ModuleFailure(
-                        message: "refusing to convert from \(previous) to symlink for \(path)", values: ["path": .string(path)])
+                        message: "refusing to convert from \(previous) to symlink for \(path)",
+                        values: ["path": .string(path)])
                 }
                 if current.exists && wantedState == "hard" && current.type != .file && current.type != .link && !force {
                     throw ModuleFailure(
-                        message: "refusing to convert from \(previous) to hard link for \(path)", values: ["path": .string(path)])
+                        message: "refusing to convert from \(previous) to hard link for \(path)",
+                        values: ["path": .string(path)])
                 }
                 changed = true
                 let flag = wantedState == "link" ? "-sfn" : "-fn"
@@ -227,17 +237,24 @@ public enum FileModule: Module {
                 commands.append("\(removeDir)ln \(flag) -- \(shellQuote(source)) \(shellQuote(path))")
             }
             let w = try wanted(isDirectory: false)
-            let linkState = RemoteStat(path: path, type: .link, mode: 0o777, uid: current.exists ? current.uid : state.identity.uid,
+            let linkState = RemoteStat(
+                path: path, type: .link, mode: 0o777, uid: current.exists ? current.uid : state.identity.uid,
                 gid: current.exists ? current.gid : state.identity.gid,
-                owner: current.exists ? current.owner : state.identity.user, group: current.exists ? current.group : state.identity.group)
+                owner: current.exists ? current.owner : state.identity.user,
+                group: current.exists ? current.group : state.identity.group)
             let attributeTarget = wantedState == "link" ? linkState : (current.exists ? current : sourceStat)
-            let ownershipOnly = FileSupport.Attributes(mode: wantedState == "link" ? nil : w.mode, owner: w.owner, group: w.group)
-            if FileSupport.differs(ownershipOnly, from: attributeTarget, probe: state) || (changed && (w.owner != nil || w.group != nil)) {
+            let ownershipOnly = FileSupport.Attributes(
+                mode: wantedState == "link" ? nil : w.mode, owner: w.owner, group: w.group)
+            if FileSupport.differs(ownershipOnly, from: attributeTarget, probe: state)
+                || (changed && (w.owner != nil || w.group != nil))
+            {
                 if !changed { noteAttributes(ownershipOnly, on: attributeTarget) }
                 changed = true
                 commands += FileSupport.commands(ownershipOnly, path: path, noDereference: wantedState == "link")
             }
-            final = FileSupport.predicted(wantedState == "link" ? linkState : (current.exists && upToDate ? current : sourceStat), applying: ownershipOnly, probe: state)
+            final = FileSupport.predicted(
+                wantedState == "link" ? linkState : (current.exists && upToDate ? current : sourceStat),
+                applying: ownershipOnly, probe: state)
             final.path = path
             final.type = wantedState == "link" ? .link : .file
             final.size = wantedState == "link" ? source.utf8.count : final.size
@@ -253,7 +270,8 @@ public enum FileModule: Module {
             values["src"] = .string(src ?? "")
         }
         return try await finish(
-            changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff, context: context)
+            changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff, context: context
+        )
     }
 
     private static func finish(
@@ -262,7 +280,8 @@ public enum FileModule: Module {
     ) async throws -> ModuleResult {
         if changed && !context.checkMode && !commands.isEmpty {
             _ = try await FileSupport.runChecked(
-                "set -e\n" + commands.joined(separator: "\n"), context: context, what: "changing \(values["path"]?.stringValue ?? values["dest"]?.stringValue ?? "") failed")
+                "set -e\n" + commands.joined(separator: "\n"), context: context,
+                what: "changing \(values["path"]?.stringValue ?? values["dest"]?.stringValue ?? "") failed")
         }
         var diffs: [FileDiff] = []
         if changed && context.diffMode {
@@ -272,7 +291,8 @@ public enum FileModule: Module {
     }
 
     /// Ansible's file diff: two small dicts, shown as sorted, indented JSON without headers.
-    static func stateDiff(before: OrderedDictionary<String, Value>, after: OrderedDictionary<String, Value>) -> FileDiff {
+    static func stateDiff(before: OrderedDictionary<String, Value>, after: OrderedDictionary<String, Value>) -> FileDiff
+    {
         FileDiff(
             before: JSON.encode(.dict(before), style: .pythonPretty) + "\n",
             after: JSON.encode(.dict(after), style: .pythonPretty) + "\n", beforeHeader: "", afterHeader: "")
@@ -317,7 +337,8 @@ public enum FileModule: Module {
             if let owner = wanted.owner, entry.uid != FileSupport.uid(owner, state) { needsOwnership = true }
             if let group = wanted.group, entry.gid != FileSupport.gid(group, state) { needsOwnership = true }
             if entry.type != "l", let mode,
-                let target = try? mode.resolve(current: entry.mode, isDirectory: entry.type == "d", umask: state.identity.umask),
+                let target = try? mode.resolve(
+                    current: entry.mode, isDirectory: entry.type == "d", umask: state.identity.umask),
                 target != entry.mode
             {
                 needsMode = true
@@ -325,7 +346,9 @@ public enum FileModule: Module {
         }
         var commands: [String] = []
         if needsOwnership {
-            commands += FileSupport.commands(FileSupport.Attributes(owner: wanted.owner, group: wanted.group), path: path, noDereference: true, recursive: true)
+            commands += FileSupport.commands(
+                FileSupport.Attributes(owner: wanted.owner, group: wanted.group), path: path, noDereference: true,
+                recursive: true)
         }
         if needsMode, let raw = args.string("mode") {
             // Symbolic modes go to chmod as written: chmod applies them per file, including X.

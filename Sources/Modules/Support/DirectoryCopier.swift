@@ -38,13 +38,16 @@ enum DirectoryCopier {
         return tree
     }
 
-    static func copy(localRoot: String, srcArgument: String, dest: String, args: ModuleArguments, context: ModuleContext)
+    static func copy(
+        localRoot: String, srcArgument: String, dest: String, args: ModuleArguments, context: ModuleContext
+    )
         async throws -> ModuleResult
     {
         let tree = try readLocal(localRoot)
         var trimmedDest = dest
         while trimmedDest.count > 1 && trimmedDest.hasSuffix("/") { trimmedDest.removeLast() }
-        let base = srcArgument.hasSuffix("/")
+        let base =
+            srcArgument.hasSuffix("/")
             ? trimmedDest : trimmedDest + "/" + (localRoot as NSString).lastPathComponent
         var probe = RemoteProbe()
         probe.targets.append(RemoteProbe.Target(path: base))
@@ -90,7 +93,8 @@ enum DirectoryCopier {
             if current.exists && !force { continue }
             let wanted: FileSupport.Attributes
             do {
-                wanted = try FileSupport.desired(args, current: current, isDirectory: false, probe: state, context: context)
+                wanted = try FileSupport.desired(
+                    args, current: current, isDirectory: false, probe: state, context: context)
             } catch let error as PGHAError where error.kind == .execution {
                 return .failure(error.message, values: ["dest": .string(path)])
             }
@@ -108,7 +112,8 @@ enum DirectoryCopier {
                 if context.diffMode, let after = FileSupport.diffText(file.data) {
                     var before: String? = ""
                     if current.exists {
-                        before = current.size <= RemoteProbe.maxDiffSize
+                        before =
+                            current.size <= RemoteProbe.maxDiffSize
                             ? FileSupport.diffText(try await context.connection.get(path, become: context.become)) : nil
                     }
                     if let before {
@@ -127,11 +132,13 @@ enum DirectoryCopier {
         if changed && !context.checkMode {
             if !commands.isEmpty {
                 _ = try await FileSupport.runChecked(
-                    "set -e\n" + commands.joined(separator: "\n"), context: context, what: "copying into \(resolvedBase) failed")
+                    "set -e\n" + commands.joined(separator: "\n"), context: context,
+                    what: "copying into \(resolvedBase) failed")
             }
             for item in toPut {
                 do {
-                    try await context.connection.put(item.data, to: item.path, attributes: item.attributes, become: context.become)
+                    try await context.connection.put(
+                        item.data, to: item.path, attributes: item.attributes, become: context.become)
                 } catch let error as PGHAError where error.kind == .io {
                     return .failure(error.message, values: ["dest": .string(item.path)])
                 }

@@ -51,7 +51,11 @@ public enum FileMode: Sendable, Equatable {
         switch value {
         case .int(let i)?: self = .absolute(UInt32(i))
         case .string(let s)?:
-            if s == "preserve" { self = .preserve } else if let o = Self.parseOctal(s) { self = .absolute(o) } else {
+            if s == "preserve" {
+                self = .preserve
+            } else if let o = Self.parseOctal(s) {
+                self = .absolute(o)
+            } else {
                 self = .symbolic(s)
             }
         default: return nil

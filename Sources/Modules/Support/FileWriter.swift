@@ -28,7 +28,9 @@ enum FileWriter {
         }
     }
 
-    private static func writeUnchecked(_ request: Request, args: ModuleArguments, context: ModuleContext)
+    private static func writeUnchecked(
+        _ request: Request, args: ModuleArguments, context: ModuleContext
+    )
         async throws -> ModuleResult
     {
         let checksum = ModuleSHA1.hex(request.data)
@@ -139,10 +141,14 @@ enum FileWriter {
                     guard validate.contains("%s") else {
                         return .failure("validate must contain %s: \(validate)")
                     }
-                    let temp = (dest as NSString).deletingLastPathComponent + "/.\((dest as NSString).lastPathComponent).pgha-validate-\(UUID().uuidString.prefix(8))"
-                    try await context.connection.put(request.data, to: temp, attributes: attributes, become: context.become)
+                    let temp =
+                        (dest as NSString).deletingLastPathComponent
+                        + "/.\((dest as NSString).lastPathComponent).pgha-validate-\(UUID().uuidString.prefix(8))"
+                    try await context.connection.put(
+                        request.data, to: temp, attributes: attributes, become: context.become)
                     let check = validate.replacingOccurrences(of: "%s", with: shellQuote(temp))
-                    let script = "\(check)\nrc=$?\nif [ $rc -ne 0 ]; then rm -f -- \(shellQuote(temp)); exit $rc; fi\nmv -f -- \(shellQuote(temp)) \(shellQuote(dest))\n"
+                    let script =
+                        "\(check)\nrc=$?\nif [ $rc -ne 0 ]; then rm -f -- \(shellQuote(temp)); exit $rc; fi\nmv -f -- \(shellQuote(temp)) \(shellQuote(dest))\n"
                     let result = try await context.connection.run(
                         CommandRequest(script, environment: context.environment, become: context.become))
                     if !result.succeeded {
@@ -154,7 +160,8 @@ enum FileWriter {
                             ])
                     }
                 } else {
-                    try await context.connection.put(request.data, to: dest, attributes: attributes, become: context.become)
+                    try await context.connection.put(
+                        request.data, to: dest, attributes: attributes, become: context.become)
                 }
             } else if attributesChanged {
                 let commands = FileSupport.commands(wanted, path: dest)

@@ -129,16 +129,23 @@ struct RemoteProbe {
             lines.append("if [ -e \"$p\" ] || [ -L \"$p\" ]; then")
             lines.append("  \(statCommand) -c '\(index)|\(format)' -- \"$p\" || echo '\(index)|S|absent'")
             if !target.follow {
-                lines.append("  [ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }")
+                lines.append(
+                    "  [ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }"
+                )
             }
             if let algorithm = target.checksumAlgorithm {
-                lines.append("  [ -f \"$p\" ] && [ -r \"$p\" ] && printf '\(index)|C|%s\\n' \"$(\(algorithm)sum < \"$p\" | cut -d' ' -f1)\"")
+                lines.append(
+                    "  [ -f \"$p\" ] && [ -r \"$p\" ] && printf '\(index)|C|%s\\n' \"$(\(algorithm)sum < \"$p\" | cut -d' ' -f1)\""
+                )
             }
             if target.access {
-                lines.append("  a=; [ -r \"$p\" ] && a=${a}r; [ -w \"$p\" ] && a=${a}w; [ -x \"$p\" ] && a=${a}x; printf '\(index)|A|%s\\n' \"$a\"")
+                lines.append(
+                    "  a=; [ -r \"$p\" ] && a=${a}r; [ -w \"$p\" ] && a=${a}w; [ -x \"$p\" ] && a=${a}x; printf '\(index)|A|%s\\n' \"$a\""
+                )
             }
             if target.mime {
-                lines.append("  command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
+                lines.append(
+                    "  command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
             }
             if target.listTree {
                 lines.append("  [ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y|%p\\n'")
@@ -252,7 +259,8 @@ struct RemoteProbe {
                         mode: FileMode.parseOctal(fields[2]) ?? 0, uid: Int(fields[3]) ?? -1, gid: Int(fields[4]) ?? -1,
                         type: fields[5].first ?? "f", path: fields[6...].joined(separator: "|")))
             case "L": stats[index].linkTarget = rest
-            case "T": stats[index].linkTargetType = rest == "absent" ? .absent : Self.fileType(UInt32(rest, radix: 16) ?? 0)
+            case "T":
+                stats[index].linkTargetType = rest == "absent" ? .absent : Self.fileType(UInt32(rest, radix: 16) ?? 0)
             case "C": stats[index].checksum = rest.isEmpty ? nil : rest
             case "A":
                 stats[index].readable = rest.contains("r")
@@ -360,7 +368,9 @@ enum FileSupport {
     }
 
     /// Shell commands that set the attributes on `path` (chown first: it clears setuid bits).
-    static func commands(_ wanted: Attributes, path: String, noDereference: Bool = false, recursive: Bool = false)
+    static func commands(
+        _ wanted: Attributes, path: String, noDereference: Bool = false, recursive: Bool = false
+    )
         -> [String]
     {
         var commands: [String] = []
@@ -381,7 +391,7 @@ enum FileSupport {
         if let mode = wanted.mode { s.mode = mode }
         if let owner = wanted.owner {
             s.uid = uid(owner, probe)
-            s.owner = Int(owner) != nil && probe.userIDs[owner] == nil ? owner : owner
+            s.owner = owner
         }
         if let group = wanted.group {
             s.gid = gid(group, probe)
