@@ -279,3 +279,39 @@ import Transport
         #expect(trips == 3)
     }
 }
+
+@Suite struct RemoteSourceTests {
+    @Test(arguments: TestTarget.all)
+    func remoteSrcCopiesOnTheHost(target: TestTarget) async throws {
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        let src = box.path("orig.conf")
+        let dest = box.path("copy.conf")
+        try await box.sh("printf 'x=1\\n' > \(shellQuote(src)); chmod 600 \(shellQuote(src))")
+        let args: OrderedDictionary<String, Value> = [
+            "src": .string(src), "dest": .string(dest), "remote_src": true, "mode": "preserve",
+        ]
+        _ = try await box.expectCheckModeChangesNothing(CopyModule.self, args)
+        let (first, trips1, trips2) = try await box.expectIdempotent(CopyModule.self, args)
+        #expect(first.values["checksum"] == .string(ModuleSHA1.hex(Array("x=1\n".utf8))))
+        #expect(first.values["size"] == 4)
+        #expect(first.values["mode"] == "0600")
+        #expect(try await box.sh("cat \(shellQuote(dest)); stat -c %a \(shellQuote(dest))") == "x=1\n600\n")
+        #expect(trips1 == 2 && trips2 == 1)
+        roundTripLog.note("copy remote_src=yes: changed \(trips1) (probe + cp/chmod/rename), unchanged \(trips2)")
+
+        try await box.sh("printf 'x=2\\n' > \(shellQuote(src))")
+        let (bad, _) = try await box.run(
+            CopyModule.self,
+            ["src": .string(src), "dest": .string(dest), "remote_src": true, "validate": "grep -q x=1 %s"])
+        #expect(bad.failed && bad.msg == "failed to validate")
+        #expect(try await box.sh("cat \(shellQuote(dest)); ls -A \(shellQuote(box.dir)) | wc -l") == "x=1\n2\n")
+        let (backedUp, _) = try await box.run(
+            CopyModule.self, ["src": .string(src), "dest": .string(dest), "remote_src": true, "backup": true])
+        let backup = try #require(backedUp.values["backup_file"]?.stringValue)
+        #expect(try await box.sh("cat \(shellQuote(dest)) \(shellQuote(backup))") == "x=2\nx=1\n")
+        let (missing, _) = try await box.run(
+            CopyModule.self, ["src": .string(box.path("nope")), "dest": .string(dest), "remote_src": true])
+        #expect(missing.failed && missing.msg == "Source \(box.path("nope")) not found")
+    }
+}

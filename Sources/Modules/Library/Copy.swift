@@ -31,7 +31,12 @@ public enum CopyModule: Module {
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         guard let dest = args.string("dest"), !dest.isEmpty else { return .failure("dest is required") }
         if args.bool("remote_src") == true {
-            return .failure("remote_src is not supported; use the command module to copy files on the host")
+            guard let src = args.string("src") else { return .failure("src is required with remote_src") }
+            return try await FileWriter.write(
+                FileWriter.Request(
+                    data: [], dest: dest, sourceName: (src as NSString).lastPathComponent, afterHeader: src,
+                    preservedMode: nil, remoteSource: src),
+                args: args, context: context)
         }
         let data: [UInt8]
         var sourceName: String? = nil

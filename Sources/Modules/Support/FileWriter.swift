@@ -17,6 +17,8 @@ enum FileWriter {
         /// Header for the "after" side of the diff.
         var afterHeader: String
         var preservedMode: UInt32?
+        /// `remote_src: true`: copy this file on the host itself; `data` is unused.
+        var remoteSource: String? = nil
     }
 
     static func write(_ request: Request, args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
@@ -33,20 +35,37 @@ enum FileWriter {
     )
         async throws -> ModuleResult
     {
-        let checksum = ModuleSHA1.hex(request.data)
+        var checksum = request.remoteSource == nil ? ModuleSHA1.hex(request.data) : ""
         let force = args.bool("force") ?? true
         let follow = args.bool("follow") ?? false
         var probe = RemoteProbe()
         probe.targets = [
             RemoteProbe.Target(
                 path: request.dest, intoDirectoryAs: request.sourceName, follow: follow, checksumAlgorithm: "sha1",
-                contentLimit: context.diffMode ? RemoteProbe.maxDiffSize : nil, unlessChecksum: checksum)
+                contentLimit: context.diffMode && request.remoteSource == nil ? RemoteProbe.maxDiffSize : nil,
+                unlessChecksum: checksum)
         ]
+        if let remote = request.remoteSource {
+            probe.targets.append(RemoteProbe.Target(path: remote, follow: true, checksumAlgorithm: "sha1"))
+        }
         if let owner = args.string("owner") { probe.users = [owner] }
         if let group = args.string("group") { probe.groups = [group] }
         let state = try await probe.run(context)
         var current = state.stats[0]
         let dest = current.path
+        var size = request.data.count
+        var preservedMode = request.preservedMode
+        if let remote = request.remoteSource {
+            let source = state.stats[1]
+            guard source.exists else { return .failure("Source \(remote) not found") }
+            if source.type == .directory {
+                return .failure("copying a directory with remote_src is not supported: \(remote)")
+            }
+            guard let sum = source.checksum else { return .failure("Source \(remote) not readable") }
+            checksum = sum
+            size = source.size
+            preservedMode = source.mode
+        }
         let endsWithSlash = request.dest.hasSuffix("/")
 
         if current.type == .directory {
@@ -69,7 +88,7 @@ enum FileWriter {
         let wanted: FileSupport.Attributes
         do {
             wanted = try FileSupport.desired(
-                args, current: current, isDirectory: false, probe: state, preservedMode: request.preservedMode,
+                args, current: current, isDirectory: false, probe: state, preservedMode: preservedMode,
                 context: context)
         } catch let error as PGHAError where error.kind == .execution {
             return .failure(error.message, values: ["dest": .string(dest)])
@@ -81,7 +100,7 @@ enum FileWriter {
         var values: OrderedDictionary<String, Value> = ["dest": .string(dest)]
         var diffs: [FileDiff] = []
 
-        if contentChanged && context.diffMode {
+        if contentChanged && context.diffMode && request.remoteSource == nil {
             let before: String? = current.exists ? current.content.flatMap(FileSupport.diffText) : ""
             if let before, let after = FileSupport.diffText(request.data) {
                 // Ansible names the old side only when there was a file to read.
@@ -104,11 +123,33 @@ enum FileWriter {
             final.nlink = 1
         }
         final.type = .file
-        final.size = request.data.count
+        final.size = size
         final = FileSupport.predicted(final, applying: wanted, probe: state)
 
         if !context.checkMode {
-            if contentChanged {
+            if contentChanged, let remote = request.remoteSource {
+                let attributes = FileAttributes(
+                    mode: wanted.mode ?? (current.exists ? current.mode : final.mode),
+                    owner: wanted.owner ?? (current.exists ? String(current.uid) : nil),
+                    group: wanted.group ?? (current.exists ? String(current.gid) : nil))
+                let backup = (args.bool("backup") ?? false) && current.exists ? backupName(dest) : nil
+                if let backup { values["backup_file"] = .string(backup) }
+                let script = remoteCopyScript(
+                    from: remote, to: dest, attributes: attributes, createParent: endsWithSlash && !current.parentExists,
+                    backup: backup, validate: args.string("validate"))
+                let result = try await context.connection.run(
+                    CommandRequest(script, environment: context.environment, become: context.become))
+                if result.exitStatus == 97 {
+                    return .failure(
+                        "failed to validate",
+                        values: ["stdout": .string(result.stdoutText), "stderr": .string(result.stderrText)])
+                }
+                if !result.succeeded {
+                    return .failure(
+                        "copying \(remote) to \(dest) failed: "
+                            + result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+                }
+            } else if contentChanged {
                 var prepare: [String] = []
                 if endsWithSlash && !current.parentExists {
                     let dirname = (dest as NSString).deletingLastPathComponent
@@ -177,6 +218,36 @@ enum FileWriter {
         values.merge(FileSupport.statValues(final, pathKey: "dest"), uniquingKeysWith: { _, new in new })
         values["checksum"] = .string(checksum)
         return ModuleResult(changed: contentChanged || attributesChanged, values: values, diffs: diffs)
+    }
+
+    /// One command for `remote_src`: copy to a temporary file beside `dest`, set its attributes,
+    /// validate, back up the old file, then rename over it.
+    static func remoteCopyScript(
+        from source: String, to dest: String, attributes: FileAttributes, createParent: Bool, backup: String?,
+        validate: String?
+    ) -> String {
+        let q = shellQuote(dest)
+        let dir = shellQuote((dest as NSString).deletingLastPathComponent)
+        var lines = ["set -e"]
+        if createParent { lines.append("mkdir -p -- \(dir)") }
+        lines.append("tmp=$(mktemp \(dir)/.pgha-tmp.XXXXXXXX)")
+        lines.append("trap 'rm -f -- \"$tmp\"' EXIT")
+        lines.append("cp -- \(shellQuote(source)) \"$tmp\"")
+        if attributes.owner != nil || attributes.group != nil {
+            let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")
+            lines.append("chown -- \(shellQuote(spec)) \"$tmp\"")
+        }
+        if let mode = attributes.mode { lines.append("chmod \(String(mode, radix: 8)) -- \"$tmp\"") }
+        if let validate {
+            // 97 marks a validation failure apart from other errors.
+            let check = validate.replacingOccurrences(of: "%s", with: "\"$tmp\"")
+            lines.append("if ! ( \(check) ); then exit 97; fi")
+        }
+        if let backup { lines.append("cp -p -- \(q) \(shellQuote(backup))") }
+        lines.append("sync -- \"$tmp\" 2>/dev/null || true")
+        lines.append("mv -f -- \"$tmp\" \(q)")
+        lines.append("trap - EXIT")
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Ansible's backup name: `<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~`.
