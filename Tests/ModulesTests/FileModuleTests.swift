@@ -131,6 +131,29 @@ import Transport
     }
 
     @Test(arguments: TestTarget.all)
+    func timestampsPreserveAndExplicit(target: TestTarget) async throws {
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        let path = box.path("stamp")
+        // touch with preserved times: creates once, then is idempotent (Ansible's recipe).
+        let preserve: OrderedDictionary<String, Value> = [
+            "path": .string(path), "state": "touch", "modification_time": "preserve", "access_time": "preserve",
+        ]
+        let (_, trips1, trips2) = try await box.expectIdempotent(FileModule.self, preserve)
+        #expect(trips1 == 2 && trips2 == 1)
+        let explicit: OrderedDictionary<String, Value> = [
+            "path": .string(path), "modification_time": "202401021530.45", "access_time": "2024-01-02",
+            "access_time_format": "%Y-%m-%d",
+        ]
+        _ = try await box.expectCheckModeChangesNothing(FileModule.self, explicit)
+        _ = try await box.expectIdempotent(FileModule.self, explicit)
+        let want = try await box.sh("date -d '2024-01-02 15:30:45' +%s; date -d '2024-01-02 00:00:00' +%s")
+        #expect(try await box.sh("stat -c '%Y' \(shellQuote(path)); stat -c '%X' \(shellQuote(path))") == want)
+        let (bad, _) = try await box.run(FileModule.self, ["path": .string(path), "modification_time": "yesterday"])
+        #expect(bad.failed && bad.msg?.contains("Error while obtaining timestamp") == true)
+    }
+
+    @Test(arguments: TestTarget.all)
     func symlinksAndHardLinks(target: TestTarget) async throws {
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }

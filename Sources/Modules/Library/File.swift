@@ -23,7 +23,70 @@ public enum FileModule: Module {
             .init("owner", .string),
             .init("group", .string),
             .init("unsafe_writes", .bool, default: false),
+            .init("modification_time", .string),
+            .init("modification_time_format", .string, default: "%Y%m%d%H%M.%S"),
+            .init("access_time", .string),
+            .init("access_time_format", .string, default: "%Y%m%d%H%M.%S"),
         ])
+
+    /// `modification_time` / `access_time`: "now", "preserve", or a time in the given format.
+    enum TimeSpec: Equatable {
+        case now, preserve
+        /// Local time on the host, as "YYYY-MM-DD HH:MM:SS" for `date -d`.
+        case at(String)
+    }
+
+    static func timeSpec(_ args: ModuleArguments, _ key: String, state: String) throws -> TimeSpec {
+        // Ansible's keep_backward_compatibility_on_timestamps: touch means now, the rest preserve.
+        guard let text = args.string(key) else { return state == "touch" ? .now : .preserve }
+        if text == "now" { return .now }
+        if text == "preserve" { return .preserve }
+        let format = args.string(key + "_format") ?? "%Y%m%d%H%M.%S"
+        guard let fields = parseTime(text, format: format) else {
+            throw ModuleFailure(message: "Error while obtaining timestamp for time \(text) using format \(format)")
+        }
+        return .at(
+            String(
+                format: "%04d-%02d-%02d %02d:%02d:%02d", fields["Y"] ?? 1900, fields["m"] ?? 1, fields["d"] ?? 1,
+                fields["H"] ?? 0, fields["M"] ?? 0, fields["S"] ?? 0))
+    }
+
+    /// The strptime subset timestamps use: %Y %y %m %d %H %M %S %% and literal characters.
+    static func parseTime(_ text: String, format: String) -> [Character: Int]? {
+        var fields: [Character: Int] = [:]
+        var input = Substring(text)
+        var pattern = Substring(format)
+        while let ch = pattern.first {
+            pattern = pattern.dropFirst()
+            guard ch == "%" else {
+                guard input.first == ch else { return nil }
+                input = input.dropFirst()
+                continue
+            }
+            guard let directive = pattern.first else { return nil }
+            pattern = pattern.dropFirst()
+            if directive == "%" {
+                guard input.first == "%" else { return nil }
+                input = input.dropFirst()
+                continue
+            }
+            let width: Int
+            switch directive {
+            case "Y": width = 4
+            case "y", "m", "d", "H", "M", "S": width = 2
+            default: return nil
+            }
+            let digits = input.prefix(width).prefix(while: \.isNumber)
+            guard !digits.isEmpty, let value = Int(digits) else { return nil }
+            input = input.dropFirst(digits.count)
+            if directive == "y" {
+                fields["Y"] = value < 69 ? 2000 + value : 1900 + value
+            } else {
+                fields[directive] = value
+            }
+        }
+        return input.isEmpty ? fields : nil
+    }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         do {
@@ -49,7 +112,24 @@ public enum FileModule: Module {
         }
         if let owner = args.string("owner") { probe.users = [owner] }
         if let group = args.string("group") { probe.groups = [group] }
+        let requestedState = args.string("state") ?? "file"
+        let mtimeSpec = try timeSpec(args, "modification_time", state: requestedState)
+        let atimeSpec = try timeSpec(args, "access_time", state: requestedState)
+        // Explicit times are the host's local time: the host turns them into epoch seconds.
+        for spec in [mtimeSpec, atimeSpec] {
+            if case .at(let text) = spec { probe.extras.append("date -d \(shellQuote(text)) +%s") }
+        }
         let state = try await probe.run(context)
+        var epochs = state.extras.makeIterator()
+        func epoch(_ spec: TimeSpec) throws -> Double? {
+            guard case .at(let text) = spec else { return nil }
+            guard let value = epochs.next().flatMap(Double.init) else {
+                throw ModuleFailure(message: "Error while obtaining timestamp for time \(text)")
+            }
+            return value
+        }
+        let mtimeEpoch = try epoch(mtimeSpec)
+        let atimeEpoch = try epoch(atimeSpec)
         let current = state.stats[0]
         // The probe expanded a leading ~ on the host.
         path = current.path
@@ -188,12 +268,16 @@ public enum FileModule: Module {
 
         case "touch":
             let w = try wanted(isDirectory: current.type == .directory)
-            // Touch always changes the times, so it always reports a change (as Ansible does).
-            changed = true
-            commands.append("touch -- \(shellQuote(path))")
-            commands += FileSupport.commands(w, path: path)
-            if !current.exists { final = fresh(.file) }
-            noteAttributes(w, on: final)
+            if !current.exists {
+                changed = true
+                commands.append(": >> \(shellQuote(path))")
+                final = fresh(.file)
+            }
+            if FileSupport.differs(w, from: final, probe: state) {
+                changed = true
+                noteAttributes(w, on: final)
+                commands += FileSupport.commands(w, path: path)
+            }
             final = FileSupport.predicted(final, applying: w, probe: state)
 
         case "link", "hard":
@@ -264,6 +348,19 @@ public enum FileModule: Module {
             throw ModuleFailure(message: "unknown state \(wantedState)")
         }
 
+        // Timestamps (links excluded: their own times are not what Ansible sets).
+        if wantedState != "link" {
+            let times = timeCommands(
+                path: path, current: current.exists ? current : nil, mtime: (mtimeSpec, mtimeEpoch),
+                atime: (atimeSpec, atimeEpoch))
+            if !times.commands.isEmpty {
+                changed = true
+                commands += times.commands
+                for (key, value) in times.before { beforeDiff[key] = value }
+                for (key, value) in times.after { afterDiff[key] = value }
+            }
+        }
+
         var values = FileSupport.statValues(final, pathKey: resultPathKey)
         values["state"] = .string(wantedState == "touch" ? "file" : wantedState)
         if wantedState == "link" || wantedState == "hard" {
@@ -296,6 +393,34 @@ public enum FileModule: Module {
         FileDiff(
             before: JSON.encode(.dict(before), style: .pythonPretty) + "\n",
             after: JSON.encode(.dict(after), style: .pythonPretty) + "\n", beforeHeader: "", afterHeader: "")
+    }
+
+    /// Commands that set the times, and the diff entries for them. A time given as "now" always
+    /// changes; an explicit one only when it differs (as Ansible's update_timestamp_for_file).
+    static func timeCommands(
+        path: String, current: RemoteStat?, mtime: (TimeSpec, Double?), atime: (TimeSpec, Double?)
+    ) -> (commands: [String], before: [(String, Value)], after: [(String, Value)]) {
+        var commands: [String] = []
+        var before: [(String, Value)] = []
+        var after: [(String, Value)] = []
+        let now = Date().timeIntervalSince1970
+        for (flag, key, spec, epoch, previous) in [
+            ("-m", "mtime", mtime.0, mtime.1, current?.mtime), ("-a", "atime", atime.0, atime.1, current?.atime),
+        ] {
+            switch spec {
+            case .preserve: continue
+            case .now:
+                commands.append("touch \(flag) -- \(shellQuote(path))")
+                if let previous { before.append((key, .double(previous))) }
+                after.append((key, .double(now)))
+            case .at:
+                guard let epoch, previous != epoch else { continue }
+                commands.append("touch \(flag) -d @\(Int(epoch)) -- \(shellQuote(path))")
+                if let previous { before.append((key, .double(previous))) }
+                after.append((key, .double(epoch)))
+            }
+        }
+        return (commands, before, after)
     }
 
     /// Python's '0%03o', which the file module's diff uses ("0644", "04755").

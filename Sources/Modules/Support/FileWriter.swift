@@ -135,7 +135,8 @@ enum FileWriter {
                 let backup = (args.bool("backup") ?? false) && current.exists ? backupName(dest) : nil
                 if let backup { values["backup_file"] = .string(backup) }
                 let script = remoteCopyScript(
-                    from: remote, to: dest, attributes: attributes, createParent: endsWithSlash && !current.parentExists,
+                    from: remote, to: dest, attributes: attributes,
+                    createParent: endsWithSlash && !current.parentExists,
                     backup: backup, validate: args.string("validate"))
                 let result = try await context.connection.run(
                     CommandRequest(script, environment: context.environment, become: context.become))

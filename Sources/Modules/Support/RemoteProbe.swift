@@ -96,6 +96,8 @@ struct RemoteProbe {
     var targets: [Target] = []
     var users: [String] = []
     var groups: [String] = []
+    /// Extra one-line commands whose output the caller needs (e.g. `date -d ... +%s`).
+    var extras: [String] = []
 
     /// Ansible's C.MAX_FILE_SIZE_FOR_DIFF.
     static let maxDiffSize = 104_448
@@ -110,6 +112,9 @@ struct RemoteProbe {
         }
         for group in groups {
             lines.append("printf 'G|%s\\n' \"$(getent group \(shellQuote(group)) | cut -d: -f3)\"")
+        }
+        for (index, extra) in extras.enumerated() {
+            lines.append("printf 'E|\(index)|%s\\n' \"$(\(extra))\"")
         }
         var contentTarget: Int?
         for (index, target) in targets.enumerated() {
@@ -182,6 +187,7 @@ struct RemoteProbe {
         var userIDs: [String: Int]
         var groupIDs: [String: Int]
         var stats: [RemoteStat]
+        var extras: [String] = []
     }
 
     func run(_ context: ModuleContext) async throws -> Result {
@@ -210,6 +216,7 @@ struct RemoteProbe {
         var userIDs: [String: Int] = [:]
         var groupIDs: [String: Int] = [:]
         var stats = targets.map { RemoteStat(path: $0.path, type: .absent) }
+        var extraOutputs = Array(repeating: "", count: extras.count)
         var userIndex = 0
         var groupIndex = 0
         for line in String(decoding: body, as: UTF8.self).split(separator: "\n") {
@@ -223,6 +230,10 @@ struct RemoteProbe {
             if fields[0] == "U" {
                 if userIndex < users.count, let id = Int(fields[1]) { userIDs[users[userIndex]] = id }
                 userIndex += 1
+                continue
+            }
+            if fields[0] == "E", fields.count >= 3, let i = Int(fields[1]), i < extraOutputs.count {
+                extraOutputs[i] = fields[2...].joined(separator: "|")
                 continue
             }
             if fields[0] == "G" {
@@ -275,7 +286,7 @@ struct RemoteProbe {
             }
         }
         if let (index, bytes) = content { stats[index].content = bytes }
-        return Result(identity: identity, userIDs: userIDs, groupIDs: groupIDs, stats: stats)
+        return Result(identity: identity, userIDs: userIDs, groupIDs: groupIDs, stats: stats, extras: extraOutputs)
     }
 
     private func findLineStart(_ marker: [UInt8], in data: [UInt8]) -> Range<Int>? {
