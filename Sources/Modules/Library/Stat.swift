@@ -49,8 +49,8 @@ public enum StatModule: Module {
         ]
         if s.type == .link, let target = s.linkTarget {
             stat["lnk_target"] = .string(target)
-            let absolute = target.hasPrefix("/") ? target : (path as NSString).deletingLastPathComponent + "/" + target
-            stat["lnk_source"] = .string((absolute as NSString).standardizingPath)
+            // Ansible's os.path.realpath: every link on the way resolved.
+            if let resolved = s.resolvedPath, !resolved.isEmpty { stat["lnk_source"] = .string(resolved) }
         }
         // As Ansible: only regular files (after lstat, unless follow) get a checksum.
         if let checksum = s.checksum, s.type == .file { stat["checksum"] = .string(checksum) }

@@ -29,6 +29,8 @@ public struct RemoteStat: Sendable, Equatable {
     /// For links: what the link points at (as written) and the type of its target (absent if dangling).
     public var linkTarget: String?
     public var linkTargetType: FileType?
+    /// For links: the fully resolved path (readlink -f).
+    public var resolvedPath: String?
     public var checksum: String?
     public var readable = false
     public var writeable = false
@@ -135,7 +137,7 @@ struct RemoteProbe {
             lines.append("  \(statCommand) -c '\(index)|\(format)' -- \"$p\" || echo '\(index)|S|absent'")
             if !target.follow {
                 lines.append(
-                    "  [ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }"
+                    "  [ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; printf '\(index)|F|%s\\n' \"$(readlink -f -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }"
                 )
             }
             if let algorithm = target.checksumAlgorithm {
@@ -270,6 +272,7 @@ struct RemoteProbe {
                         mode: FileMode.parseOctal(fields[2]) ?? 0, uid: Int(fields[3]) ?? -1, gid: Int(fields[4]) ?? -1,
                         type: fields[5].first ?? "f", path: fields[6...].joined(separator: "|")))
             case "L": stats[index].linkTarget = rest
+            case "F": stats[index].resolvedPath = rest
             case "T":
                 stats[index].linkTargetType = rest == "absent" ? .absent : Self.fileType(UInt32(rest, radix: 16) ?? 0)
             case "C": stats[index].checksum = rest.isEmpty ? nil : rest
