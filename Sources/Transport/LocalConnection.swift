@@ -1,5 +1,5 @@
 import Foundation
-// Linux only, like the rest of the engine (posix_spawn, pipe2, poll).
+// Linux only, like the rest of the engine (posix_spawn, poll, getpwnam).
 import Glibc
 import PGHACore
 
@@ -53,6 +53,10 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     // MARK: - Commands
 
     public func run(_ request: CommandRequest) async throws -> CommandResult {
+        try await run(request, outputLimit: Self.outputLimit)
+    }
+
+    private func run(_ request: CommandRequest, outputLimit: Int) async throws -> CommandResult {
         try checkOpen()
         var script = request.command
         if let dir = request.workingDirectory {
@@ -81,7 +85,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         for (key, value) in request.environment { environment[key] = value }
         let spawn = SpawnRequest(
             argv: argv, environment: environment.map { "\($0.key)=\($0.value)" }, stdin: request.stdin ?? [],
-            timeout: request.timeout)
+            timeout: request.timeout, outputLimit: outputLimit)
         let box = PidBox()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandResult, Error>) in
@@ -117,7 +121,8 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     public func get(_ path: String, become: Become?) async throws -> [UInt8] {
         try checkOpen()
         if Self.needsSudo(become) {
-            let result = try await run(CommandRequest("cat -- \(shellQuote(path))", become: become))
+            // A whole file, however large: the 10 MB cap is for command output only.
+            let result = try await run(CommandRequest("cat -- \(shellQuote(path))", become: become), outputLimit: .max)
             guard result.succeeded else {
                 throw PGHAError(
                     .io, "cannot read \(path): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
@@ -296,6 +301,7 @@ struct SpawnRequest: Sendable {
     var environment: [String]
     var stdin: [UInt8]
     var timeout: Double?
+    var outputLimit: Int = LocalConnection.outputLimit
 
     func execute(pidBox: PidBox) throws -> CommandResult {
         // pipe2(O_CLOEXEC) is not imported; holding one lock from pipe creation to spawn keeps a
@@ -415,10 +421,10 @@ struct SpawnRequest: Sendable {
                     continue
                 }
                 if entry.fd == stdoutFD {
-                    let room = LocalConnection.outputLimit - out.count
+                    let room = outputLimit - out.count
                     if room > 0 { out += buffer[0..<min(n, room)] }
                 } else {
-                    let room = LocalConnection.outputLimit - err.count
+                    let room = outputLimit - err.count
                     if room > 0 { err += buffer[0..<min(n, room)] }
                 }
             }

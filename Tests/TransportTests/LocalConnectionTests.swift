@@ -149,6 +149,10 @@ private var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
         #expect(info.st_uid == 65534)
         #expect(info.st_mode & 0o7777 == 0o644)
         #expect(try await connection.get(asNobody, become: Become(user: "nobody")) == Array("hello".utf8))
+        // get is not subject to the output cap.
+        let big = dir + "/big"
+        _ = try await connection.run(CommandRequest("head -c 11000000 /dev/zero > \(big); chmod 644 \(big)"))
+        #expect(try await connection.get(big, become: Become(user: "nobody")).count == 11_000_000)
         // Re-stating ids nobody may not set (group root) is tolerated, as Ansible's atomic_move does;
         // asking for a real change of owner is not.
         chown(asNobody, 65534, 0)
