@@ -182,6 +182,15 @@ private func id(_ type: (any Module.Type)?) -> ObjectIdentifier? { type.map { Ob
             ModuleSHA1.hex([UInt8](repeating: 0x61, count: 1_000_000)) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
     }
 
+    @Test func md5MatchesKnownVectors() {
+        #expect(ModuleMD5.hex([]) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(ModuleMD5.hex(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(
+            ModuleMD5.hex(
+                Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8))
+                == "57edf4a22be3c955ac49da2e2107b67a")
+    }
+
     @Test func shellWordsSplitLikeShlex() throws {
         #expect(try ShellWords.split("ls -l  'a b' \"c \\\" d\" e\\ f") == ["ls", "-l", "a b", "c \" d", "e f"])
         #expect(try ShellWords.split("echo ''") == ["echo", ""])

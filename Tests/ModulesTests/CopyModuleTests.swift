@@ -19,6 +19,7 @@ import Transport
         #expect(first.values["dest"] == .string(dest))
         #expect(first.values["checksum"] == "f572d396fae9206628714fb2ce00f72e94f2258f")
         #expect(first.values["size"] == 6)
+        #expect(first.values["md5sum"] == "b1946ac92492d2347c6235b4d2611184")
         #expect(first.values["mode"] == "0640")
         #expect(first.values["state"] == "file")
         let owner = try await box.sh("id -un").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -27,6 +28,9 @@ import Transport
         // One probe then one put; the unchanged run is one probe.
         #expect(trips1 == 2)
         #expect(trips2 == 1)
+        let (again, _) = try await box.run(CopyModule.self, args)
+        #expect(again.values["path"] == .string(dest) && again.values["dest"] == .string(dest))
+        #expect(again.values["md5sum"] == nil)
         roundTripLog.note("copy: new/changed file \(trips1) (probe + put), unchanged \(trips2) (probe)")
 
         // Content change with --diff: old and new text with Ansible's headers.

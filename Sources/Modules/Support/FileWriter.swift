@@ -218,6 +218,13 @@ enum FileWriter {
         current = final
         values.merge(FileSupport.statValues(final, pathKey: "dest"), uniquingKeysWith: { _, new in new })
         values["checksum"] = .string(checksum)
+        if contentChanged && request.remoteSource == nil {
+            values["md5sum"] = .string(ModuleMD5.hex(request.data))
+        }
+        if !contentChanged && !attributesChanged {
+            // Ansible answers an unchanged copy with the file module's result, which says `path`.
+            values["path"] = .string(dest)
+        }
         return ModuleResult(changed: contentChanged || attributesChanged, values: values, diffs: diffs)
     }
 
