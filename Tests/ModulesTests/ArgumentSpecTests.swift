@@ -196,6 +196,8 @@ private func id(_ type: (any Module.Type)?) -> ObjectIdentifier? { type.map { Ob
         #expect(try ShellWords.split("echo ''") == ["echo", ""])
         #expect(throws: (any Error).self) { try ShellWords.split("echo 'oops") }
         #expect(ShellWords.globQuote("/tmp/a b*.txt") == "'/tmp/a b'*.txt")
+        #expect(ShellWords.globQuote("~/x y") == "~'/x y'")
+        #expect(ShellWords.globQuote("~") == "~")
         #expect(CommandRunner.splitLines("a\nb\r\nc\n") == ["a", "b", "c"])
         #expect(CommandRunner.pythonDelta(1.5) == "0:00:01.500000")
         #expect(CommandRunner.pythonDelta(3661) == "1:01:01")

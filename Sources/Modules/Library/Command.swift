@@ -340,6 +340,16 @@ enum ShellWords {
     static func globQuote(_ path: String) -> String {
         var out = ""
         var literal = ""
+        var path = Substring(path)
+        // A leading ~ or ~user expands, as for a `path` argument in Ansible.
+        if path.hasPrefix("~") {
+            let end = path.firstIndex(of: "/") ?? path.endIndex
+            let user = path[path.index(after: path.startIndex)..<end]
+            if user.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) {
+                out = "~" + user
+                path = path[end...]
+            }
+        }
         func flush() {
             if !literal.isEmpty { out += shellQuote(literal) }
             literal = ""
