@@ -1,6 +1,7 @@
 /// SHA-1 of local bytes, to compare with `sha1sum` on the host (Ansible's copy checksum).
 ///
-/// Stand-in until PGHACore's `Digest.sha1` is merged; swap the one call site in `RemoteFile`.
+/// Stand-in until PGHACore's `Digest.sha1` is merged: then make `hex` call it (or delete this file
+/// and replace the three `ModuleSHA1.hex` call sites); the known-vector tests in SupportTests stay.
 enum ModuleSHA1 {
     static func hex(_ data: [UInt8]) -> String {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
