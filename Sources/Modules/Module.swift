@@ -45,6 +45,11 @@ public struct ModuleContext: Sendable {
 }
 
 /// One before/after pair for `--diff`: file content (shown as a unified diff) or a state summary.
+///
+/// Headers follow Ansible's: an empty header means none was given, and the output shows the plain
+/// "before"/"after" label (new files, the file module's state diffs); otherwise "before: <header>".
+/// State summaries (file module) are already rendered as Ansible's callback does: sorted JSON with
+/// 4-space indent and a trailing newline.
 public struct FileDiff: Sendable, Equatable {
     public var before: String
     public var after: String

@@ -1,0 +1,94 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// `ansible.builtin.copy`: puts a local file or inline `content:` on the host.
+public enum CopyModule: Module {
+    public static let name = "copy"
+    public static let qualifiedNames = ["ansible.builtin.copy", "ansible.legacy.copy"]
+    public static let supportsCheckMode = true
+    public static let arguments = ArgumentSpec(
+        [
+            .init("src", .path),
+            .init("content", .raw),
+            .init("dest", .path, required: true),
+            .init("force", .bool, default: true, aliases: ["thirsty"]),
+            .init("backup", .bool, default: false),
+            .init("follow", .bool, default: false),
+            .init("mode", .mode),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("directory_mode", .mode),
+            .init("validate", .string),
+            .init("checksum", .string),
+            .init("remote_src", .bool, default: false),
+            .init("local_follow", .bool, default: true),
+            .init("decrypt", .bool, default: true),
+            .init("unsafe_writes", .bool, default: false),
+        ], mutuallyExclusive: [["src", "content"]], requiredOneOf: [["src", "content"]])
+
+    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        guard let dest = args.string("dest"), !dest.isEmpty else { return .failure("dest is required") }
+        if args.bool("remote_src") == true {
+            guard let src = args.string("src") else { return .failure("src is required with remote_src") }
+            return try await FileWriter.write(
+                FileWriter.Request(
+                    data: [], dest: dest, sourceName: (src as NSString).lastPathComponent, afterHeader: src,
+                    preservedMode: nil, remoteSource: src),
+                args: args, context: context)
+        }
+        let data: [UInt8]
+        var sourceName: String? = nil
+        var afterHeader = dest
+        var preserved: UInt32? = nil
+        var values: OrderedDictionary<String, Value> = [:]
+        if let content = args["content"] {
+            // Lists and dicts are written as JSON, as the copy action plugin does.
+            switch content {
+            case .list, .dict: data = Array(JSON.encode(content).utf8)
+            default: data = Array((content.pythonString ?? "").utf8)
+            }
+            if dest.hasSuffix("/") { return .failure("can not use content with a dir as dest") }
+        } else {
+            let src = args.string("src") ?? ""
+            guard let local = context.resolveLocalPath(src, "files") else {
+                return .failure("Could not find or access '\(src)' on the Ansible Controller.")
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory) else {
+                return .failure("Could not find or access '\(src)' on the Ansible Controller.")
+            }
+            if isDirectory.boolValue {
+                do {
+                    return try await DirectoryCopier.copy(
+                        localRoot: local, srcArgument: src, dest: dest, args: args, context: context)
+                } catch let failure as ModuleFailure {
+                    return failure.result
+                }
+            }
+            guard let contents = FileManager.default.contents(atPath: local) else {
+                return .failure("Could not read '\(local)' on the controller")
+            }
+            data = [UInt8](contents)
+            sourceName = (local as NSString).lastPathComponent
+            afterHeader = local
+            if let attrs = try? FileManager.default.attributesOfItem(atPath: local),
+                let perms = attrs[.posixPermissions] as? NSNumber
+            {
+                preserved = perms.uint32Value & 0o7777
+            }
+            values["src"] = .string(local)
+        }
+        if let expected = args.string("checksum"), expected != ModuleSHA1.hex(data) {
+            return .failure("Copied file does not match the expected checksum. Transfer failed.")
+        }
+        var result = try await FileWriter.write(
+            FileWriter.Request(
+                data: data, dest: dest, sourceName: sourceName,
+                afterHeader: afterHeader, preservedMode: preserved),
+            args: args, context: context)
+        for (key, value) in values where result.values[key] == nil { result.values[key] = value }
+        return result
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// `ansible.builtin.template`: renders a local Jinja2 file with the task's variables, then copies it.
+public enum TemplateModule: Module {
+    public static let name = "template"
+    public static let qualifiedNames = ["ansible.builtin.template", "ansible.legacy.template"]
+    public static let supportsCheckMode = true
+    public static let arguments = ArgumentSpec(
+        [
+            .init("src", .path, required: true),
+            .init("dest", .path, required: true),
+            .init("force", .bool, default: true),
+            .init("backup", .bool, default: false),
+            .init("follow", .bool, default: false),
+            .init("mode", .mode),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("validate", .string),
+            .init("newline_sequence", .choice(["\\n", "\\r", "\\r\\n"]), default: "\\n"),
+            .init("output_encoding", .choice(["utf-8", "utf8", "UTF-8"]), default: "utf-8"),
+            .init("unsafe_writes", .bool, default: false),
+        ])
+
+    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        let src = args.string("src") ?? ""
+        let dest = args.string("dest") ?? ""
+        guard let local = context.resolveLocalPath(src, "templates") else {
+            return .failure("Could not find or access '\(src)'")
+        }
+        var text = try await context.renderTemplate(local)
+        switch args.string("newline_sequence") {
+        case "\\r": text = text.replacingOccurrences(of: "\n", with: "\r")
+        case "\\r\\n": text = text.replacingOccurrences(of: "\n", with: "\r\n")
+        default: break
+        }
+        var preserved: UInt32? = nil
+        if let attrs = try? FileManager.default.attributesOfItem(atPath: local),
+            let perms = attrs[.posixPermissions] as? NSNumber
+        {
+            preserved = perms.uint32Value & 0o7777
+        }
+        var result = try await FileWriter.write(
+            FileWriter.Request(
+                data: Array(text.utf8), dest: dest, sourceName: (local as NSString).lastPathComponent,
+                afterHeader: local, preservedMode: preserved),
+            args: args, context: context)
+        if result.values["src"] == nil { result.values["src"] = .string(local) }
+        return result
+    }
+}

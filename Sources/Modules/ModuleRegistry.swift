@@ -1,0 +1,29 @@
+/// Finds a module by the name a task uses: short (`copy`) or fully qualified
+/// (`ansible.builtin.copy`, `ansible.posix.X`, `community.general.X`, `community.postgresql.X`).
+public enum ModuleRegistry {
+    /// Every module this engine implements. Adding a module: append its type here.
+    public static let all: [any Module.Type] = [
+        CommandModule.self, ShellModule.self, CopyModule.self, TemplateModule.self, FileModule.self, StatModule.self,
+    ]
+
+    private static let byName: [String: any Module.Type] = {
+        var table: [String: any Module.Type] = [:]
+        for module in all {
+            table[module.name] = module
+            for qualified in module.qualifiedNames { table[qualified] = module }
+        }
+        return table
+    }()
+
+    public static func module(named name: String) -> (any Module.Type)? {
+        byName[name]
+    }
+
+    /// All names (short and qualified) that select a module, for "did you mean" in errors.
+    public static var knownNames: [String] { byName.keys.sorted() }
+
+    /// The nearest known module name, for an unknown one.
+    public static func suggestion(for name: String) -> String? {
+        closestName(to: name, among: knownNames)
+    }
+}

@@ -1,0 +1,450 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// What one `stat` on the host said about a path.
+public struct RemoteStat: Sendable, Equatable {
+    public enum FileType: String, Sendable {
+        case file, directory, link, fifo, socket, char, block, absent
+    }
+
+    public var path: String
+    public var type: FileType
+    /// Permission bits only (0o7777).
+    public var mode: UInt32 = 0
+    public var uid: Int = 0
+    public var gid: Int = 0
+    public var owner: String = ""
+    public var group: String = ""
+    public var size: Int = 0
+    public var atime: Double = 0
+    public var mtime: Double = 0
+    public var ctime: Double = 0
+    public var inode: Int = 0
+    public var device: Int = 0
+    public var nlink: Int = 0
+    public var blocks: Int = 0
+    public var blockSize: Int = 0
+    /// For links: what the link points at (as written) and the type of its target (absent if dangling).
+    public var linkTarget: String?
+    public var linkTargetType: FileType?
+    /// For links: the fully resolved path (readlink -f).
+    public var resolvedPath: String?
+    public var checksum: String?
+    public var readable = false
+    public var writeable = false
+    public var executable = false
+    public var mimeType: String?
+    public var charset: String?
+    /// Whether the parent directory exists.
+    public var parentExists = true
+    /// The file's bytes, when asked for and the checksum differed (for --diff).
+    public var content: [UInt8]?
+    /// Entries below a directory, when asked for: (mode bits, uid, gid, find's type letter).
+    public var tree: [TreeEntry] = []
+
+    public struct TreeEntry: Sendable, Equatable {
+        public var mode: UInt32
+        public var uid: Int
+        public var gid: Int
+        public var type: Character
+        public var path: String
+    }
+
+    public var exists: Bool { type != .absent }
+
+    /// Ansible's state names: file, directory, link, hard (more than one link to a file), absent.
+    public var ansibleState: String {
+        switch type {
+        case .file: return nlink > 1 ? "hard" : "file"
+        case .directory: return "directory"
+        case .link: return "link"
+        case .absent: return "absent"
+        default: return "file"
+        }
+    }
+}
+
+/// The identity commands run as on the host, for predicting owners and default modes.
+public struct RemoteIdentity: Sendable, Equatable {
+    public var uid: Int
+    public var gid: Int
+    public var user: String
+    public var group: String
+    public var umask: UInt32
+}
+
+/// One command that reads everything a module needs to decide: stats (with checksums and, for
+/// --diff, old content), the identity and umask, and user/group ids. Modules call it once before
+/// changing anything, so a no-change run costs a single round trip.
+struct RemoteProbe {
+    struct Target {
+        var path: String
+        /// When the path is a directory, look at `path/<name>` instead (copy's dest-is-a-directory rule).
+        var intoDirectoryAs: String?
+        var follow = false
+        var checksumAlgorithm: String?
+        /// Send the content back when it is a regular file no bigger than this and its checksum
+        /// differs from `unlessChecksum`.
+        var contentLimit: Int?
+        var unlessChecksum: String?
+        var access = false
+        var mime = false
+        /// List every entry below a directory (mode, uid, gid, type) for recursive attribute checks.
+        var listTree = false
+    }
+
+    var targets: [Target] = []
+    var users: [String] = []
+    var groups: [String] = []
+    /// Extra one-line commands whose output the caller needs (e.g. `date -d ... +%s`).
+    var extras: [String] = []
+
+    /// Ansible's C.MAX_FILE_SIZE_FOR_DIFF.
+    static let maxDiffSize = 104_448
+
+    var script: String {
+        var lines = [
+            "exec 2>/dev/null",
+            "printf 'H|%s|%s|%s|%s|%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -un)\" \"$(id -gn)\" \"$(umask)\"",
+        ]
+        for user in users {
+            lines.append("printf 'U|%s\\n' \"$(id -u -- \(shellQuote(user)) || echo -)\"")
+        }
+        for group in groups {
+            lines.append("printf 'G|%s\\n' \"$(getent group \(shellQuote(group)) | cut -d: -f3)\"")
+        }
+        for (index, extra) in extras.enumerated() {
+            lines.append("printf 'E|\(index)|%s\\n' \"$(\(extra))\"")
+        }
+        var contentTarget: Int?
+        for (index, target) in targets.enumerated() {
+            lines.append("p=\(Self.tildeQuote(target.path))")
+            if let name = target.intoDirectoryAs {
+                lines.append("[ -d \"$p\" ] && p=\"${p%/}/\"\(shellQuote(name))")
+            }
+            if target.follow {
+                // Writes through a followed link go to its target, so report the target's path.
+                lines.append("[ -L \"$p\" ] && p=$(readlink -f -- \"$p\")")
+            }
+            lines.append("p\(index)=\"$p\"")
+            let statCommand = target.follow ? "stat -L" : "stat"
+            let format = "S|%f|%u|%g|%U|%G|%s|%.9X|%.9Y|%.9Z|%i|%d|%h|%b|%B"
+            lines.append("printf '\(index)|P|%s\\n' \"$p\"")
+            lines.append("[ -d \"$(dirname -- \"$p\")\" ] || echo '\(index)|N'")
+            lines.append("if [ -e \"$p\" ] || [ -L \"$p\" ]; then")
+            lines.append("  \(statCommand) -c '\(index)|\(format)' -- \"$p\" || echo '\(index)|S|absent'")
+            if !target.follow {
+                lines.append(
+                    "  [ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; printf '\(index)|F|%s\\n' \"$(readlink -f -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }"
+                )
+            }
+            if let algorithm = target.checksumAlgorithm {
+                lines.append(
+                    "  [ -f \"$p\" ] && [ -r \"$p\" ] && printf '\(index)|C|%s\\n' \"$(\(algorithm)sum < \"$p\" | cut -d' ' -f1)\""
+                )
+            }
+            if target.access {
+                lines.append(
+                    "  a=; [ -r \"$p\" ] && a=${a}r; [ -w \"$p\" ] && a=${a}w; [ -x \"$p\" ] && a=${a}x; printf '\(index)|A|%s\\n' \"$a\""
+                )
+            }
+            if target.mime {
+                lines.append(
+                    "  command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
+            }
+            if target.listTree {
+                lines.append("  [ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y|%p\\n'")
+            }
+            lines.append("else echo '\(index)|S|absent'; fi")
+            if target.contentLimit != nil { contentTarget = index }
+        }
+        // The content goes last, after a marker line, so it needs no escaping.
+        if let index = contentTarget, let limit = targets[index].contentLimit {
+            let want = shellQuote(targets[index].unlessChecksum ?? "")
+            lines.append(
+                "p=\"$p\(index)\"; if [ -f \"$p\" ] && [ $(stat -L -c %s -- \"$p\") -le \(limit) ] && [ \"$(sha1sum < \"$p\" | cut -d' ' -f1)\" != \(want) ]; then echo '\(index)|B'; cat -- \"$p\"; fi"
+            )
+        }
+        lines.append("exit 0")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Quotes a path but lets a leading `~` or `~user` expand on the host, as Ansible expands
+    /// remote paths; the probe reports the expanded path, which modules then use.
+    static func tildeQuote(_ path: String) -> String {
+        guard path.hasPrefix("~") else { return shellQuote(path) }
+        let end = path.firstIndex(of: "/") ?? path.endIndex
+        let user = path[path.index(after: path.startIndex)..<end]
+        guard user.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else {
+            return shellQuote(path)
+        }
+        let rest = String(path[end...])
+        return "~" + user + (rest.isEmpty ? "" : shellQuote(rest))
+    }
+
+    struct Result {
+        var identity: RemoteIdentity
+        var userIDs: [String: Int]
+        var groupIDs: [String: Int]
+        var stats: [RemoteStat]
+        var extras: [String] = []
+    }
+
+    func run(_ context: ModuleContext) async throws -> Result {
+        let result = try await context.connection.run(
+            CommandRequest(script, environment: context.environment, become: context.become))
+        guard result.succeeded else {
+            throw PGHAError(
+                .execution, "reading file state failed: \(result.stderrText)", at: context.taskLocation,
+                host: context.host)
+        }
+        return try parse(result.stdout, context: context)
+    }
+
+    func parse(_ output: [UInt8], context: ModuleContext) throws -> Result {
+        var body = output
+        var content: (Int, [UInt8])?
+        // The content marker is "<index>|B\n" at the start of a line.
+        for (index, target) in targets.enumerated() where target.contentLimit != nil {
+            let marker = Array("\(index)|B\n".utf8)
+            if let range = findLineStart(marker, in: output) {
+                content = (index, Array(output[range.upperBound...]))
+                body = Array(output[..<range.lowerBound])
+            }
+        }
+        var identity = RemoteIdentity(uid: -1, gid: -1, user: "", group: "", umask: 0o022)
+        var userIDs: [String: Int] = [:]
+        var groupIDs: [String: Int] = [:]
+        var stats = targets.map { RemoteStat(path: $0.path, type: .absent) }
+        var extraOutputs = Array(repeating: "", count: extras.count)
+        var userIndex = 0
+        var groupIndex = 0
+        for line in String(decoding: body, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if fields[0] == "H", fields.count >= 6 {
+                identity = RemoteIdentity(
+                    uid: Int(fields[1]) ?? -1, gid: Int(fields[2]) ?? -1, user: fields[3], group: fields[4],
+                    umask: FileMode.parseOctal(fields[5]) ?? 0o022)
+                continue
+            }
+            if fields[0] == "U" {
+                if userIndex < users.count, let id = Int(fields[1]) { userIDs[users[userIndex]] = id }
+                userIndex += 1
+                continue
+            }
+            if fields[0] == "E", fields.count >= 3, let i = Int(fields[1]), i < extraOutputs.count {
+                extraOutputs[i] = fields[2...].joined(separator: "|")
+                continue
+            }
+            if fields[0] == "G" {
+                if groupIndex < groups.count, let id = Int(fields[1]) { groupIDs[groups[groupIndex]] = id }
+                groupIndex += 1
+                continue
+            }
+            guard fields.count >= 2, let index = Int(fields[0]), index < stats.count else { continue }
+            let rest = fields.dropFirst(2).joined(separator: "|")
+            switch fields[1] {
+            case "P": stats[index].path = rest
+            case "N": stats[index].parentExists = false
+            case "S" where fields.count >= 16:
+                let raw = UInt32(fields[2], radix: 16) ?? 0
+                stats[index].type = Self.fileType(raw)
+                stats[index].mode = raw & 0o7777
+                stats[index].uid = Int(fields[3]) ?? 0
+                stats[index].gid = Int(fields[4]) ?? 0
+                stats[index].owner = fields[5]
+                stats[index].group = fields[6]
+                stats[index].size = Int(fields[7]) ?? 0
+                stats[index].atime = Double(fields[8]) ?? 0
+                stats[index].mtime = Double(fields[9]) ?? 0
+                stats[index].ctime = Double(fields[10]) ?? 0
+                stats[index].inode = Int(fields[11]) ?? 0
+                stats[index].device = Int(fields[12]) ?? 0
+                stats[index].nlink = Int(fields[13]) ?? 0
+                stats[index].blocks = Int(fields[14]) ?? 0
+                stats[index].blockSize = Int(fields[15]) ?? 0
+            case "S": stats[index].type = .absent
+            case "R" where fields.count >= 7:
+                stats[index].tree.append(
+                    RemoteStat.TreeEntry(
+                        mode: FileMode.parseOctal(fields[2]) ?? 0, uid: Int(fields[3]) ?? -1, gid: Int(fields[4]) ?? -1,
+                        type: fields[5].first ?? "f", path: fields[6...].joined(separator: "|")))
+            case "L": stats[index].linkTarget = rest
+            case "F": stats[index].resolvedPath = rest
+            case "T":
+                stats[index].linkTargetType = rest == "absent" ? .absent : Self.fileType(UInt32(rest, radix: 16) ?? 0)
+            case "C": stats[index].checksum = rest.isEmpty ? nil : rest
+            case "A":
+                stats[index].readable = rest.contains("r")
+                stats[index].writeable = rest.contains("w")
+                stats[index].executable = rest.contains("x")
+            case "M":
+                // "text/plain; charset=us-ascii"
+                let parts = rest.components(separatedBy: "; charset=")
+                stats[index].mimeType = parts[0]
+                if parts.count > 1 { stats[index].charset = parts[1] }
+            default: break
+            }
+        }
+        if let (index, bytes) = content { stats[index].content = bytes }
+        return Result(identity: identity, userIDs: userIDs, groupIDs: groupIDs, stats: stats, extras: extraOutputs)
+    }
+
+    private func findLineStart(_ marker: [UInt8], in data: [UInt8]) -> Range<Int>? {
+        guard data.count >= marker.count else { return nil }
+        var i = 0
+        while i + marker.count <= data.count {
+            if (i == 0 || data[i - 1] == 0x0A) && Array(data[i..<i + marker.count]) == marker {
+                return i..<(i + marker.count)
+            }
+            // Skip to the next line start.
+            while i < data.count && data[i] != 0x0A { i += 1 }
+            i += 1
+        }
+        return nil
+    }
+
+    static func fileType(_ raw: UInt32) -> RemoteStat.FileType {
+        switch raw & 0o170000 {
+        case 0o100000: return .file
+        case 0o040000: return .directory
+        case 0o120000: return .link
+        case 0o010000: return .fifo
+        case 0o140000: return .socket
+        case 0o020000: return .char
+        case 0o060000: return .block
+        default: return .file
+        }
+    }
+}
+
+/// Shared pieces of the file-writing modules (copy, template, file).
+enum FileSupport {
+    /// The owner/group/mode a file should end up with, and whether that differs from now.
+    struct Attributes {
+        var mode: UInt32?
+        var owner: String?
+        var group: String?
+    }
+
+    /// Resolves `mode`/`owner`/`group` arguments against the current state (or the defaults a new
+    /// file or directory gets), failing for unknown users and groups as Ansible does.
+    static func desired(
+        _ args: ModuleArguments, modeKey: String = "mode", current: RemoteStat?, isDirectory: Bool,
+        probe: RemoteProbe.Result, preservedMode: UInt32? = nil, context: ModuleContext
+    ) throws -> Attributes {
+        var result = Attributes()
+        if let mode = FileMode(args[modeKey]) {
+            let base: UInt32
+            if let current, current.exists {
+                base = current.mode
+            } else {
+                base = (isDirectory ? 0o777 : 0o666) & ~probe.identity.umask
+            }
+            do {
+                result.mode = try mode.resolve(
+                    current: base, isDirectory: isDirectory, umask: probe.identity.umask, preserved: preservedMode)
+            } catch {
+                throw PGHAError(
+                    .semantic, "mode must be in octal or symbolic form", at: context.taskLocation, host: context.host)
+            }
+        }
+        if let owner = args.string("owner") {
+            guard probe.userIDs[owner] != nil || Int(owner) != nil else {
+                throw PGHAError(
+                    .execution, "chown failed: failed to look up user \(owner)", at: context.taskLocation,
+                    host: context.host)
+            }
+            result.owner = owner
+        }
+        if let group = args.string("group") {
+            guard probe.groupIDs[group] != nil || Int(group) != nil else {
+                throw PGHAError(
+                    .execution, "chgrp failed: failed to look up group \(group)", at: context.taskLocation,
+                    host: context.host)
+            }
+            result.group = group
+        }
+        return result
+    }
+
+    static func uid(_ name: String, _ probe: RemoteProbe.Result) -> Int { probe.userIDs[name] ?? Int(name) ?? -1 }
+    static func gid(_ name: String, _ probe: RemoteProbe.Result) -> Int { probe.groupIDs[name] ?? Int(name) ?? -1 }
+
+    /// Whether applying `wanted` to a file that is `current` changes anything.
+    static func differs(_ wanted: Attributes, from current: RemoteStat, probe: RemoteProbe.Result) -> Bool {
+        if let mode = wanted.mode, mode != current.mode { return true }
+        if let owner = wanted.owner, uid(owner, probe) != current.uid { return true }
+        if let group = wanted.group, gid(group, probe) != current.gid { return true }
+        return false
+    }
+
+    /// Shell commands that set the attributes on `path` (chown first: it clears setuid bits).
+    static func commands(
+        _ wanted: Attributes, path: String, noDereference: Bool = false, recursive: Bool = false
+    )
+        -> [String]
+    {
+        var commands: [String] = []
+        let flags = (recursive ? "-R " : "") + (noDereference ? "-h " : "")
+        if wanted.owner != nil || wanted.group != nil {
+            let spec = (wanted.owner ?? "") + (wanted.group.map { ":" + $0 } ?? "")
+            commands.append("chown \(flags)-- \(shellQuote(spec)) \(shellQuote(path))")
+        }
+        if let mode = wanted.mode, !noDereference {
+            commands.append("chmod \(recursive ? "-R " : "")\(String(mode, radix: 8)) -- \(shellQuote(path))")
+        }
+        return commands
+    }
+
+    /// The stat after applying `wanted` (predicted, so no second round trip is needed).
+    static func predicted(_ stat: RemoteStat, applying wanted: Attributes, probe: RemoteProbe.Result) -> RemoteStat {
+        var s = stat
+        if let mode = wanted.mode { s.mode = mode }
+        if let owner = wanted.owner {
+            s.uid = uid(owner, probe)
+            s.owner = owner
+        }
+        if let group = wanted.group {
+            s.gid = gid(group, probe)
+            s.group = group
+        }
+        return s
+    }
+
+    /// Result keys Ansible's file-writing modules return for an existing path.
+    static func statValues(_ s: RemoteStat, pathKey: String) -> OrderedDictionary<String, Value> {
+        [
+            pathKey: .string(s.path), "uid": .int(s.uid), "gid": .int(s.gid), "owner": .string(s.owner),
+            "group": .string(s.group), "mode": .string(FileMode.format(s.mode)), "state": .string(s.ansibleState),
+            "size": .int(s.size),
+        ]
+    }
+
+    /// Ansible's text check for diffs: no NUL byte and valid UTF-8.
+    static func diffText(_ bytes: [UInt8]) -> String? {
+        if bytes.contains(0) { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func runChecked(_ script: String, context: ModuleContext, what: String) async throws -> CommandResult {
+        let result = try await context.connection.run(
+            CommandRequest(script, environment: context.environment, become: context.become))
+        guard result.succeeded else {
+            throw ModuleFailure(
+                message: "\(what): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
+                values: ["rc": .int(Int(result.exitStatus))])
+        }
+        return result
+    }
+}
+
+/// A module-level failure that becomes `failed: true` with this message (not a thrown engine error).
+struct ModuleFailure: Error {
+    var message: String
+    var values: OrderedDictionary<String, Value> = [:]
+
+    var result: ModuleResult { .failure(message, values: values) }
+}
