@@ -9,6 +9,8 @@ public enum HostStatus: String, Sendable {
 /// One host's outcome of one task (or one loop item of it).
 public struct HostResult: Sendable {
     public var host: String
+    /// The task's action (short module name), so consumers can tell engine output from module output.
+    public var action: String
     public var status: HostStatus
     /// The registered result (redacted), as ansible-playbook shows it after `=>`.
     public var result: Value
@@ -23,10 +25,11 @@ public struct HostResult: Sendable {
     public var showResult: Bool
 
     public init(
-        host: String, status: HostStatus, result: Value, itemLabel: String? = nil, ignored: Bool = false,
+        host: String, action: String, status: HostStatus, result: Value, itemLabel: String? = nil, ignored: Bool = false,
         delegatedTo: String? = nil, diffs: [DiffText] = [], showResult: Bool = false
     ) {
         self.host = host
+        self.action = action
         self.status = status
         self.result = result
         self.itemLabel = itemLabel

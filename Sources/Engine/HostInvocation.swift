@@ -264,7 +264,7 @@ struct HostInvocation: Sendable {
             .hostResult(
                 task: task.displayName,
                 HostResult(
-                    host: host, status: outcome.status, result: shown, itemLabel: itemLabel, ignored: outcome.ignored,
+                    host: host, action: task.action, status: outcome.status, result: shown, itemLabel: itemLabel, ignored: outcome.ignored,
                     delegatedTo: delegate?.name, diffs: options.diff ? diffs : [], showResult: outcome.showResult)))
     }
 

@@ -29,7 +29,7 @@ public final class JSONLinesOutput: EventSink, @unchecked Sendable {
         case .hostResult(let task, let result):
             var object: OrderedDictionary<String, Value> = [
                 "event": "host_result", "task": .string(task), "host": .string(result.host),
-                "status": .string(result.status.rawValue), "result": HumanOutput.clean(result.result),
+                "action": .string(result.action), "status": .string(result.status.rawValue), "result": HumanOutput.clean(result.result),
             ]
             if let item = result.itemLabel { object["item"] = .string(item) }
             if result.ignored { object["ignored"] = true }

@@ -65,7 +65,8 @@ enum EventNormalizer {
                 var entry = "  \(dict["status"]?.stringValue ?? "?"): [\(dict["host"]?.stringValue ?? "")]"
                 if let item = dict["item"]?.stringValue { entry += " (item=\(item))" }
                 if dict["ignored"]?.boolValue == true { entry += " ...ignoring" }
-                entry += shownResult(dict["result"] ?? .null, task: dict["task"]?.stringValue ?? "")
+                entry += shownResult(
+                    dict["result"] ?? .null, task: dict["task"]?.stringValue ?? "", action: dict["action"]?.stringValue ?? "")
                 lines.append(entry)
             case "recap":
                 if case .dict(let hosts) = dict["hosts"] ?? .null {
@@ -80,16 +81,17 @@ enum EventNormalizer {
         return lines
     }
 
-    /// Debug output and messages of fail/assert are compared; other results only by status,
-    /// except keys a fixture asks for by naming its task "show ...".
-    static func shownResult(_ result: Value, task: String) -> String {
-        guard case .dict(let dict) = result else { return "" }
-        if task.hasPrefix("ERR") { return "" }
+    /// Actions whose results are engine output rather than module output: their bodies must match.
+    static let comparedActions: Set<String> = ["debug", "fail", "assert", "set_fact", "meta", "include_vars"]
+
+    /// Result bodies are compared for engine actions only; module results by status (fixtures
+    /// print what matters with debug). Tasks named "ERR..." fail for reasons whose text differs.
+    static func shownResult(_ result: Value, task: String, action: String) -> String {
+        guard case .dict(let dict) = result, comparedActions.contains(action), !task.hasPrefix("ERR") else { return "" }
         var shown = dict
-        for key in ["changed", "failed", "item", "ansible_loop_var", "skip_reason", "false_condition", "exception", "_ansible_no_log", "skipped", "include_args", "include", "ansible_index_var"] {
+        for key in ["changed", "failed", "skip_reason", "false_condition", "exception", "_ansible_no_log"] {
             shown.removeValue(forKey: key)
         }
-        if dict["rc"] != nil || dict["cmd"] != nil { return "" }
         if shown.isEmpty { return "" }
         return " => " + JSON.encode(.dict(shown), style: .init(sortKeys: true))
     }

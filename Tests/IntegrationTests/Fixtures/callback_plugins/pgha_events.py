@@ -44,6 +44,7 @@ class CallbackModule(CallbackBase):
             "task": result._task.get_name().strip(),
             "host": result._host.get_name(),
             "status": status,
+            "action": result._task.action.split(".")[-1],
             "result": _plain(body),
         }
         if item is not None:
