@@ -17,7 +17,7 @@ enum Diagnostics {
             if best == nil || distance < best!.1 { best = (candidate, distance) }
         }
         guard let (candidate, distance) = best else { return nil }
-        let limit = max(2, min(word.count, candidate.count) / 3)
+        let limit = word.count < 5 ? 1 : max(2, min(word.count, candidate.count) / 3)
         if distance <= limit { return candidate }
         // A keyword with a typo-free prefix/suffix ("become_usr" vs "become_user") is caught above;
         // also accept one containing the other ("hanlders" fails, "handler" -> "handlers" passes).

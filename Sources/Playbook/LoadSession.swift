@@ -48,7 +48,23 @@ final class LoadSession {
         } catch {
             throw PGHAError(.io, "cannot read file (\(PathUtil.isDirectory(path) ? "it is a directory" : "unreadable or not UTF-8"))", at: SourceLocation(file: path))
         }
-        let node = try YAMLLoader.load(text, file: path)
+        let node: YAMLNode?
+        do {
+            node = try YAMLLoader.load(text, file: path)
+        } catch var error as PGHAError where error.location?.line == 0 {
+            // Some parser errors (duplicate keys) carry their position only in the message text.
+            if let range = error.message.range(of: #"in line (\d+), column (\d+)"#, options: .regularExpression) {
+                let numbers = error.message[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+                if numbers.count == 2 {
+                    error.location = SourceLocation(file: path, line: numbers[0], column: numbers[1])
+                    if let context = error.message.range(of: "\nContext:") {
+                        error.message = String(error.message[..<context.lowerBound])
+                    }
+                    error = error.withSourceLine()
+                }
+            }
+            throw error
+        }
         yamlCache[path] = .some(node)
         return node
     }
