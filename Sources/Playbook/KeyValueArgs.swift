@@ -11,6 +11,7 @@ enum KeyValueArgs {
 
     /// Splits on spaces, keeping quoted strings and Jinja2 blocks whole and newlines in place.
     static func split(_ args: String) throws(UnbalancedError) -> [String] {
+        if args.isEmpty { return [] }
         var params: [String] = []
         let items = args.split(separator: "\n", omittingEmptySubsequences: false)
         var quoteChar: Character? = nil
@@ -26,7 +27,8 @@ enum KeyValueArgs {
                 let token = String(tokenSub)
                 if token.isEmpty && index != 0 {
                     // Runs of spaces are kept so quoted text can be rebuilt exactly.
-                    if !params.isEmpty { params[params.count - 1] += " " }
+                    if params.isEmpty { params.append("") }
+                    params[params.count - 1] += " "
                     continue
                 }
                 if token == "\\" && !insideQuotes {
@@ -74,7 +76,8 @@ enum KeyValueArgs {
                     params.append(token)
                 }
             }
-            if items.count > 1 && itemIndex != items.count - 1 && !lineContinuation && !params.isEmpty {
+            if items.count > 1 && itemIndex != items.count - 1 && !lineContinuation {
+                if params.isEmpty { params.append("") }
                 params[params.count - 1] += "\n"
             }
         }

@@ -250,6 +250,10 @@ extension LoadSession {
                 at: first.keyNode.location, hint: hint)
         }
         if actions.count > 1 {
+            if Set(actions.map(\.key)).isSuperset(of: ["action", "local_action"]) {
+                throw Diagnostics.error(
+                    "action and local_action are mutually exclusive", at: actions[1].keyNode.location)
+            }
             throw Diagnostics.error(
                 "conflicting action statements: " + actions.map(\.key).joined(separator: ", "),
                 at: actions[1].keyNode.location, hint: "a task runs exactly one module; split it into two tasks")
@@ -264,9 +268,9 @@ extension LoadSession {
                 "only one loop per task: " + loops.map(\.key).joined(separator: ", "), at: loops[1].keyNode.location)
         }
         if actionEntry.key == "local_action" {
-            if own.delegateTo != nil {
-                throw Diagnostics.error(
-                    "'local_action' and 'delegate_to' are mutually exclusive", at: actionEntry.keyNode.location)
+            // Ansible lets local_action win over an explicit delegate_to.
+            if let other = own.delegateTo, other != "localhost" {
+                warn("local_action runs on localhost: delegate_to '\(other.stringValue ?? "")' is ignored", at: actionEntry.keyNode.location)
             }
             own.delegateTo = .string("localhost")
         }
@@ -451,14 +455,9 @@ extension LoadSession {
                     if case .scalar(_, let isPlain) = valueNode.content { plain = isPlain } else { plain = false }
                     try addKeyValue(text, at: valueNode.location, plain: plain)
                 default:
-                    // `shell: 42` is Ansible's "unexpected parameter type"; free-form actions take it as text.
-                    guard Self.rawParamActions.contains(action), let text = valueNode.scalarText else {
-                        throw Diagnostics.error(
-                            "unexpected parameter type for '\(written)': \(Diagnostics.describe(valueNode)); arguments must be a mapping or 'key=value' text",
-                            at: valueNode.location)
-                    }
-                    args["_raw_params"] = .string(text)
-                    locations["_raw_params"] = valueNode.location
+                    throw Diagnostics.error(
+                        "unexpected parameter type for '\(written)': \(Diagnostics.describe(valueNode)); arguments must be a mapping or 'key=value' text",
+                        at: valueNode.location, hint: "quote the value to pass it as text")
                 }
             case .mapping:
                 for arg in entries(of: valueNode) {
@@ -471,10 +470,15 @@ extension LoadSession {
                     at: valueNode.location)
             }
         }
-        if let (text, location) = inlineText { try addKeyValue(text, at: location, plain: true) }
         for arg in dictArgs {
             args[arg.key] = arg.value.value
             locations[arg.key] = arg.keyNode.location
+        }
+        if let (text, location) = inlineText { try addKeyValue(text, at: location, plain: true) }
+        if !Self.freeFormModules.contains(action), let reserved = args.keys.first(where: { $0.hasPrefix("_ansible_") }) {
+            throw Diagnostics.error(
+                "invalid parameter '\(reserved)' for '\(written)': the prefix '_ansible_' is reserved for internal use",
+                at: locations[reserved] ?? entry.value.location)
         }
 
         if let raw = args["_raw_params"], raw != .string(""), !Self.rawParamActions.contains(action) {
@@ -485,7 +489,7 @@ extension LoadSession {
                 locations["_variable_params"] = locations["_raw_params"]
             } else {
                 throw Diagnostics.error(
-                    "'\(written)' takes 'key=value' arguments or a mapping, but got free-form text '\(text)'",
+                    "'\(written)' does not support free-form text ('\(text)'): give key=value arguments or a mapping",
                     at: locations["_raw_params"] ?? entry.value.location,
                     hint: "only these actions take free-form text: "
                         + Self.rawParamActions.sorted().joined(separator: ", "))

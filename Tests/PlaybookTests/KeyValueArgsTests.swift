@@ -62,3 +62,30 @@ import Testing
         #expect(options.map(\.offset) == [0, 7])
     }
 }
+
+/// Expected values produced by ansible-core 2.19's `parse_kv` on the same inputs.
+@Suite struct KeyValueArgsMatchAnsible {
+    static let cases: [(String, [String: String], [String: String])] = [
+        ("src=a  dest=b", ["src": "a", "dest": "b"], ["_raw_params": "src=a  dest=b"]),
+        ("echo 'a  b'", ["_raw_params": "echo 'a  b'"], ["_raw_params": "echo 'a  b'"]),
+        ("a\\=b", ["_raw_params": "a=b"], ["_raw_params": "a=b"]),
+        ("line=a\\tb", ["line": "a\tb"], ["_raw_params": "line=a\\tb"]),
+        ("a b\nc", ["_raw_params": "a b\nc"], ["_raw_params": "a b\nc"]),
+        ("chdir=/tmp ls -l a=b", ["chdir": "/tmp", "a": "b", "_raw_params": "ls -l"], ["chdir": "/tmp", "_raw_params": "ls -l a=b"]),
+        ("x=\"a b\" y", ["x": "a b", "_raw_params": "y"], ["_raw_params": "x=\"a b\" y"]),
+        ("  lead", ["_raw_params": "  lead"], ["_raw_params": "  lead"]),
+        ("a=1 \\\n b=2", ["a": "1", "b": "2"], ["_raw_params": "a=1 b=2"]),
+        ("k=\"v\\\"\"", ["k": "v\""], ["_raw_params": "k=\"v\\\"\""]),
+    ]
+
+    @Test func sameAsAnsible() throws {
+        for (input, plain, raw) in Self.cases {
+            var got: [String: String] = [:]
+            for option in try KeyValueArgs.parse(input, checkRaw: false) { got[option.key] = option.value }
+            #expect(got == plain, "\(input)")
+            got = [:]
+            for option in try KeyValueArgs.parse(input, checkRaw: true) { got[option.key] = option.value }
+            #expect(got == raw, "\(input) (check_raw)")
+        }
+    }
+}

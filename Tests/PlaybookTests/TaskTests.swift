@@ -91,7 +91,7 @@ import Testing
 
     @Test func extraParamsOnAKeyValueModuleFail() throws {
         let error = try #require(try taskError("- debug: hello"))
-        #expect(error.message == "'debug' takes 'key=value' arguments or a mapping, but got free-form text 'hello'")
+        #expect(error.message == "'debug' does not support free-form text ('hello'): give key=value arguments or a mapping")
         #expect(error.location?.line == 3)
     }
 
