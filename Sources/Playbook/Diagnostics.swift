@@ -37,7 +37,7 @@ enum Diagnostics {
         let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
-        if abs(x.count - y.count) > 10 { return abs(x.count - y.count) }
+        if abs(x.count - y.count) > 10 || x.count > 200 || y.count > 200 { return max(x.count, y.count) }
         var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
         for i in 0...x.count { d[i][0] = i }
         for j in 0...y.count { d[0][j] = j }

@@ -305,6 +305,8 @@ extension LoadSession {
                 try catalog.validateStatically(
                     module: normalized.action, args: normalized.args, locations: normalized.locations,
                     taskLocation: location)
+                // A loop may feed `item` into the path, and then only the run knows it.
+                try checkLocalFiles(normalized, scope: scope, at: location)
             }
         }
 
@@ -718,6 +720,10 @@ extension LoadSession {
         var inner = scope
         inner.keywords = Keywords()
         inner.role = nil
+        // A role may include itself under a condition (legal at run time); check each once.
+        let path = try resolveRole(spec, scope: inner)
+        if roleChain.contains(where: { $0.path == path }) { return }
+        guard validatedIncludes.insert("role\u{0}" + path + "\u{0}" + (spec.tasksFrom ?? "")).inserted else { return }
         validationDepth += 1
         defer { validationDepth -= 1 }
         let applied = try applyRole(spec, scope: inner, dedupe: false, isDependency: false, collect: true)
@@ -730,6 +736,37 @@ extension LoadSession {
             for topic in handler.listen { dynamicHandlerNames.insert(topic) }
         }
         dynamicTasks += applied.dependencyNodes + applied.tasks
+    }
+
+    /// Controller-side files named literally (`template: src=`, `copy: src=`, `include_vars:`)
+    /// must exist; they are searched for where Ansible looks.
+    private func checkLocalFiles(_ normalized: NormalizedAction, scope: Scope, at location: SourceLocation) throws {
+        let key: String
+        let kind: String
+        switch normalized.action {
+        case "template":
+            (key, kind) = ("src", "templates")
+        case "copy":
+            if let remote = normalized.args["remote_src"], remote.isTruthy && remote != "no" && remote != "false" { return }
+            (key, kind) = ("src", "files")
+        case "include_vars":
+            guard normalized.args["dir"] == nil else { return }
+            (key, kind) = (normalized.args["file"] != nil ? "file" : "_raw_params", "vars")
+        default:
+            return
+        }
+        guard case .string(let name)? = normalized.args[key], !name.isEmpty, !Diagnostics.isTemplated(name) else { return }
+        var bases: [String] = []
+        if let role = scope.role { bases += [role.path + "/" + kind, role.path] }
+        let fileDirectory = PathUtil.directory(of: scope.file)
+        bases += [fileDirectory + "/" + kind, fileDirectory, scope.playDirectory + "/" + kind, scope.playDirectory]
+        if playbookDirectory != scope.playDirectory { bases += [playbookDirectory + "/" + kind, playbookDirectory] }
+        let expanded = (name as NSString).expandingTildeInPath
+        let candidates = expanded.hasPrefix("/") ? [expanded] : bases.map { PathUtil.join($0, expanded) }
+        if candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) { return }
+        throw Diagnostics.error(
+            "\(normalized.action): local file '\(name)' not found", at: normalized.locations[key] ?? location,
+            hint: "searched " + bases.joined(separator: ", "))
     }
 
     private func checkMeta(_ normalized: NormalizedAction, at location: SourceLocation) throws {

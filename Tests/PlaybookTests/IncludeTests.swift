@@ -128,6 +128,39 @@ import Testing
         #expect(tasks[1].role?.name == "r")
     }
 
+    @Test func literalLocalFilesMustExist() throws {
+        let project = try Project([
+            "roles/r/tasks/main.yml": """
+                - template: src=ok.conf.j2 dest=/etc/ok.conf
+                - copy: {src: data.txt, dest: /tmp/data.txt}
+                - copy: {src: /on/the/host, dest: /tmp/x, remote_src: true}
+                - include_vars: extra.yml
+                - template: src={{ which }}.j2 dest=/x
+                """,
+            "roles/r/templates/ok.conf.j2": "x\n",
+            "roles/r/files/data.txt": "x\n",
+            "roles/r/vars/extra.yml": "a: 1\n",
+            "site.yml": "- hosts: all\n  roles: [r]\n  tasks:\n    - template: src=top.j2 dest=/x\n",
+            "templates/top.j2": "x\n",
+        ])
+        _ = try project.load()
+        try project.write("site.yml", "- hosts: all\n  tasks:\n    - template:\n        src: missing.j2\n        dest: /x\n")
+        let error = try #require(project.loadError())
+        #expect(error.message == "template: local file 'missing.j2' not found")
+        #expect(error.location?.line == 4)
+        #expect(error.hint?.contains(project.path("templates")) == true)
+        try project.write("site.yml", "- hosts: all\n  tasks:\n    - include_vars: nope.yml\n")
+        #expect(project.loadError()?.message == "include_vars: local file 'nope.yml' not found")
+    }
+
+    @Test func recursiveIncludeRoleIsAllowed() throws {
+        let project = try Project([
+            "roles/r/tasks/main.yml": "- include_role: {name: r}\n  when: depth | int < 3\n",
+            "site.yml": "- hosts: all\n  tasks:\n    - include_role: {name: r}\n    - include_role: {name: r}\n",
+        ])
+        #expect(try project.load().plays[0].tasks.count == 2)
+    }
+
     @Test func notifyOfAnUnknownHandler() throws {
         let project = try Project(["site.yml": """
             - hosts: all

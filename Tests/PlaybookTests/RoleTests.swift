@@ -13,6 +13,7 @@ import Testing
             - import_tasks: config.yml
             """,
         "roles/pg/tasks/config.yml": "- name: configure\n  template: src=pg.conf.j2 dest=/etc/pg.conf\n",
+        "roles/pg/templates/pg.conf.j2": "port = {{ pg_port }}\n",
         "roles/pg/handlers/main.yml": "- name: restart pg\n  service: name=postgresql state=restarted\n",
         "roles/pg/defaults/main.yml": "pg_port: 5432\npg_version: 16\n",
         "roles/pg/vars/main.yml": "pg_user: postgres\n",

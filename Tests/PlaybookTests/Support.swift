@@ -105,9 +105,9 @@ final class Project {
     }
 }
 
-/// Loads a single-file playbook.
+/// Loads a single-file playbook (with `files/a`, for tasks copying `src: a`).
 func loadPlaybook(_ text: String) throws -> Playbook {
-    try Project(["site.yml": text]).load()
+    try Project(["site.yml": text, "files/a": "a\n"]).load()
 }
 
 /// The tasks of a node list, blocks flattened in order.
