@@ -314,7 +314,9 @@ final class LoadSession {
         if let node = sections["handlers"] {
             playHandlers = try flattenHandlers(try taskList(node, scope: handlerScope, section: "handlers"))
         }
-        play.handlers = roleHandlers + playHandlers
+        // A role imported twice brings its handlers once: one notification, one run.
+        var seenHandlers = Set<SourceLocation>()
+        play.handlers = roleHandlers.filter { seenHandlers.insert($0.location).inserted } + playHandlers
         try checkNotifications(play)
         return play
     }

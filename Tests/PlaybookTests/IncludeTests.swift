@@ -230,3 +230,54 @@ import Testing
             """)
     }
 }
+
+@Suite struct HandlerTests {
+    @Test func handlerBlocksAreFlattenedWithTheirKeywords() throws {
+        let play = try loadPlaybook("""
+            - hosts: all
+              handlers:
+                - block:
+                    - name: a
+                      ping:
+                    - name: b
+                      ping:
+                  when: cond
+                  become: true
+            """).plays[0]
+        #expect(play.handlers.map(\.name) == ["a", "b"])
+        #expect(play.handlers.allSatisfy { $0.keywords.when.map(\.text) == ["cond"] && $0.keywords.become == true })
+    }
+
+    @Test func handlersMayIncludeTasksAndTheseMayListen() throws {
+        let project = try Project([
+            "site.yml": """
+                - hosts: all
+                  tasks:
+                    - ping:
+                      notify: restart
+                  handlers:
+                    - name: restart
+                      include_tasks: restart.yml
+                """,
+            "restart.yml": "- name: really restart\n  ping:\n  listen: other\n",
+        ])
+        let play = try project.load().plays[0]
+        #expect(play.handlers.map(\.action) == ["include_tasks"])
+        let loaded = try project.loader.loadTasks(
+            file: project.path("restart.yml"), role: nil, inheriting: play.keywords, handlers: true)
+        #expect(flatTasks(loaded).first?.listen == ["other"])
+    }
+
+    @Test func breakWhenIsParsed() throws {
+        let tasks = flatTasks(try loadPlaybook("""
+            - hosts: all
+              tasks:
+                - ping:
+                  loop: [1, 2]
+                  register: r
+                  loop_control:
+                    break_when: [r.ping == 'pong']
+            """).plays[0].tasks)
+        #expect(tasks[0].loop?.breakWhen.map(\.text) == ["r.ping == 'pong'"])
+    }
+}

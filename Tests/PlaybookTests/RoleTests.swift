@@ -175,6 +175,14 @@ import Testing
         #expect(play.handlers.map(\.name) == ["alt handler"])
     }
 
+    @Test func roleImportedTwiceBringsItsHandlersOnce() throws {
+        var files = Self.pgRole
+        files["site.yml"] = "- hosts: all\n  tasks:\n    - import_role: name=pg\n    - import_role: name=pg\n"
+        let play = try Project(files).load().plays[0]
+        #expect(play.handlers.map(\.name) == ["restart pg"])
+        #expect(flatTasks(play.tasks).filter { $0.name == "install" }.count == 2)
+    }
+
     @Test func missingTasksFrom() throws {
         let project = try Project([
             "roles/r/tasks/main.yml": "- ping:\n",
