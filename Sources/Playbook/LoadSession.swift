@@ -32,6 +32,29 @@ final class LoadSession {
 
     static let maxNesting = 64
 
+    /// When set, errors inside a play, task or role entry are recorded and loading goes on with
+    /// the next one, so one run reports every problem.
+    var collectErrors = false
+    private(set) var errors: [PGHAError] = []
+
+    /// Runs `body`; in collecting mode a `PGHAError` is recorded and `fallback` returned instead.
+    func attempt<T>(_ fallback: T, _ body: () throws -> T) throws -> T {
+        guard collectErrors else { return try body() }
+        do {
+            return try body()
+        } catch let error as PGHAError {
+            record(error)
+            return fallback
+        }
+    }
+
+    func record(_ error: PGHAError) {
+        // A role or file used by several plays would report the same problem again.
+        if !errors.contains(where: { $0.location == error.location && $0.message == error.message }) {
+            errors.append(error)
+        }
+    }
+
     init(loader: PlaybookLoader, playbookDirectory: String) {
         self.catalog = loader.moduleCatalog
         self.roleSearchPaths = loader.roleSearchPaths
@@ -130,20 +153,28 @@ final class LoadSession {
         }
         var plays: [Play] = []
         for item in items {
-            guard item.isMapping else {
-                throw Diagnostics.error(
-                    "playbook entries must be plays or 'import_playbook' statements, got \(Diagnostics.describe(item))",
-                    at: item.location)
-            }
-            let itemEntries = entries(of: item)
-            if let importEntry = itemEntries.first(where: { Self.importPlaybookKeys.contains($0.key) }) {
-                plays += try importPlaybook(item, itemEntries, importEntry.value, from: path, outer: outer, importVars: importVars)
-            } else if let include = itemEntries.first(where: { $0.key == "include" || $0.key == "ansible.builtin.include" }) {
-                throw Diagnostics.error(
-                    "'include' was removed from Ansible; use 'import_playbook'", at: include.keyNode.location)
-            } else {
-                plays.append(try parsePlay(item, itemEntries, file: path, outer: outer, importVars: importVars))
-            }
+            plays += try attempt([]) { try playbookEntry(item, path: path, outer: outer, importVars: importVars) }
+        }
+        return plays
+    }
+
+    private func playbookEntry(
+        _ item: YAMLNode, path: String, outer: Keywords, importVars: OrderedDictionary<String, Value>
+    ) throws -> [Play] {
+        var plays: [Play] = []
+        guard item.isMapping else {
+            throw Diagnostics.error(
+                "playbook entries must be plays or 'import_playbook' statements, got \(Diagnostics.describe(item))",
+                at: item.location)
+        }
+        let itemEntries = entries(of: item)
+        if let importEntry = itemEntries.first(where: { Self.importPlaybookKeys.contains($0.key) }) {
+            plays += try importPlaybook(item, itemEntries, importEntry.value, from: path, outer: outer, importVars: importVars)
+        } else if let include = itemEntries.first(where: { $0.key == "include" || $0.key == "ansible.builtin.include" }) {
+            throw Diagnostics.error(
+                "'include' was removed from Ansible; use 'import_playbook'", at: include.keyNode.location)
+        } else {
+            plays.append(try parsePlay(item, itemEntries, file: path, outer: outer, importVars: importVars))
         }
         return plays
     }
@@ -453,11 +484,13 @@ final class LoadSession {
             for (index, notified) in task.notify.enumerated() where !names.contains(notified) {
                 if Diagnostics.isTemplated(notified) { continue }
                 let location = index < task.notifyLocations.count ? task.notifyLocations[index] : task.location
-                throw Diagnostics.error(
+                let error = Diagnostics.error(
                     "notify: no handler named '\(notified)' and no handler listening to it in this play"
                         + Diagnostics.suggestion(for: notified, in: sortedNames),
                     at: location,
                     hint: names.isEmpty ? "this play has no handlers" : nil)
+                guard collectErrors else { throw error }
+                record(error)
             }
         }
         func walk(_ nodes: [TaskNode]) throws {

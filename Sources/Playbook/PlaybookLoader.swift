@@ -30,6 +30,25 @@ public struct PlaybookLoader: Sendable {
         return playbook
     }
 
+    /// Every problem `load` would find, not only the first (for `--syntax-check`): loading goes on
+    /// after an error with the next play, role entry or task. Empty when the playbook is valid.
+    public func validate(playbookPath: String) -> [PGHAError] {
+        let path = PathUtil.absolute(playbookPath)
+        guard PathUtil.isFile(path) else {
+            return [PGHAError(.io, "playbook not found", at: SourceLocation(file: path))]
+        }
+        let session = LoadSession(loader: self, playbookDirectory: PathUtil.directory(of: path))
+        session.collectErrors = true
+        do {
+            _ = try session.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
+        } catch let error as PGHAError {
+            session.record(error)
+        } catch {
+            session.record(PGHAError(.semantic, "\(error)", at: SourceLocation(file: path)))
+        }
+        return session.errors
+    }
+
     /// Loads a task file at run time (`include_tasks`): the tasks inherit `keywords` (the include's
     /// keywords, minus what does not pass to dynamically included tasks, plus `apply:`).
     ///

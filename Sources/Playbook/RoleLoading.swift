@@ -17,11 +17,14 @@ extension LoadSession {
         }
         var result: [TaskNode] = []
         for item in items {
-            let spec = try roleEntrySpec(item, what: "'roles' entries")
-            let applied = try applyRole(spec, scope: scope, dedupe: true, isDependency: false, collect: false)
-            result += applied.dependencyNodes
-            if let instance = applied.instance {
-                result.append(.block(Block(location: spec.location, block: applied.tasks, keywords: applied.keywords, role: instance)))
+            result += try attempt([]) {
+                let spec = try roleEntrySpec(item, what: "'roles' entries")
+                let applied = try applyRole(spec, scope: scope, dedupe: true, isDependency: false, collect: false)
+                var nodes = applied.dependencyNodes
+                if let instance = applied.instance {
+                    nodes.append(.block(Block(location: spec.location, block: applied.tasks, keywords: applied.keywords, role: instance)))
+                }
+                return nodes
             }
         }
         return result

@@ -56,8 +56,9 @@ extension LoadSession {
         directories.append(PathUtil.directory(of: file))
         if let role { directories.append(role.path) }
         directories.append(playDirectory)
-        if playbookDirectory != playDirectory { directories.append(playbookDirectory) }
-        return directories
+        directories.append(playbookDirectory)
+        var seen = Set<String>()
+        return directories.filter { seen.insert($0).inserted }
     }
 
     // MARK: Task lists
@@ -68,7 +69,7 @@ extension LoadSession {
         case .sequence(let items):
             var result: [TaskNode] = []
             result.reserveCapacity(items.count)
-            for item in items { result += try entry(item, scope: scope) }
+            for item in items { result += try attempt([]) { try entry(item, scope: scope) } }
             return result
         default:
             throw Diagnostics.error(

@@ -178,3 +178,37 @@ import Testing
         }
     }
 }
+
+@Suite struct ValidateTests {
+    @Test func validateReportsEveryProblem() throws {
+        let project = try Project([
+            "site.yml": """
+                - hosts: all
+                  roles: [missing_role, good]
+                  tasks:
+                    - bogus: 1
+                    - ping:
+                      notify: nobody
+                    - include_tasks: nope.yml
+                - hosts: all
+                  strategy: weird
+                - hosts: all
+                  tasks:
+                    - meta: flush
+                """,
+            "roles/good/tasks/main.yml": "- ping:\n- debug: msg\n",
+        ])
+        let errors = project.loader.validate(playbookPath: project.path("site.yml"))
+        #expect(errors.map(\.location?.line) == [2, 2, 4, 7, 6, 9, 12])
+        #expect(errors[1].location?.file == project.path("roles/good/tasks/main.yml"))
+        #expect(errors[0].message == "role 'missing_role' not found")
+        #expect(errors[4].message.hasPrefix("notify: no handler named 'nobody'"))
+        // `load` stops at the first of them.
+        #expect(project.loadError()?.message == errors[0].message)
+    }
+
+    @Test func validateOfAValidPlaybookIsEmpty() throws {
+        let project = try Project(["site.yml": "- hosts: all\n  tasks: [{ping: }]\n"])
+        #expect(project.loader.validate(playbookPath: project.path("site.yml")).isEmpty)
+    }
+}
