@@ -58,6 +58,9 @@ public struct Keywords: Sendable {
     /// Inheritable keywords without a field of their own: `remote_user`, `connection`, `port`,
     /// `become_flags`, `become_exe`, `throttle`, `timeout`, `module_defaults`, `debugger`.
     public var extra: OrderedDictionary<String, Value> = [:]
+    /// A block's `notify:` (handler names with where each was written): tasks inside that have no
+    /// `notify` of their own notify these. The loader has already copied them into `Task.notify`.
+    public var notify: [Expression]?
 
     public init() {}
 
@@ -81,6 +84,7 @@ public struct Keywords: Sendable {
         if child.runOnce != nil { result.runOnce = child.runOnce }
         if child.anyErrorsFatal != nil { result.anyErrorsFatal = child.anyErrorsFatal }
         for (key, value) in child.extra { result.extra[key] = value }
+        if child.notify != nil { result.notify = child.notify }
         return result
     }
 }

@@ -7,6 +7,17 @@ import PGHACore
 ///
 /// Errors are `PGHAError`s of kind `.syntax` (YAML) or `.semantic`, located at the offending line
 /// with the line's text attached.
+///
+/// What the engine receives:
+/// - `import_tasks` and `import_role` are expanded in place (a role as a `Block` with `role` set);
+///   `include_tasks` and `include_role` stay tasks, to be loaded with `loadTasks`/`loadRole` when
+///   they run. Their `tags`/`when` belong to the include task only; `apply:` stays in `args`.
+/// - A task's arguments that are one template (`copy: "{{ args }}"`, `args: "{{ args }}"`) arrive
+///   as `_variable_params`, to be rendered into a mapping per host.
+/// - Keywords without a field of their own: `Keywords.extra` (inheritable: `remote_user`,
+///   `connection`, `port`, `become_flags`, `become_exe`, `throttle`, `timeout`,
+///   `module_defaults`, `debugger`) and `Task.extra` (`async`, `poll`, `delegate_facts`).
+/// - Handlers are flat: blocks in `handlers:` are dissolved into their (keyword-inheriting) tasks.
 public struct PlaybookLoader: Sendable {
     /// Directories searched for roles after `roles/` beside the playbook.
     public var roleSearchPaths: [String]

@@ -4,7 +4,7 @@ import PGHACore
 
 extension LoadSession {
     /// Keywords a `roles:` entry or a dependency may carry; any other key is a role parameter.
-    static let roleEntryKeywords: Set<String> = inheritableKeywords.union(["when", "vars", "delegate_to"])
+    static let roleEntryKeywords: Set<String> = inheritableKeywords.union(["when", "vars", "delegate_to", "delegate_facts"])
 
     /// `roles:` of a play: each role (after its dependencies) becomes a block.
     func roleEntries(_ node: YAMLNode, scope: Scope) throws -> [TaskNode] {
@@ -58,7 +58,7 @@ extension LoadSession {
             for entry in roleEntries where entry.key != nameEntry.key {
                 if entry.key == "vars" {
                     for (key, value) in try varsMapping(entry.value, keyword: "vars") { spec.parameters[key] = value }
-                } else if entry.key == "name" && nameEntry.key == "role" {
+                } else if (entry.key == "name" && nameEntry.key == "role") || entry.key == "delegate_facts" {
                     continue
                 } else if Self.roleEntryKeywords.contains(entry.key),
                     try commonKeyword(entry.key, entry.value, into: &spec.keywords)

@@ -11,7 +11,7 @@ extension LoadSession {
     ])
 
     static let blockKeywords: Set<String> = inheritableKeywords.union([
-        "block", "rescue", "always", "name", "when", "vars", "delegate_to", "delegate_facts",
+        "block", "rescue", "always", "name", "when", "vars", "delegate_to", "delegate_facts", "notify",
     ])
 
     /// Modules whose free-form text is a command line (`parse_kv(check_raw=True)`).
@@ -131,6 +131,8 @@ extension LoadSession {
             case "block", "rescue", "always": sections[entry.key] = entry.value
             case "name": name = try nameText(entry.value)
             case "delegate_facts": continue
+            case "notify":
+                own.notify = try handlerNames(entry.value, keyword: "notify").map { Expression($0.0, at: $0.1) }
             default:
                 if Self.blockKeywords.contains(entry.key), try commonKeyword(entry.key, entry.value, into: &own) {
                     continue
@@ -318,8 +320,13 @@ extension LoadSession {
         task.argLocations = normalized.locations
         task.loop = loop
         task.register = register
-        task.notify = notify.map(\.0)
-        task.notifyLocations = notify.map(\.1)
+        if notify.isEmpty, let inherited = keywords.notify {
+            task.notify = inherited.map(\.text)
+            task.notifyLocations = inherited.map(\.location)
+        } else {
+            task.notify = notify.map(\.0)
+            task.notifyLocations = notify.map(\.1)
+        }
         task.listen = listen
         task.changedWhen = changedWhen
         task.failedWhen = failedWhen

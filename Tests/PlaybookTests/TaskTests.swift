@@ -295,6 +295,23 @@ import Testing
         #expect(rescue.keywords.when.map(\.text) == ["outer_cond"])
     }
 
+    @Test func blockNotifyReachesTasksWithoutTheirOwn() throws {
+        let tasks = flatTasks(try loadPlaybook("""
+            - hosts: all
+              tasks:
+                - block:
+                    - ping:
+                    - ping:
+                      notify: own
+                  notify: [from_block]
+              handlers:
+                - {name: from_block, ping: }
+                - {name: own, ping: }
+            """).plays[0].tasks)
+        #expect(tasks.map(\.notify) == [["from_block"], ["own"]])
+        #expect(tasks[0].notifyLocations.first?.line == 7)
+    }
+
     @Test func loopOnBlockIsRejected() throws {
         let error = try #require(try taskError("- block:\n    - ping:\n  loop: [1]"))
         #expect(error.message == "'loop' is not a valid attribute for a block")
