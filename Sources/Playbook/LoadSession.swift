@@ -96,21 +96,10 @@ final class LoadSession {
         warnings.append(PGHAError(.semantic, message, at: location).withSourceLine())
     }
 
-    /// Mapping entries, warning about duplicate keys as Ansible does (the last one wins there too).
+    /// Mapping entries (merge keys expanded). Duplicate keys never get here: the YAML parser
+    /// rejects them, with their line.
     func entries(of node: YAMLNode) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
-        guard let entries = node.mappingEntries else { return [] }
-        var seen: [String: Int] = [:]
-        var result: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
-        for entry in entries {
-            if let index = seen[entry.key] {
-                warn("duplicate key '\(entry.key)': the last one wins", at: entry.keyNode.location)
-                result[index] = entry
-            } else {
-                seen[entry.key] = result.count
-                result.append(entry)
-            }
-        }
-        return result
+        node.mappingEntries ?? []
     }
 
     private func chainDescription(_ paths: [String], closingWith last: String) -> String {
