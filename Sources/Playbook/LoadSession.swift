@@ -35,6 +35,8 @@ final class LoadSession {
     /// When set, errors inside a play, task or role entry are recorded and loading goes on with
     /// the next one, so one run reports every problem.
     var collectErrors = false
+    /// Run-time loads cannot tell whether the include is a handler, so `listen` is accepted.
+    var listenAnywhere = false
     private(set) var errors: [PGHAError] = []
 
     /// Runs `body`; in collecting mode a `PGHAError` is recorded and `fallback` returned instead.

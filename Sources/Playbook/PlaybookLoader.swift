@@ -22,10 +22,46 @@ public struct PlaybookLoader: Sendable {
     /// Directories searched for roles after `roles/` beside the playbook.
     public var roleSearchPaths: [String]
     public var moduleCatalog: any ModuleCatalog
+    /// The playbook's directory for run-time loads (`roles/` beside it is searched first). When
+    /// nil, it is inferred from the including task's file (the directory above `roles/`, or the
+    /// file's own directory).
+    public var playbookDirectory: String?
 
-    public init(roleSearchPaths: [String], moduleCatalog: any ModuleCatalog) {
+    public init(roleSearchPaths: [String], moduleCatalog: any ModuleCatalog, playbookDirectory: String? = nil) {
         self.roleSearchPaths = roleSearchPaths
         self.moduleCatalog = moduleCatalog
+        self.playbookDirectory = playbookDirectory
+    }
+
+    /// The engine's run-time seam: `include_tasks` of `file` (already resolved) from the task at
+    /// `location`. A `listen:` in the file is accepted, as the include may be a handler.
+    public func loadTasks(
+        file: String, role: RoleInstance?, inheriting keywords: Keywords, location: SourceLocation
+    ) throws -> [TaskNode] {
+        let path = PathUtil.absolute(file)
+        let directory = playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file)
+        let session = LoadSession(loader: self, playbookDirectory: directory)
+        session.listenAnywhere = true
+        let scope = Scope(file: path, playDirectory: directory, role: role, keywords: keywords, handlers: false, depth: 0)
+        return try session.parseTaskFile(path, scope: scope, importedAt: location)
+    }
+
+    /// The engine's run-time seam: `include_role` from the task at `location`.
+    public func loadRole(
+        name: String, tasksFrom: String?, parameters: OrderedDictionary<String, Value>, inheriting keywords: Keywords,
+        location: SourceLocation
+    ) throws -> (tasks: [TaskNode], handlers: [Task], role: RoleInstance) {
+        try loadRole(
+            name: name, parameters: parameters, location: location, tasksFrom: tasksFrom, inheriting: keywords,
+            playbookDirectory: playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file))
+    }
+
+    /// `.../site/roles/web/tasks/main.yml` -> `.../site`; any other file -> its directory.
+    static func inferPlaybookDirectory(from file: String) -> String {
+        if let range = file.range(of: "/roles/", options: .backwards) {
+            return String(file[..<range.lowerBound])
+        }
+        return PathUtil.directory(of: file)
     }
 
     /// Loads a playbook with its imported playbooks, roles and task files.
@@ -72,7 +108,7 @@ public struct PlaybookLoader: Sendable {
         handlers: Bool = false
     ) throws -> [TaskNode] {
         let path = PathUtil.absolute(file)
-        let directory = playbookDirectory ?? PathUtil.directory(of: path)
+        let directory = playbookDirectory ?? self.playbookDirectory ?? PathUtil.directory(of: path)
         let session = LoadSession(loader: self, playbookDirectory: directory)
         let scope = Scope(
             file: path, playDirectory: directory, role: role, keywords: keywords, handlers: handlers, depth: 0)
@@ -86,7 +122,7 @@ public struct PlaybookLoader: Sendable {
         tasksFrom: String? = nil, varsFrom: String? = nil, defaultsFrom: String? = nil,
         handlersFrom: String? = nil, inheriting keywords: Keywords = Keywords(), playbookDirectory: String? = nil
     ) throws -> (tasks: [TaskNode], handlers: [Task], role: RoleInstance) {
-        let directory = playbookDirectory ?? PathUtil.directory(of: location.file)
+        let directory = playbookDirectory ?? self.playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file)
         let session = LoadSession(loader: self, playbookDirectory: directory)
         let scope = Scope(
             file: location.file, playDirectory: directory, role: nil, keywords: keywords, handlers: false, depth: 0)

@@ -206,7 +206,7 @@ extension LoadSession {
             case "notify":
                 notify += try handlerNames(value, keyword: "notify")
             case "listen":
-                guard scope.handlers else {
+                guard scope.handlers || listenAnywhere else {
                     throw Diagnostics.error(
                         "'listen' is only valid on handlers", at: entry.keyNode.location)
                 }

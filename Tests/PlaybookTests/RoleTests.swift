@@ -255,6 +255,22 @@ import Testing
         #expect(resolved == project.path("u.yml"))
     }
 
+    @Test func engineSeamSignatures() throws {
+        var files = Self.pgRole
+        files["roles/pg/tasks/listen.yml"] = "- name: l\n  ping:\n  listen: topic\n"
+        let project = try Project(files)
+        let loader = project.loader
+        let location = PGHACore.SourceLocation(file: project.path("roles/other/tasks/main.yml"), line: 2, column: 3)
+        let role = try loader.loadRole(name: "pg", tasksFrom: "config", parameters: ["x": 1], inheriting: Keywords(), location: location)
+        #expect(role.role.path == project.path("roles/pg"))
+        #expect(flatTasks(role.tasks).map(\.name) == ["common task", "configure"])
+        let tasks = try loader.loadTasks(
+            file: project.path("roles/pg/tasks/listen.yml"), role: role.role, inheriting: Keywords(), location: location)
+        #expect(flatTasks(tasks).first?.listen == ["topic"])
+        #expect(PlaybookLoader.inferPlaybookDirectory(from: project.path("roles/pg/tasks/main.yml")) == project.root)
+        #expect(PlaybookLoader.inferPlaybookDirectory(from: project.path("site.yml")) == project.root)
+    }
+
     @Test func roleHandlersAreAddressableByRolePrefix() throws {
         var files = Self.pgRole
         files["site.yml"] = """
