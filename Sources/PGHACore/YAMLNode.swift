@@ -104,7 +104,9 @@ public enum YAMLLoader {
     /// All documents of a YAML text; an empty text gives no documents.
     public static func loadAll(_ text: String, file: String) throws -> [YAMLNode] {
         do {
-            let parser = try Parser(yaml: text, resolver: .default, constructor: .default, encoding: .utf8)
+            // The default resolver runs several regular expressions per scalar only to pick an implicit
+            // tag; `resolve` decides the type itself, so the regex-free resolver is enough.
+            let parser = try Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
             var documents: [YAMLNode] = []
             while let node = try parser.nextRoot() {
                 documents.append(convert(node, file: file))
@@ -168,8 +170,20 @@ public enum YAMLLoader {
         guard case .scalar(let scalar) = node else { return .null }
         if custom != nil { return .string(scalar.string) }
         if scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
+        // Yams' number constructors are slow (Foundation string searches): most plain scalars
+        // cannot be null, a boolean or a number, and that is decidable from the first character.
+        if let first = scalar.string.utf8.first, !"-+.0123456789~".utf8.contains(first),
+            !["true", "false", "yes", "no", "on", "off", "null"].contains(scalar.string.lowercased())
+        {
+            return .string(scalar.string)
+        }
         if node.null != nil { return .null }
-        if let b = node.bool { return .bool(b) }
+        // Yams' Bool constructor refuses scalars the (basic) resolver tagged as strings.
+        switch scalar.string.lowercased() {
+        case "true", "yes", "on": return .bool(true)
+        case "false", "no", "off": return .bool(false)
+        default: break
+        }
         if let i = node.int { return .int(i) }
         if let d = node.float { return .double(d) }
         return .string(scalar.string)

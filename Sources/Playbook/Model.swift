@@ -7,6 +7,8 @@ public struct Playbook: Sendable {
     /// Absolute path of the playbook file.
     public var path: String
     public var plays: [Play]
+    /// Things Ansible accepts but that are probably mistakes (duplicate mapping keys, `{{ }}` in `when`).
+    public var warnings: [PGHAError] = []
 
     public init(path: String, plays: [Play]) {
         self.path = path
@@ -53,6 +55,12 @@ public struct Keywords: Sendable {
     public var delegateTo: Value?
     public var runOnce: Value?
     public var anyErrorsFatal: Value?
+    /// Inheritable keywords without a field of their own: `remote_user`, `connection`, `port`,
+    /// `become_flags`, `become_exe`, `throttle`, `timeout`, `module_defaults`, `debugger`.
+    public var extra: OrderedDictionary<String, Value> = [:]
+    /// A block's `notify:` (handler names with where each was written): tasks inside that have no
+    /// `notify` of their own notify these. The loader has already copied them into `Task.notify`.
+    public var notify: [Expression]?
 
     public init() {}
 
@@ -75,6 +83,8 @@ public struct Keywords: Sendable {
         if child.delegateTo != nil { result.delegateTo = child.delegateTo }
         if child.runOnce != nil { result.runOnce = child.runOnce }
         if child.anyErrorsFatal != nil { result.anyErrorsFatal = child.anyErrorsFatal }
+        for (key, value) in child.extra { result.extra[key] = value }
+        if child.notify != nil { result.notify = child.notify }
         return result
     }
 }
@@ -140,6 +150,8 @@ public struct Loop: Sendable {
     public var label: Value?
     public var pause: Double?
     public var extended: Bool = false
+    /// `loop_control.break_when`: stop looping once all these hold after an item.
+    public var breakWhen: [Expression] = []
 
     public init(kind: Kind, items: Value, location: SourceLocation) {
         self.kind = kind
@@ -165,6 +177,8 @@ public struct Task: Sendable {
     public var loop: Loop?
     public var register: String?
     public var notify: [String] = []
+    /// Where each `notify` entry was written (parallel to `notify`).
+    public var notifyLocations: [SourceLocation] = []
     /// Handlers only: topics this handler also answers to.
     public var listen: [String] = []
     public var changedWhen: [Expression]?
@@ -173,6 +187,8 @@ public struct Task: Sendable {
     public var retries: Value?
     public var delay: Value?
     public var role: RoleInstance?
+    /// Task-only keywords without a field of their own: `async`, `poll`, `delegate_facts`.
+    public var extra: OrderedDictionary<String, Value> = [:]
 
     public init(location: SourceLocation, action: String, actionAsWritten: String, args: OrderedDictionary<String, Value>, keywords: Keywords) {
         self.location = location
@@ -238,6 +254,18 @@ public struct Play: Sendable {
     public var anyErrorsFatal: Bool = false
     public var maxFailPercentage: Double?
     public var forceHandlers: Bool = false
+    /// `order:`: inventory, reverse_inventory, sorted, reverse_sorted or shuffle.
+    public var order: String = "inventory"
+    /// `remote_user:` (a play-level default: inventory `ansible_user` still wins).
+    public var remoteUser: Value?
+    /// `connection:` (e.g. "local").
+    public var connection: Value?
+    public var port: Value?
+    /// `module_defaults:` as written.
+    public var moduleDefaults: Value?
+    public var gatherTimeout: Value?
+    /// `fact_path:`.
+    public var factPath: Value?
     /// Play-level keywords (tags, become, environment, ...) that every task inherits.
     public var keywords: Keywords = Keywords()
     public var preTasks: [TaskNode] = []
