@@ -93,7 +93,7 @@ enum Filters {
                 for (k, v) in c.kwargs { d[k] = try c.input(v) }
                 return .v(.string(try PyFormat.percent(fmt, .dict(d), line: c.line)))
             }
-            return .v(.string(try PyFormat.percent(fmt, .list(args), line: c.line)))
+            return .v(.string(try PyFormat.percent(fmt, args: args, line: c.line)))
         }
         t["quote"] = { c, input in .v(.string(shellQuote(Py.str(try c.input(input))))) }
         t["b64encode"] = { c, input in .v(.string(Base64.encode(Py.str(try c.input(input))))) }

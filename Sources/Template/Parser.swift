@@ -188,6 +188,7 @@ struct Parser {
             _ = advance()
             filters.append(try parseFilterSpec())
         }
+        for f in filters { try checkFilter(f.0, line: f.3) }
         try expectBlockEnd()
         let (body, _) = try parseBody(until: ["endset"])
         try expectBlockEnd()
@@ -244,12 +245,20 @@ struct Parser {
         return (name, args, kwargs, line)
     }
 
+    /// Jinja resolves filter names when compiling, so an unknown filter is a syntax error.
+    func checkFilter(_ name: String, line: Int) throws {
+        guard Filters.table[TemplateEngine.shortName(name)] != nil else {
+            throw TemplateSyntaxError(message: "No filter named '\(name)'.", line: line)
+        }
+    }
+
     mutating func parseFilterBlock(line: Int) throws -> Node {
         var filters = [try parseFilterSpec()]
         while isOp("|") {
             _ = advance()
             filters.append(try parseFilterSpec())
         }
+        for f in filters { try checkFilter(f.0, line: f.3) }
         try expectBlockEnd()
         let (body, _) = try parseBody(until: ["endfilter"])
         try expectBlockEnd()
@@ -547,6 +556,7 @@ struct Parser {
             if isOp("|") {
                 _ = advance()
                 let (name, args, kwargs, line) = try parseFilterSpec()
+                try checkFilter(name, line: line)
                 node = .filter(node, name, args, kwargs, line: line)
             } else if isName("is") {
                 let line = advance().line
@@ -572,6 +582,9 @@ struct Parser {
                     } else {
                         args.append(try parsePostfix(try parsePrimaryOrNeg()))
                     }
+                }
+                guard Tests.table[TemplateEngine.shortName(name)] != nil else {
+                    throw TemplateSyntaxError(message: "No test named '\(name)'.", line: line)
                 }
                 node = .test(node, name, args, kwargs, negated: negated, line: line)
             } else if isOp("(") {

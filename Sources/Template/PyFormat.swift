@@ -16,14 +16,15 @@ enum PyFormat {
     }
 
     static func percent(_ fmt: String, _ arg: Value, line: Int) throws -> String {
-        let args: [Value]
+        if case .list(let l) = arg { return try percent(fmt, args: l, line: line) }
+        return try percent(fmt, args: [arg], line: line)
+    }
+
+    /// `fmt % args` where `args` are the tuple's items (a single non-tuple operand is a one-item tuple).
+    static func percent(_ fmt: String, args: [Value], line: Int) throws -> String {
         var mapping: [String: Value]?
-        switch arg {
-        case .list(let l): args = l
-        case .dict(let d):
-            args = [arg]
+        if args.count == 1, case .dict(let d) = args[0] {
             mapping = Dictionary(uniqueKeysWithValues: d.map { ($0.key, $0.value) })
-        default: args = [arg]
         }
         var out = ""
         var next = 0
@@ -95,7 +96,7 @@ enum PyFormat {
                 throw TemplateRuntimeError.template("unsupported format character '\(conv)'", line: line)
             }
         }
-        if mapping == nil, next < args.count, case .list = arg {
+        if mapping == nil, next < args.count {
             throw TemplateRuntimeError.template("not all arguments converted during string formatting", line: line)
         }
         return out

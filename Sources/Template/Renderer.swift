@@ -378,6 +378,13 @@ final class Renderer {
             if op == "~" {
                 return .v(.string(try Py.str(value(lv, line: line)) + Py.str(value(rv, line: line))))
             }
+            if op == "%", case .v(.string(let fmt)) = lv {
+                // Only a tuple literal spreads into the format's arguments; a list is one argument.
+                let right = try value(rv, line: line)
+                let args: [Value]
+                if case .tuple = r, case .list(let items) = right { args = items } else { args = [right] }
+                return .v(.string(try PyFormat.percent(fmt, args: args, line: line)))
+            }
             return .v(try Arithmetic.binary(op, try value(lv, line: line), try value(rv, line: line), line: line))
         case .compare(let first, let ops, let line):
             var left = try value(try eval(first), line: line)

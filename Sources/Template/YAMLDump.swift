@@ -66,7 +66,7 @@ struct YAMLDump {
     private mutating func emitRoot(_ v: Value) {
         if isCollection(v) {
             if isFlow(v) {
-                emitFlow(v, indent: 0)
+                emitFlow(v, indent: step)
             } else {
                 emitBlock(v, indent: 0, inline: false)
                 if !out.hasSuffix("\n") { write("\n") }
