@@ -322,6 +322,8 @@ enum Filters {
 
         // MARK: sequences
         t["length"] = { c, input in
+            // Counting a lazily templated container must not render its elements.
+            if case .obj(let lazy as LazyContainer) = input, let n = Py.length(lazy.raw) { return .v(.int(n)) }
             let v = try c.input(input)
             guard let n = Py.length(v) else { throw c.error("object of type '\(v.typeName)' has no len()") }
             return .v(.int(n))

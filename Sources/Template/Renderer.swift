@@ -5,7 +5,7 @@ import PGHACore
 /// State shared by a render and the nested renders of lazily templated variables: resolved-variable cache
 /// and the recursion guard.
 final class ResolutionState {
-    var resolved: [String: Value] = [:]
+    var resolved: [String: RV] = [:]
     var inProgress: [String] = []
 }
 
@@ -134,6 +134,8 @@ final class Renderer {
         case .undefined(let u):
             if u.silent { return }
             throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+        case .obj(let o as LazyContainer):
+            out += Py.str(try o.resolve(line: line))
         case .obj(let o):
             if let v = o.asValue { out += Py.str(v) } else { out += "<\(o.typeName) object>" }
         }
@@ -256,6 +258,7 @@ final class Renderer {
         case .v(let v): return v
         case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
         case .obj(let o):
+            if let lazy = o as? LazyContainer { return try lazy.resolve(line: line) }
             if let v = o.asValue { return v }
             throw TemplateRuntimeError.template("Type '\(o.typeName)' is unsupported here", line: line)
         }
@@ -265,6 +268,7 @@ final class Renderer {
         switch rv {
         case .v(let v): return v.isTruthy
         case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+        case .obj(let o as LazyContainer): return o.raw.isTruthy
         case .obj: return true
         }
     }
@@ -280,19 +284,39 @@ final class Renderer {
 
     func lookup(_ name: String, line: Int) throws -> RV {
         if let v = lookupScoped(name) { return v }
-        if let v = state.resolved[name] { return .v(v) }
+        if let v = state.resolved[name] { return v }
         if let raw = variables.lookup(name) {
-            let resolved = try resolveVariable(name, raw, line: line)
+            let resolved = try Renderer.undefinedOnFailure { try resolveVariable(name, raw, line: line) }
             state.resolved[name] = resolved
-            return .v(resolved)
+            return resolved
         }
         if let g = engine.global(name) { return g }
         return .undefined(Undefined(message: "'\(name)' is undefined"))
     }
 
+    /// A variable whose template uses something undefined is itself undefined (so `default` and
+    /// `is defined` see through it), as in Ansible; other failures propagate.
+    static func undefinedOnFailure(_ body: () throws -> RV) throws -> RV {
+        do {
+            return try body()
+        } catch let e as PGHAError where e.kind == .undefinedVariable {
+            return .undefined(Undefined(message: e.message))
+        } catch let e as TemplateRuntimeError where e.kind == .undefined {
+            return .undefined(Undefined(message: e.message))
+        }
+    }
+
     /// Renders templates inside a variable's value on first access (Ansible's lazy templating).
-    private func resolveVariable(_ name: String, _ raw: Value, line: Int) throws -> Value {
-        guard TemplateEngine.containsTemplate(raw) else { return raw }
+    private func resolveVariable(_ name: String, _ raw: Value, line: Int) throws -> RV {
+        guard TemplateEngine.containsTemplate(raw) else { return .v(raw) }
+        switch raw {
+        case .list, .dict:
+            // Containers render element by element on access, so one broken entry (or an expensive one)
+            // only matters when it is used, as in Ansible.
+            return .obj(LazyContainer(raw, path: name, engine: engine, variables: variables, state: state, location: location))
+        default:
+            break
+        }
         if state.inProgress.contains(name) {
             throw TemplateRuntimeError(
                 kind: .recursion,
@@ -301,7 +325,7 @@ final class Renderer {
         }
         state.inProgress.append(name)
         defer { state.inProgress.removeLast() }
-        return try engine.renderValueInternal(raw, variables: variables, state: state, location: location)
+        return .v(try engine.renderValueInternal(raw, variables: variables, state: state, location: location))
     }
 
     // MARK: - Expressions
@@ -419,6 +443,13 @@ final class Renderer {
     func getattr(_ base: RV, _ name: String, line: Int) throws -> RV {
         switch base {
         case .undefined: return base
+        case .obj(let lazy as LazyContainer):
+            if name == "keys", case .dict(let d) = lazy.raw, !d.keys.contains(where: TemplateEngine.isTemplate) {
+                return .obj(BoundMethod(.dict(d), name))
+            }
+            if Methods.has(lazy.raw, name) { return .obj(BoundMethod(try lazy.resolve(line: line), name)) }
+            if case .dict = lazy.raw, let element = try lazy.element(.string(name), line: line) { return element }
+            return .undefined(Undefined(message: "object of type '\(lazy.raw.typeName)' has no attribute '\(name)'"))
         case .obj(let o):
             if let a = o.attribute(name) { return a }
             return .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute '\(name)'"))
@@ -432,6 +463,9 @@ final class Renderer {
     func getitem(_ base: RV, _ key: Value, line: Int) throws -> RV {
         switch base {
         case .undefined: return base
+        case .obj(let lazy as LazyContainer):
+            if let element = try lazy.element(key, line: line) { return element }
+            return try getitem(.v(try lazy.resolve(line: line)), key, line: line)
         case .obj(let o):
             if case .string(let s) = key, let a = o.attribute(s) { return a }
             return .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute \(Py.repr(key))"))

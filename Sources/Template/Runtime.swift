@@ -114,6 +114,88 @@ final class LoopObject: RObject {
     }
 }
 
+/// A variable's list or dict that still contains templates: elements render on first access, the whole
+/// value when something needs all of it (output, filters, iteration).
+final class LazyContainer: RObject {
+    let raw: Value
+    let path: String
+    let engine: TemplateEngine
+    let variables: any TemplateVariables
+    let state: ResolutionState
+    let location: SourceLocation
+    private var full: Value?
+    private var elements: [String: RV] = [:]
+    private var inProgress: Set<String> = []
+
+    init(_ raw: Value, path: String, engine: TemplateEngine, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) {
+        self.raw = raw
+        self.path = path
+        self.engine = engine
+        self.variables = variables
+        self.state = state
+        self.location = location
+    }
+
+    override var typeName: String { raw.typeName }
+
+    private func guarded<T>(_ key: String, line: Int, _ body: () throws -> T) throws -> T {
+        guard !inProgress.contains(key) else {
+            throw TemplateRuntimeError(
+                kind: .recursion, message: "recursive loop detected in template: '\(path)\(key)' refers to itself", line: line)
+        }
+        inProgress.insert(key)
+        defer { inProgress.remove(key) }
+        return try body()
+    }
+
+    func resolve(line: Int) throws -> Value {
+        if let full { return full }
+        let value = try guarded("", line: line) {
+            try engine.renderValueInternal(raw, variables: variables, state: state, location: location)
+        }
+        full = value
+        return value
+    }
+
+    /// The element at `key` (string for dicts, integer for lists), or nil when there is none.
+    func element(_ key: Value, line: Int) throws -> RV? {
+        let element: Value
+        let cacheKey: String
+        switch (raw, key) {
+        case (.dict(let d), .string(let k)):
+            guard let e = d[k] else { return nil }
+            element = e
+            cacheKey = "." + k
+        case (.list(let l), _):
+            guard let i = Py.asInt(key) else { return nil }
+            let index = i < 0 ? i + l.count : i
+            guard index >= 0, index < l.count else { return nil }
+            element = l[index]
+            cacheKey = "[\(index)]"
+        default:
+            return nil
+        }
+        if let cached = elements[cacheKey] { return cached }
+        let result: RV
+        switch element {
+        case .string(let s) where TemplateEngine.isTemplate(s):
+            result = try Renderer.undefinedOnFailure {
+                .v(try guarded(cacheKey, line: line) {
+                    try engine.render(s, variables: variables, state: state, location: location)
+                })
+            }
+        case .list, .dict:
+            result = TemplateEngine.containsTemplate(element)
+                ? .obj(LazyContainer(element, path: path + cacheKey, engine: engine, variables: variables, state: state, location: location))
+                : .v(element)
+        default:
+            result = .v(element)
+        }
+        elements[cacheKey] = result
+        return result
+    }
+}
+
 final class MacroObject: RObject {
     let def: MacroDef
     /// Variables visible where the macro was defined (top-level template scope).

@@ -12,7 +12,11 @@ enum Tests {
         t["undefined"] = { _, input in input.isUndefined }
         func valueTest(_ f: @escaping (Value) -> Bool) -> TestFunction {
             { c, input in
-                if case .obj = input { return false }
+                if case .obj(let o) = input {
+                    // Type tests on a lazily templated container need not render it.
+                    if let lazy = o as? LazyContainer { return f(lazy.raw) }
+                    return false
+                }
                 return f(try c.input(input))
             }
         }
@@ -29,7 +33,9 @@ enum Tests {
         t["sequence"] = valueTest { Py.length($0) != nil }
         t["lower"] = valueTest { v in v.stringValue.map { $0 == $0.lowercased() } ?? false }
         t["upper"] = valueTest { v in v.stringValue.map { $0 == $0.uppercased() } ?? false }
-        t["callable"] = { _, input in if case .obj = input { return true } else { return false } }
+        t["callable"] = { _, input in
+            if case .obj(let o) = input { return !(o is LazyContainer) } else { return false }
+        }
         t["even"] = { c, input in
             guard let i = Py.asInt(try c.input(input)) else { throw c.error("even test needs an integer") }
             return i % 2 == 0

@@ -33,6 +33,29 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(rendered == ["key": [2, "x2"]])
     }
 
+    @Test func containersRenderOnlyTheElementsUsed() throws {
+        let v = vars([
+            "cfg": ["good": "{{ port }}", "broken": "{{ nowhere }}", "self": "{{ cfg.good + 1 }}", "loop": "{{ cfg.loop }}"],
+            "port": 5432,
+        ])
+        #expect(try engine.render("{{ cfg.good }}", variables: v, location: here) == 5432)
+        #expect(try engine.render("{{ cfg['self'] }}", variables: v, location: here) == 5433)
+        #expect(try engine.render("{{ cfg.broken | default('d') }}", variables: v, location: here) == "d")
+        #expect(try engine.render("{{ cfg is mapping }}", variables: v, location: here) == true)
+        #expect {
+            try engine.render("{{ cfg.loop }}", variables: v, location: here)
+        } throws: { error in
+            (error as? PGHAError)?.kind == .template && "\(error)".contains("recursive")
+        }
+        #expect(try engine.render("{{ cfg | length }}", variables: v, location: here) == 4)
+        #expect(try engine.render("{{ cfg.broken is defined }}", variables: v, location: here) == false)
+        #expect {
+            try engine.render("{{ cfg }}", variables: v, location: here)
+        } throws: { error in
+            (error as? PGHAError)?.kind == .undefinedVariable && "\(error)".contains("'nowhere' is undefined")
+        }
+    }
+
     @Test func recursiveVariablesFailInsteadOfLooping() {
         let v = vars(["a": "{{ b }}", "b": "{{ a }}"])
         #expect {
