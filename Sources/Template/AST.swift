@@ -1,6 +1,6 @@
 import PGHACore
 
-/// Expression tree. Classes (not indirect enums) so a compiled template is shared cheaply across renders.
+/// Expression tree of a compiled template; immutable, so one compilation serves every render.
 indirect enum Expr: Sendable {
     case literal(Value)
     case name(String, line: Int)
@@ -11,7 +11,7 @@ indirect enum Expr: Sendable {
     case getitem(Expr, Expr, line: Int)
     case slice(Expr, Expr?, Expr?, Expr?, line: Int)
     case call(Expr, [Expr], [(String, Expr)], line: Int)
-    case filter(Expr?, String, [Expr], [(String, Expr)], line: Int)
+    case filter(Expr, String, [Expr], [(String, Expr)], line: Int)
     case test(Expr, String, [Expr], [(String, Expr)], negated: Bool, line: Int)
     case unary(String, Expr, line: Int)
     case binary(String, Expr, Expr, line: Int)
@@ -46,6 +46,4 @@ indirect enum Node: Sendable {
     case callBlock(Expr, params: [(String, Expr?)], body: [Node], line: Int)
     case filterBlock([(String, [Expr], [(String, Expr)], Int)], [Node], line: Int)
     case with([(Target, Expr)], [Node])
-    case breakLoop, continueLoop
-    case expressionStatement(Expr)
 }

@@ -104,9 +104,9 @@ struct Lexer {
                 pos = found + 2
                 continue
             }
-            if kindByte == UInt8(ascii: "%"), let rawEnd = try lexRawIfPresent(startLine: startLine) {
-                stripNextLeading = rawEnd.strip
-                trimNextNewline = !rawEnd.strip && trimBlocks
+            if kindByte == UInt8(ascii: "%"), let stripAfterRaw = try lexRawIfPresent(startLine: startLine) {
+                stripNextLeading = stripAfterRaw
+                trimNextNewline = !stripAfterRaw && trimBlocks
                 continue
             }
             let isBlock = kindByte == UInt8(ascii: "%")
@@ -126,7 +126,7 @@ struct Lexer {
                     var strip = false
                     var plus = false
                     if bytes[k] == UInt8(ascii: "-") || bytes[k] == UInt8(ascii: "+") {
-                        if k + 2 < n + 1, k + 1 < n, bytes[k + 1] == closer, k + 2 < n, bytes[k + 2] == UInt8(ascii: "}") {
+                        if k + 2 < n, bytes[k + 1] == closer, bytes[k + 2] == UInt8(ascii: "}") {
                             strip = bytes[k] == UInt8(ascii: "-")
                             plus = !strip
                             k += 1
@@ -165,7 +165,8 @@ struct Lexer {
     }
 
     /// If the block tag starting at `pos` is `raw`, consumes through `endraw` and emits the body as data.
-    private mutating func lexRawIfPresent(startLine: Int) throws -> (strip: Bool, Void)? {
+    /// Returns whether the `endraw` tag strips the whitespace after it, or nil when the tag is not `raw`.
+    private mutating func lexRawIfPresent(startLine: Int) throws -> Bool? {
         var k = pos
         while k < bytes.count, Lexer.isSpace(bytes[k]) { k += 1 }
         guard matches("raw", at: k) else { return nil }
@@ -199,7 +200,7 @@ struct Lexer {
                         }
                         countLines(pos, m + 2)
                         pos = m + 2
-                        return (stripAfter, ())
+                        return stripAfter
                     }
                 }
             }
@@ -217,7 +218,6 @@ struct Lexer {
         return true
     }
 
-    private static let threeCharOps: [String] = []
     private static let twoCharOps: Set<String> = ["//", "**", "==", "!=", "<=", ">="]
     private static let oneCharOps: Set<UInt8> = Set("+-*/%~()[]{}.,:|=<>;!".utf8)
 

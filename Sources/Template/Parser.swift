@@ -163,7 +163,10 @@ struct Parser {
             filter = try parseExpression()
         }
         var recursive = false
-        if isName("recursive") { _ = advance(); recursive = true }
+        if isName("recursive") {
+            _ = advance()
+            recursive = true
+        }
         try expectBlockEnd()
         let (body, end) = try parseBody(until: ["endfor", "else"])
         var elseBody: [Node] = []

@@ -9,7 +9,6 @@ final class ResolutionState {
     var inProgress: [String] = []
 }
 
-private enum LoopSignal: Error { case breakLoop, continueLoop }
 
 /// Walks a compiled template. One instance per render; not shared between threads.
 final class Renderer {
@@ -61,8 +60,8 @@ final class Renderer {
                 return
             }
             try render(elseBody, into: &out)
-        case .forNode(let target, let iterExpr, let filter, let body, let elseBody, _, let line):
-            try renderFor(target, iterExpr, filter, body, elseBody, line: line, into: &out)
+        case .forNode(let target, let iterExpr, let filter, let body, let elseBody, let recursive, let line):
+            try renderFor(target, iterExpr, filter, body, elseBody, recursive: recursive, line: line, into: &out)
         case .set(let target, let e, let line):
             try assign(target, try eval(e), line: line)
         case .setBlock(let target, let body, let filters, let line):
@@ -111,17 +110,15 @@ final class Renderer {
             scopes.append(scope)
             defer { scopes.removeLast() }
             try render(body, into: &out)
-        case .breakLoop: throw LoopSignal.breakLoop
-        case .continueLoop: throw LoopSignal.continueLoop
-        case .expressionStatement(let e):
-            _ = try eval(e)
         }
     }
 
+    /// Variables of the enclosing non-top-level scopes (loop variables, `with` names) a macro defined here
+    /// keeps; top-level names are looked up when the macro runs, so later `set`s are visible, as in Jinja.
     private func flattenedScopes() -> [String: RV] {
-        if scopes.count == 1 { return scopes[0] }
+        if scopes.count == 1 { return [:] }
         var merged: [String: RV] = [:]
-        for scope in scopes { merged.merge(scope) { _, new in new } }
+        for scope in scopes.dropFirst() { merged.merge(scope) { _, new in new } }
         return merged
     }
 
@@ -141,11 +138,26 @@ final class Renderer {
         }
     }
 
+    struct ForLoop {
+        var target: Target
+        var filter: Expr?
+        var body: [Node]
+        var elseBody: [Node]
+        var recursive: Bool
+        var line: Int
+    }
+
     private func renderFor(
-        _ target: Target, _ iterExpr: Expr, _ filter: Expr?, _ body: [Node], _ elseBody: [Node], line: Int,
-        into out: inout String
+        _ target: Target, _ iterExpr: Expr, _ filter: Expr?, _ body: [Node], _ elseBody: [Node], recursive: Bool,
+        line: Int, into out: inout String
     ) throws {
-        let iterable = try eval(iterExpr)
+        let spec = ForLoop(target: target, filter: filter, body: body, elseBody: elseBody, recursive: recursive, line: line)
+        try renderLoop(spec, try eval(iterExpr), depth: 0, into: &out)
+    }
+
+    /// One level of a `for` loop; `loop(children)` in a recursive loop re-enters here one level deeper.
+    func renderLoop(_ spec: ForLoop, _ iterable: RV, depth: Int, into out: inout String) throws {
+        let (target, filter, body, elseBody, line) = (spec.target, spec.filter, spec.body, spec.elseBody, spec.line)
         let value = try self.value(iterable, line: line)
         guard var items = Py.iterate(value) else {
             throw TemplateRuntimeError.template("'\(value.typeName)' object is not iterable", line: line)
@@ -167,19 +179,13 @@ final class Renderer {
         let loop = LoopObject()
         loop.length = items.count
         loop.items = items
-        let outerLoop = lookupScoped("loop")
-        _ = outerLoop
+        loop.depth0 = depth
+        if spec.recursive { loop.recurse = (self, spec) }
         for (i, item) in items.enumerated() {
             loop.index0 = i
             scopes[scopes.count - 1] = ["loop": .obj(loop)]
             try bindTarget(target, item, line: line)
-            do {
-                try render(body, into: &out)
-            } catch LoopSignal.breakLoop {
-                break
-            } catch LoopSignal.continueLoop {
-                continue
-            }
+            try render(body, into: &out)
         }
     }
 
@@ -222,28 +228,32 @@ final class Renderer {
 
     func callMacro(_ macro: MacroObject, _ args: [RV], _ kwargs: [(String, RV)], line: Int) throws -> RV {
         let def = macro.def
-        var scope = macro.closure
         if args.count > def.params.count {
             throw TemplateRuntimeError.template("macro '\(def.name)' takes not more than \(def.params.count) argument(s)", line: line)
         }
+        for (key, _) in kwargs where !def.params.contains(where: { $0.0 == key }) {
+            throw TemplateRuntimeError.template("macro '\(def.name)' takes no keyword argument '\(key)'", line: line)
+        }
         let savedScopes = scopes
-        scopes = [scope]
+        let top = scopes[0]
         defer { scopes = savedScopes }
+        var scope: [String: RV] = [:]
         for (i, (name, defaultExpr)) in def.params.enumerated() {
             if i < args.count {
                 scope[name] = args[i]
             } else if let kw = kwargs.first(where: { $0.0 == name }) {
                 scope[name] = kw.1
             } else if let defaultExpr {
-                scopes = [scope]
+                // Defaults may refer to earlier parameters.
+                scopes = [top, macro.closure, scope]
                 scope[name] = try eval(defaultExpr)
             } else {
                 scope[name] = .undefined(Undefined(message: "'\(name)' is undefined"))
             }
         }
         if let caller = macro.caller { scope["caller"] = caller }
-        scope[def.name] = scope[def.name] ?? .obj(macro)
-        scopes = [scope]
+        if top[def.name] == nil, macro.closure[def.name] == nil { scope[def.name] = .obj(macro) }
+        scopes = [top, macro.closure, scope]
         captureDepth += 1
         defer { captureDepth -= 1 }
         var out = ""
@@ -376,10 +386,7 @@ final class Renderer {
             case .v(let v): throw TemplateRuntimeError.template("'\(v.typeName)' object is not callable", line: line)
             }
         case .filter(let base, let name, let argExprs, let kwargExprs, let line):
-            let input = base.map { try? eval($0) } ?? nil
-            _ = input
-            let inputValue: RV = try base.map { try eval($0) } ?? .none
-            return try applyFilter(name, inputValue, argExprs, kwargExprs, line: line)
+            return try applyFilter(name, try eval(base), argExprs, kwargExprs, line: line)
         case .test(let base, let name, let argExprs, let kwargExprs, let negated, let line):
             let input = try eval(base)
             let args = try argExprs.map { try eval($0) }

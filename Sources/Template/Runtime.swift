@@ -85,7 +85,19 @@ final class LoopObject: RObject {
     var length = 0
     var items: [Value] = []
     var depth0 = 0
+    /// Set for `recursive` loops: calling `loop(children)` renders the body for the children.
+    var recurse: (Renderer, Renderer.ForLoop)?
     override var typeName: String { "LoopContext" }
+    override func call(_ r: Renderer, _ args: [RV], _ kwargs: [(String, RV)], line: Int) throws -> RV {
+        guard let (renderer, spec) = recurse, let children = args.first else {
+            throw TemplateRuntimeError.template("Tried to call non recursive loop.  Maybe you forgot the 'recursive' modifier.", line: line)
+        }
+        var out = ""
+        renderer.captureDepth += 1
+        defer { renderer.captureDepth -= 1 }
+        try renderer.renderLoop(spec, children, depth: depth0 + 1, into: &out)
+        return .v(.string(out))
+    }
     override func attribute(_ name: String) -> RV? {
         switch name {
         case "index": return .v(.int(index0 + 1))
