@@ -218,7 +218,6 @@ struct Lexer {
         return true
     }
 
-    private static let twoCharOps: Set<String> = ["//", "**", "==", "!=", "<=", ">="]
     private static let oneCharOps: Set<UInt8> = Set("+-*/%~()[]{}.,:|=<>;!".utf8)
 
     private mutating func lexExpressionToken() throws -> Token {
@@ -232,8 +231,18 @@ struct Lexer {
         if c >= 48 && c <= 57 { return try lexNumber() }
         if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") { return try lexString(quote: c) }
         if pos + 1 < bytes.count {
-            let two = String(decoding: bytes[pos..<pos + 2], as: UTF8.self)
-            if Lexer.twoCharOps.contains(two) {
+            let next = bytes[pos + 1]
+            let two: String?
+            switch (c, next) {
+            case (UInt8(ascii: "/"), UInt8(ascii: "/")): two = "//"
+            case (UInt8(ascii: "*"), UInt8(ascii: "*")): two = "**"
+            case (UInt8(ascii: "="), UInt8(ascii: "=")): two = "=="
+            case (UInt8(ascii: "!"), UInt8(ascii: "=")): two = "!="
+            case (UInt8(ascii: "<"), UInt8(ascii: "=")): two = "<="
+            case (UInt8(ascii: ">"), UInt8(ascii: "=")): two = ">="
+            default: two = nil
+            }
+            if let two {
                 pos += 2
                 return Token(kind: .op, text: two, line: startLine)
             }

@@ -119,13 +119,17 @@ enum Methods {
         "isalnum", "isupper", "islower", "isspace", "zfill", "ljust", "rjust", "center", "swapcase", "partition",
         "rpartition", "removeprefix", "removesuffix", "casefold",
     ]
-    static let dictMethods: Set<String> = ["items", "keys", "values", "get", "copy"]
     static let listMethods: Set<String> = ["index", "count", "copy"]
 
     static func has(_ v: Value, _ name: String) -> Bool {
         switch v {
         case .string: return stringMethods.contains(name)
-        case .dict: return dictMethods.contains(name)
+        case .dict:
+            // Hot path (every `a.b` on a dict): a switch avoids hashing the name.
+            switch name {
+            case "items", "keys", "values", "get", "copy": return true
+            default: return false
+            }
         case .list: return listMethods.contains(name)
         default: return false
         }

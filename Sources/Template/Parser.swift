@@ -344,7 +344,7 @@ struct Parser {
         let left = try parseMath1()
         var ops: [(String, Expr)] = []
         while true {
-            if current.kind == .op, ["==", "!=", "<", ">", "<=", ">="].contains(current.text) {
+            if current.kind == .op, Parser.isComparison(current.text) {
                 let op = advance().text
                 ops.append((op, try parseMath1()))
             } else if isName("in") {
@@ -358,6 +358,13 @@ struct Parser {
             }
         }
         return ops.isEmpty ? left : .compare(left, ops, line: line)
+    }
+
+    static func isComparison(_ op: String) -> Bool {
+        switch op {
+        case "==", "!=", "<", ">", "<=", ">=": return true
+        default: return false
+        }
     }
 
     mutating func parseMath1() throws -> Expr {
@@ -380,7 +387,7 @@ struct Parser {
 
     mutating func parseMath2() throws -> Expr {
         var left = try parsePow()
-        while current.kind == .op, ["*", "/", "//", "%"].contains(current.text) {
+        while current.kind == .op, current.text == "*" || current.text == "/" || current.text == "//" || current.text == "%" {
             let op = advance()
             left = .binary(op.text, left, try parsePow(), line: op.line)
         }
@@ -577,14 +584,9 @@ struct Parser {
                 var kwargs: [(String, Expr)] = []
                 if isOp("(") {
                     (args, kwargs) = try parseCallArgs()
-                } else if [.name, .string, .integer, .float].contains(current.kind) || isOp("[") || isOp("{")
-                    || isOp("-")
-                {
+                } else if startsBareTestArgument() {
                     // Jinja allows one bare argument: `x is divisibleby 3`, `x is sameas none`.
-                    if current.kind == .name, ["else", "or", "and", "if", "is", "in", "not"].contains(current.text) {
-                    } else {
-                        args.append(try parsePostfix(try parsePrimaryOrNeg()))
-                    }
+                    args.append(try parsePostfix(try parsePrimaryOrNeg()))
                 }
                 guard Tests.table[TemplateEngine.shortName(name)] != nil else {
                     throw TemplateSyntaxError(message: "No test named '\(name)'.", line: line)
@@ -597,6 +599,19 @@ struct Parser {
             } else {
                 return node
             }
+        }
+    }
+
+    private func startsBareTestArgument() -> Bool {
+        switch current.kind {
+        case .string, .integer, .float: return true
+        case .name:
+            switch current.text {
+            case "else", "or", "and", "if", "is", "in", "not": return false
+            default: return true
+            }
+        case .op: return current.text == "[" || current.text == "{" || current.text == "-"
+        default: return false
         }
     }
 

@@ -296,6 +296,18 @@ final class Renderer {
         if let v = lookupScoped(name) { return v }
         if let v = state.resolved[name] { return v }
         if let raw = variables.lookup(name) {
+            switch raw {
+            case .string(let s):
+                if !TemplateEngine.isTemplate(s) { return .v(raw) }
+            case .list, .dict:
+                // Containers are cached even when plain, so large ones (facts) are scanned once per render.
+                if !TemplateEngine.containsTemplate(raw) {
+                    state.resolved[name] = .v(raw)
+                    return .v(raw)
+                }
+            default:
+                return .v(raw)
+            }
             let resolved = try Renderer.undefinedOnFailure { try resolveVariable(name, raw, line: line) }
             state.resolved[name] = resolved
             return resolved
@@ -318,7 +330,6 @@ final class Renderer {
 
     /// Renders templates inside a variable's value on first access (Ansible's lazy templating).
     private func resolveVariable(_ name: String, _ raw: Value, line: Int) throws -> RV {
-        guard TemplateEngine.containsTemplate(raw) else { return .v(raw) }
         switch raw {
         case .list, .dict:
             // Containers render element by element on access, so one broken entry (or an expensive one)

@@ -13,7 +13,8 @@ public protocol TemplateVariables: Sendable {
 public struct DictionaryVariables: TemplateVariables {
     public var values: OrderedDictionary<String, Value>
     public init(_ values: OrderedDictionary<String, Value> = [:]) { self.values = values }
-    public init(_ value: Value) { self.values = value.dictValue ?? [:] }
+    /// Variables from a `.dict` value (anything else gives no variables).
+    public init(dict value: Value) { self.values = value.dictValue ?? [:] }
     public func lookup(_ name: String) -> Value? { values[name] }
 }
 
@@ -106,8 +107,16 @@ public struct TemplateEngine: Sendable {
 
     /// Strips collection prefixes so `ansible.builtin.combine` finds `combine`.
     static func shortName(_ name: String) -> String {
-        guard name.contains(".") else { return name }
-        return String(name[name.index(after: name.lastIndex(of: ".")!)...])
+        guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { return name }
+        return String(name[name.utf8.index(after: dot)...])
+    }
+
+    /// Whitespace trim without Foundation (this runs for every `when:`).
+    static func trimmed(_ text: Substring) -> Substring {
+        var s = text
+        while let f = s.utf8.first, Lexer.isSpace(f) { s = s.dropFirst() }
+        while let l = s.utf8.last, Lexer.isSpace(l) { s = s.dropLast() }
+        return s
     }
 
     // MARK: - Public rendering API
@@ -134,9 +143,9 @@ public struct TemplateEngine: Sendable {
 
     /// Evaluates a bare expression (a `when:` or `failed_when:` condition) and returns its truth.
     public func evaluateCondition(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
-        let trimmed = expression.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = TemplateEngine.trimmed(Substring(expression))
         if trimmed.isEmpty { return true }
-        let value = try evaluateExpression(trimmed, variables: variables, location: location)
+        let value = try evaluateExpression(String(trimmed), variables: variables, location: location)
         if case .string(let s) = value {
             // A condition that is itself a template (`when: "{{ x }}"`) renders to text; Ansible treats the
             // text as a boolean string.
