@@ -32,14 +32,18 @@ struct Token: Sendable {
 struct Lexer {
     let bytes: [UInt8]
     let trimBlocks: Bool
+    /// Ansible's escape_backslashes: string literals inside `{{ }}` keep their backslashes (the text came
+    /// from YAML, which already processed escapes). Elsewhere Jinja's Python-style unescaping applies.
+    let escapeBackslashes: Bool
     var pos = 0
     var line = 1
     var tokens: [Token] = []
 
-    init(_ text: String, trimBlocks: Bool) {
+    init(_ text: String, trimBlocks: Bool, escapeBackslashes: Bool) {
         // Ansible sets keep_trailing_newline=True.
         bytes = Array(text.utf8)
         self.trimBlocks = trimBlocks
+        self.escapeBackslashes = escapeBackslashes
     }
 
     func syntaxError(_ message: String, line: Int) -> TemplateSyntaxError {
@@ -140,7 +144,7 @@ struct Lexer {
                         break
                     }
                 }
-                let tok = try lexExpressionToken()
+                let tok = try lexExpressionToken(rawStrings: !isBlock && escapeBackslashes)
                 if tok.kind == .op {
                     if tok.text == "(" || tok.text == "[" || tok.text == "{" { depth += 1 }
                     if tok.text == ")" || tok.text == "]" || tok.text == "}" { depth = max(0, depth - 1) }
@@ -220,7 +224,7 @@ struct Lexer {
 
     private static let oneCharOps: Set<UInt8> = Set("+-*/%~()[]{}.,:|=<>;!".utf8)
 
-    private mutating func lexExpressionToken() throws -> Token {
+    private mutating func lexExpressionToken(rawStrings: Bool) throws -> Token {
         let c = bytes[pos]
         let startLine = line
         if isNameStart(c) {
@@ -229,7 +233,7 @@ struct Lexer {
             return Token(kind: .name, text: String(decoding: bytes[start..<pos], as: UTF8.self), line: startLine)
         }
         if c >= 48 && c <= 57 { return try lexNumber() }
-        if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") { return try lexString(quote: c) }
+        if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") { return try lexString(quote: c, raw: rawStrings) }
         if pos + 1 < bytes.count {
             let next = bytes[pos + 1]
             let two: String?
@@ -286,7 +290,7 @@ struct Lexer {
         return Token(kind: .integer, text: text, line: line, intValue: v)
     }
 
-    private mutating func lexString(quote: UInt8) throws -> Token {
+    private mutating func lexString(quote: UInt8, raw: Bool) throws -> Token {
         let startLine = line
         pos += 1
         var out = [UInt8]()
@@ -294,12 +298,13 @@ struct Lexer {
             let c = bytes[pos]
             if c == quote {
                 pos += 1
-                return Token(kind: .string, text: String(decoding: out, as: UTF8.self), line: startLine)
+                let text = raw ? String(decoding: out, as: UTF8.self) : Lexer.pythonUnescape(out)
+                return Token(kind: .string, text: text, line: startLine)
             }
             if c == 10 { line += 1 }
             if c == UInt8(ascii: "\\"), pos + 1 < bytes.count {
-                // Ansible 2.19 keeps backslash escapes verbatim in string literals ('\d', '\1' reach filters as
-                // written); the backslash only stops the next character from ending the string.
+                // The backslash stops the next character from ending the string; escapes are interpreted
+                // afterwards (or kept verbatim, see escapeBackslashes).
                 out.append(c)
                 out.append(bytes[pos + 1])
                 if bytes[pos + 1] == 10 { line += 1 }
@@ -310,6 +315,65 @@ struct Lexer {
             pos += 1
         }
         throw syntaxError("unexpected end of string", line: startLine)
+    }
+}
+
+extension Lexer {
+    /// Python's "unicode-escape" decoding, which Jinja applies to string literals.
+    static func pythonUnescape(_ bytes: [UInt8]) -> String {
+        guard bytes.contains(UInt8(ascii: "\\")) else { return String(decoding: bytes, as: UTF8.self) }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        func appendScalar(_ code: UInt32) {
+            if let scalar = Unicode.Scalar(code) { out += Array(String(Character(scalar)).utf8) }
+        }
+        func hexValue(_ from: Int, _ count: Int) -> UInt32? {
+            guard from + count <= bytes.count else { return nil }
+            return UInt32(String(decoding: bytes[from..<from + count], as: UTF8.self), radix: 16)
+        }
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            guard c == UInt8(ascii: "\\"), i + 1 < bytes.count else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            let e = bytes[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\n"): continue
+            case UInt8(ascii: "\\"), UInt8(ascii: "'"), UInt8(ascii: "\""): out.append(e)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "a"): out.append(7)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "v"): out.append(11)
+            case UInt8(ascii: "0")...UInt8(ascii: "7"):
+                var code = UInt32(e - UInt8(ascii: "0"))
+                var digits = 1
+                while digits < 3, i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(bytes[i]) {
+                    code = code * 8 + UInt32(bytes[i] - UInt8(ascii: "0"))
+                    i += 1
+                    digits += 1
+                }
+                appendScalar(code)
+            case UInt8(ascii: "x"), UInt8(ascii: "u"), UInt8(ascii: "U"):
+                let count = e == UInt8(ascii: "x") ? 2 : (e == UInt8(ascii: "u") ? 4 : 8)
+                if let code = hexValue(i, count) {
+                    appendScalar(code)
+                    i += count
+                } else {
+                    out += [UInt8(ascii: "\\"), e]
+                }
+            default:
+                // Python keeps unknown escapes such as '\d' as written.
+                out += [UInt8(ascii: "\\"), e]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

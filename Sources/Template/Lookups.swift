@@ -52,7 +52,7 @@ public struct DefaultLookups: TemplateLookups {
                     throw PGHAError(.io, "lookup('\(plugin)'): cannot read '\(path)'", at: context.location)
                 }
                 if plugin.hasSuffix("template") {
-                    text = try context.engine.renderString(
+                    text = try context.engine.renderFile(
                         text, variables: context.variables, location: SourceLocation(file: path))
                 } else if options["rstrip"].map({ Py.ansibleBool($0) }) ?? true {
                     while let last = text.unicodeScalars.last, last.properties.isWhitespace { text.unicodeScalars.removeLast() }

@@ -127,10 +127,22 @@ public struct TemplateEngine: Sendable {
         try render(text, variables: variables, state: ResolutionState(), location: location)
     }
 
-    /// Renders `text` and converts the result to a string (as the template module writes it).
+    /// Renders `text` (a string from YAML) to a string.
     public func renderString(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> String {
+        try renderText(text, variables: variables, location: location, escapeBackslashes: true)
+    }
+
+    /// Renders a template file (the `template` module, `lookup('template')`): the text did not pass through
+    /// YAML, so backslash escapes in string literals (`'\n'`) are interpreted as Jinja does.
+    public func renderFile(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> String {
+        try renderText(text, variables: variables, location: location, escapeBackslashes: false)
+    }
+
+    private func renderText(
+        _ text: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool
+    ) throws -> String {
         guard TemplateEngine.isTemplate(text) else { return text }
-        let compiled = try compile(text, location: location)
+        let compiled = try compile(text, location: location, escapeBackslashes: escapeBackslashes)
         let renderer = Renderer(engine: self, variables: variables, state: ResolutionState(), location: location)
         do {
             var out = ""
@@ -145,7 +157,9 @@ public struct TemplateEngine: Sendable {
     public func evaluateCondition(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
         let trimmed = TemplateEngine.trimmed(Substring(expression))
         if trimmed.isEmpty { return true }
-        let value = try evaluateExpression(String(trimmed), variables: variables, location: location)
+        // Ansible evaluates conditionals without escape_backslashes, as when they were `{% if %}` blocks.
+        let value = try evaluateExpression(
+            String(trimmed), variables: variables, location: location, escapeBackslashes: false)
         if case .string(let s) = value {
             // A condition that is itself a template (`when: "{{ x }}"`) renders to text; Ansible treats the
             // text as a boolean string.
@@ -158,6 +172,12 @@ public struct TemplateEngine: Sendable {
 
     /// Evaluates a bare Jinja2 expression (no braces) to its native value.
     public func evaluateExpression(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Value {
+        try evaluateExpression(expression, variables: variables, location: location, escapeBackslashes: true)
+    }
+
+    func evaluateExpression(
+        _ expression: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool
+    ) throws -> Value {
         var expr = expression
         if TemplateEngine.isTemplate(expr) {
             // Deprecated in Ansible but still common: `when: "{{ flag }}"`.
@@ -165,12 +185,13 @@ public struct TemplateEngine: Sendable {
             guard case .string(let s) = rendered else { return rendered }
             expr = s
         }
-        let key = expr
+        let key = escapeBackslashes ? expr : "\u{0}" + expr
         let compiled: CompiledTemplate
         if let c = conditionCache.get(key) {
             compiled = c
         } else {
-            compiled = try compile("{{ " + expr + " }}", location: location, useCache: false)
+            compiled = try compile(
+                "{{ " + expr + " }}", location: location, useCache: false, escapeBackslashes: escapeBackslashes)
             conditionCache.put(key, compiled)
         }
         guard let e = compiled.singleExpression else {
@@ -247,11 +268,14 @@ public struct TemplateEngine: Sendable {
         }
     }
 
-    func compile(_ text: String, location: SourceLocation, useCache: Bool = true) throws -> CompiledTemplate {
-        let key = trimBlocks ? text : "\u{0}" + text
+    func compile(
+        _ text: String, location: SourceLocation, useCache: Bool = true, escapeBackslashes: Bool = true
+    ) throws -> CompiledTemplate {
+        // trim_blocks is fixed per engine; only the escaping mode varies between calls.
+        let key = escapeBackslashes ? text : "\u{0}" + text
         if useCache, let c = cache.get(key) { return c }
         do {
-            var lexer = Lexer(text, trimBlocks: trimBlocks)
+            var lexer = Lexer(text, trimBlocks: trimBlocks, escapeBackslashes: escapeBackslashes)
             var parser = Parser(tokens: try lexer.tokenize())
             let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
             if useCache { cache.put(key, compiled) }

@@ -19,6 +19,8 @@ import Testing
         var name: String
         var template: String?
         var when: String?
+        /// Rendered as a template file (template module) rather than a YAML string.
+        var file: Bool
         var vars: OrderedDictionary<String, Value>
     }
 
@@ -34,7 +36,7 @@ import Testing
             guard let d = item.dictValue, let name = d["name"]?.stringValue else { return nil }
             return Case(
                 name: name, template: d["template"]?.stringValue, when: d["when"]?.stringValue,
-                vars: d["vars"]?.dictValue ?? [:])
+                file: d["file"]?.isTruthy ?? false, vars: d["vars"]?.dictValue ?? [:])
         }
         return (cases, shared, Digest.sha1(Array(data)))
     }
@@ -143,6 +145,8 @@ import Testing
             do {
                 if let when = c.when {
                     actual = .bool(try engine.evaluateCondition(when, variables: variables, location: location))
+                } else if c.file {
+                    actual = .string(try engine.renderFile(c.template ?? "", variables: variables, location: location))
                 } else {
                     actual = try engine.render(c.template ?? "", variables: variables, location: location)
                 }

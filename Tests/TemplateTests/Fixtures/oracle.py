@@ -68,6 +68,9 @@ def main():
         try:
             if "when" in case:
                 value = templar.evaluate_conditional(trust_as_template(case["when"]))
+            elif case.get("file"):
+                # The template action's call: the text comes from a file, not YAML.
+                value = templar.template(trust_as_template(case["template"]), escape_backslashes=False)
             else:
                 value = templar.template(trust_as_template(case["template"]))
             results[case["name"]] = {"value": plain(value)}
