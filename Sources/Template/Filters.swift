@@ -628,6 +628,76 @@ enum Filters {
             }
             return result
         }
+        t["subelements"] = { c, input in
+            let v = try c.input(input)
+            let elements: [Value]
+            switch v {
+            case .dict(let d): elements = Array(d.values)
+            case .list(let l): elements = l
+            default: throw c.error("obj must be a list of dicts or a nested dict")
+            }
+            let spec = try c.value(0, "subelements") ?? .string("")
+            let path: [String] = spec.listValue?.map { Py.str($0) } ?? Py.str(spec).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let skipMissing = try c.bool(1, "skip_missing") ?? false
+            var out: [Value] = []
+            for element in elements {
+                var values = element
+                for key in path {
+                    guard case .dict(let d) = values else {
+                        throw c.error("the key \(key) should point to a dictionary, got '\(Py.str(values))'")
+                    }
+                    guard let next = d[key] else {
+                        if skipMissing { values = .list([]); break }
+                        throw c.error("could not find '\(key)' key in iterated item \(Py.repr(values))")
+                    }
+                    values = next
+                }
+                guard case .list(let items) = values else {
+                    throw c.error("the key '\(path.joined(separator: "."))' should point to a list, got \(Py.repr(values))")
+                }
+                for item in items { out.append(.list([element, item])) }
+            }
+            return .v(.list(out))
+        }
+        t["product"] = { c, input in
+            var lists = [try iterable(c, input)]
+            for a in c.args { lists.append(Py.iterate(try c.input(a)) ?? []) }
+            var out: [[Value]] = [[]]
+            for list in lists { out = out.flatMap { prefix in list.map { prefix + [$0] } } }
+            return .v(.list(out.map { .list($0) }))
+        }
+        t["to_uuid"] = { c, input in
+            let namespace = try c.string(0, "namespace") ?? "361E6D51-FAEC-444A-9079-341386DA8E2E"
+            let hex = namespace.replacingOccurrences(of: "-", with: "").lowercased()
+            guard hex.utf8.count == 32 else { throw c.error("Invalid value '\(namespace)' for 'namespace'") }
+            var bytes: [UInt8] = []
+            var index = hex.startIndex
+            for _ in 0..<16 {
+                let next = hex.index(index, offsetBy: 2)
+                guard let b = UInt8(hex[index..<next], radix: 16) else { throw c.error("Invalid value '\(namespace)' for 'namespace'") }
+                bytes.append(b)
+                index = next
+            }
+            var digest = Array(Digest.sha1Bytes(bytes + Array(Py.str(try c.input(input)).utf8)).prefix(16))
+            digest[6] = (digest[6] & 0x0F) | 0x50
+            digest[8] = (digest[8] & 0x3F) | 0x80
+            let h = Digest.hexString(digest)
+            let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { r in
+                String(h[h.index(h.startIndex, offsetBy: r.lowerBound)..<h.index(h.startIndex, offsetBy: r.upperBound)])
+            }
+            return .v(.string(parts.joined(separator: "-")))
+        }
+        t["attr"] = { c, input in
+            // Python getattr only: no fallback to dictionary keys.
+            let name = try c.string(0, "name") ?? ""
+            switch input {
+            case .undefined: return input
+            case .obj(let o): return o.attribute(name) ?? .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute '\(name)'"))
+            case .v(let v):
+                if Methods.has(v, name) { return .obj(BoundMethod(v, name)) }
+                return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute '\(name)'"))
+            }
+        }
         t["pow"] = { c, input in
             .v(.double(pow(Py.asDouble(try c.input(input)) ?? 0, Py.asDouble(try c.value(0) ?? .int(1)) ?? 1)))
         }

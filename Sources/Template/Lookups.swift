@@ -62,6 +62,15 @@ public struct DefaultLookups: TemplateLookups {
             return out
         case "items", "list", "flattened":
             return terms.flatMap { $0.listValue ?? [$0] }
+        case "vars":
+            return try terms.map { term in
+                let name = Py.str(term)
+                guard let raw = context.variables.lookup(name) else {
+                    if let fallback = options["default"] { return fallback }
+                    throw PGHAError(.undefinedVariable, "No variable found with this name: \(name)", at: context.location)
+                }
+                return try context.engine.renderValue(raw, variables: context.variables, location: context.location)
+            }
         default:
             throw PGHAError(.template, "lookup plugin '\(plugin)' not found", at: context.location)
         }

@@ -157,6 +157,15 @@ enum Tests {
             return FileManager.default.fileExists(atPath: Py.str(try c.input(input)), isDirectory: &dir) && dir.boolValue
         }
         t["abs"] = { c, input in Py.str(try c.input(input)).hasPrefix("/") }
+        t["link"] = { c, input in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: Py.str(try c.input(input)))) != nil
+        }
+        t["any"] = { c, input in (Py.iterate(try c.input(input)) ?? []).contains { $0.isTruthy } }
+        t["all"] = { c, input in (Py.iterate(try c.input(input)) ?? []).allSatisfy { $0.isTruthy } }
+        t["nan"] = { c, input in
+            if case .double(let d) = try c.input(input) { return d.isNaN }
+            return false
+        }
         return t
     }()
 }
