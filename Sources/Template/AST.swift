@@ -46,4 +46,5 @@ indirect enum Node: Sendable {
     case callBlock(Expr, params: [(String, Expr?)], body: [Node], line: Int)
     case filterBlock([(String, [Expr], [(String, Expr)], Int)], [Node], line: Int)
     case with([(Target, Expr)], [Node])
+    case include(Expr, ignoreMissing: Bool, line: Int)
 }

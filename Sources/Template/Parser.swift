@@ -97,6 +97,22 @@ struct Parser {
         case "call": return try parseCallBlock(line: tok.line)
         case "filter": return try parseFilterBlock(line: tok.line)
         case "with": return try parseWith()
+        case "include":
+            let name = try parseExpression()
+            var ignoreMissing = false
+            if isName("ignore") {
+                _ = advance()
+                guard isName("missing") else { throw error("expected 'missing' after 'ignore'") }
+                _ = advance()
+                ignoreMissing = true
+            }
+            if isName("with") || isName("without") {
+                _ = advance()
+                guard isName("context") else { throw error("expected 'context'") }
+                _ = advance()
+            }
+            try expectBlockEnd()
+            return .include(name, ignoreMissing: ignoreMissing, line: tok.line)
         default:
             throw error("Encountered unknown tag '\(tok.text)'.", tok)
         }

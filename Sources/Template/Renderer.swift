@@ -102,6 +102,8 @@ final class Renderer {
                 rv = try applyFilter(name, rv, args, kwargs, line: fline)
             }
             try appendOutput(rv, line: line, into: &out)
+        case .include(let nameExpr, let ignoreMissing, let line):
+            try renderInclude(nameExpr, ignoreMissing: ignoreMissing, line: line, into: &out)
         case .with(let assignments, let body):
             var scope: [String: RV] = [:]
             for (target, e) in assignments {
@@ -120,6 +122,32 @@ final class Renderer {
         var merged: [String: RV] = [:]
         for scope in scopes.dropFirst() { merged.merge(scope) { _, new in new } }
         return merged
+    }
+
+    /// `{% include %}`: the file comes from the lookups' `file` plugin and renders with the current
+    /// variables (loop variables included), as a template file (no backslash pre-escaping).
+    private func renderInclude(_ nameExpr: Expr, ignoreMissing: Bool, line: Int, into out: inout String) throws {
+        let nameValue = try value(try eval(nameExpr), line: line)
+        let candidates = nameValue.listValue?.map { Py.str($0) } ?? [Py.str(nameValue)]
+        let context = LookupContext(engine: engine, variables: variables, location: location)
+        for name in candidates {
+            guard
+                let text = try? engine.lookups.run("file", terms: [.string(name)], options: ["rstrip": false], context: context)
+                    .first?.stringValue
+            else { continue }
+            let includedLocation = SourceLocation(file: name)
+            let compiled = try engine.compile(text, location: includedLocation, escapeBackslashes: false)
+            scopes.append([:])
+            defer { scopes.removeLast() }
+            do {
+                try render(compiled.nodes, into: &out)
+            } catch let e as TemplateRuntimeError {
+                throw engine.mapError(e, text: text, location: includedLocation)
+            }
+            return
+        }
+        if ignoreMissing { return }
+        throw TemplateRuntimeError.template("template not found: \(candidates.joined(separator: ", "))", line: line)
     }
 
     func appendOutput(_ rv: RV, line: Int, into out: inout String) throws {

@@ -140,6 +140,7 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
     @Test func fileAndEnvLookups() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pgha-lookup-\(getpid())")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("files"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("templates"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try "secret\n".write(to: dir.appendingPathComponent("files/pw.txt"), atomically: true, encoding: .utf8)
         try "port={{ port }}\n".write(to: dir.appendingPathComponent("conf.j2"), atomically: true, encoding: .utf8)
@@ -148,6 +149,13 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(try e.render("{{ lookup('file', 'pw.txt') }}", variables: v, location: here) == "secret")
         #expect(try e.render("{{ lookup('template', 'conf.j2') }}", variables: v, location: here) == "port=5432\n")
         #expect(try e.render("{{ query('file', 'pw.txt') }}", variables: v, location: here) == ["secret"])
+        try "{% for p in ports %}{{ prefix }}{{ p }};{% endfor %}".write(
+            to: dir.appendingPathComponent("templates/part.j2"), atomically: true, encoding: .utf8)
+        let withPorts = vars(["ports": [1, 2]])
+        #expect(
+            try e.renderFile("{% set prefix = 'p' %}[{% include 'part.j2' %}]{% include 'missing.j2' ignore missing %}\n",
+                             variables: withPorts, location: here) == "[p1;p2;]")
+        #expect(throws: PGHAError.self) { try e.renderFile("{% include 'missing.j2' %}", variables: withPorts, location: here) }
         setenv("PGHA_LOOKUP_UNIT", "v1", 1)
         #expect(try e.render("{{ lookup('env', 'PGHA_LOOKUP_UNIT') }}", variables: v, location: here) == "v1")
         #expect(throws: PGHAError.self) { try e.render("{{ lookup('file', 'nope.txt') }}", variables: v, location: here) }
