@@ -40,8 +40,24 @@ struct Lexer {
     var tokens: [Token] = []
 
     init(_ text: String, trimBlocks: Bool, escapeBackslashes: Bool) {
-        // Ansible sets keep_trailing_newline=True.
-        bytes = Array(text.utf8)
+        // Ansible sets keep_trailing_newline=True. Jinja normalises \r\n and \r to \n everywhere.
+        var b = Array(text.utf8)
+        if b.contains(13) {
+            var normalised = [UInt8]()
+            normalised.reserveCapacity(b.count)
+            var i = 0
+            while i < b.count {
+                if b[i] == 13 {
+                    normalised.append(10)
+                    if i + 1 < b.count, b[i + 1] == 10 { i += 1 }
+                } else {
+                    normalised.append(b[i])
+                }
+                i += 1
+            }
+            b = normalised
+        }
+        bytes = b
         self.trimBlocks = trimBlocks
         self.escapeBackslashes = escapeBackslashes
     }
