@@ -3,6 +3,8 @@ import PGHACore
 import Playbook
 import Transport
 
+extension PlaybookLoader: DynamicLoader {}
+
 /// Loads task files and roles while the play runs (`include_tasks`, `include_role`).
 public protocol DynamicLoader: Sendable {
     func loadTasks(file: String, role: RoleInstance?, inheriting keywords: Keywords, location: SourceLocation) throws -> [TaskNode]

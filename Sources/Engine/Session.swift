@@ -1,12 +1,77 @@
+import Foundation
+import Inventory
+import OrderedCollections
 import PGHACore
+import Playbook
 
-/// Loads inventory and playbooks for a run and runs them (wired to the inventory and loader at merge).
+/// One invocation of pgha-play: the inventory and playbooks loaded and checked up front (so bad
+/// input fails before any host is touched), then listed or run.
 public struct Session {
+    public let playbooks: [Playbook]
+    public let inventory: Inventory
+    public let options: RunOptions
+    let loader: PlaybookLoader
+
     public init(playbookPaths: [String], options: RunOptions) throws {
-        throw PGHAError(.environment, "not wired yet")
+        self.options = options
+        let loader = PlaybookLoader(roleSearchPaths: options.roleSearchPaths, moduleCatalog: EngineModuleCatalog())
+        self.loader = loader
+        self.inventory = try Inventory.load(sources: options.inventorySources)
+        self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }
     }
 
-    public func listing(hosts: Bool, tasks: Bool, tags: Bool) throws -> String { "" }
+    /// Runs every playbook in order with one set of host states and one recap.
+    public func run(sink: any EventSink) async throws -> RunOutcome {
+        for playbook in playbooks {
+            for warning in playbook.warnings { sink.handle(.warning(warning.description)) }
+        }
+        guard let first = playbooks.first else { return .success }
+        let combined = Playbook(path: first.path, plays: playbooks.flatMap(\.plays))
+        let runner = PlaybookRunner(
+            playbook: combined, inventory: inventory, options: options, loader: loader,
+            connector: HostConnector(options: options), sink: sink)
+        return try await runner.run()
+    }
 
-    public func run(sink: any EventSink) async throws -> RunOutcome { .success }
+    /// `--list-hosts`, `--list-tasks`, `--list-tags` in ansible-playbook's layout.
+    public func listing(hosts: Bool, tasks: Bool, tags: Bool) throws -> String {
+        var out = ""
+        let filter = TagFilter(only: options.tags, skip: options.skipTags)
+        for playbook in playbooks {
+            out += "\nplaybook: \(playbook.path)\n"
+            for (index, play) in playbook.plays.enumerated() {
+                let pattern = Templating.display(play.hosts)
+                out += "\n  play #\(index + 1) (\(pattern)): \(play.name ?? pattern)\tTAGS: [\(play.keywords.tags.joined(separator: ", "))]\n"
+                if hosts {
+                    let selected = try inventory.select(pattern, limit: options.limit).hosts
+                    out += "    pattern: ['\(pattern)']\n    hosts (\(selected.count)):\n"
+                    for host in selected { out += "      \(host)\n" }
+                }
+                let all = play.preTasks + play.roles + play.tasks + play.postTasks
+                if tasks {
+                    out += "    tasks:\n"
+                    for task in Self.flatten(all) where filter.shouldRun(tags: task.keywords.tags) {
+                        out += "      \(task.displayName)\tTAGS: [\(task.keywords.tags.sorted().joined(separator: ", "))]\n"
+                    }
+                }
+                if tags {
+                    var used = OrderedSet<String>()
+                    for task in Self.flatten(all) where filter.shouldRun(tags: task.keywords.tags) {
+                        for tag in task.keywords.tags { used.append(tag) }
+                    }
+                    out += "      TASK TAGS: [\(used.sorted().joined(separator: ", "))]\n"
+                }
+            }
+        }
+        return out
+    }
+
+    static func flatten(_ nodes: [TaskNode]) -> [Task] {
+        nodes.flatMap { node -> [Task] in
+            switch node {
+            case .task(let task): return [task]
+            case .block(let block): return flatten(block.block + block.rescue + block.always)
+            }
+        }
+    }
 }

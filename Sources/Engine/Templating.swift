@@ -125,6 +125,6 @@ struct Templating: Sendable {
 extension Templating {
     /// A template file as the `template` module renders it (trim_blocks on, trailing newline kept).
     func renderTemplateFile(_ text: String, _ variables: VariableStack, at location: SourceLocation) throws -> String {
-        try renderString(text, variables, at: location)
+        try engine.renderFile(text, variables: variables, location: location)
     }
 }

@@ -1,0 +1,322 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+
+/// Where templates read variables from. Values are raw: strings in them may themselves be templates,
+/// which the engine renders lazily when they are used (Ansible semantics).
+public protocol TemplateVariables: Sendable {
+    /// The raw value of `name`, or nil when it is undefined.
+    func lookup(_ name: String) -> Value?
+}
+
+/// Variables held in a dictionary (tests, ad-hoc rendering, `vars:` blocks).
+public struct DictionaryVariables: TemplateVariables {
+    public var values: OrderedDictionary<String, Value>
+    public init(_ values: OrderedDictionary<String, Value> = [:]) { self.values = values }
+    /// Variables from a `.dict` value (anything else gives no variables).
+    public init(dict value: Value) { self.values = value.dictValue ?? [:] }
+    public func lookup(_ name: String) -> Value? { values[name] }
+}
+
+/// Layers variables: the first layer that defines a name wins (e.g. loop vars over task vars).
+public struct LayeredVariables: TemplateVariables {
+    public var layers: [any TemplateVariables]
+    public init(_ layers: [any TemplateVariables]) { self.layers = layers }
+    public func lookup(_ name: String) -> Value? {
+        for layer in layers { if let v = layer.lookup(name) { return v } }
+        return nil
+    }
+}
+
+/// Compiled form of one template source, shared between renders and threads.
+final class CompiledTemplate: Sendable {
+    let nodes: [Node]
+    /// Set when the whole template is one `{{ expr }}`: rendering yields the native value.
+    let singleExpression: Expr?
+
+    init(nodes: [Node]) {
+        self.nodes = nodes
+        if nodes.count == 1, case .output(let e, _) = nodes[0] { singleExpression = e } else { singleExpression = nil }
+    }
+}
+
+/// Parse-once cache keyed by source text; templates repeat heavily across hosts and loop items.
+final class TemplateCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: CompiledTemplate] = [:]
+    private let limit = 20_000
+
+    func get(_ key: String) -> CompiledTemplate? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[key]
+    }
+
+    func put(_ key: String, _ value: CompiledTemplate) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+        entries[key] = value
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.count
+    }
+}
+
+/// Jinja2 as ansible-core 2.19 uses it: native types for single-expression templates, lazy templated
+/// variables, Ansible's filters and tests.
+public struct TemplateEngine: Sendable {
+    /// Provides `lookup()`/`query()` plugins.
+    public var lookups: any TemplateLookups
+    /// Jinja2's trim_blocks (Ansible enables it for both templated strings and the template module).
+    public var trimBlocks: Bool
+    private let cache: TemplateCache
+    private let conditionCache: TemplateCache
+
+    public init(lookups: any TemplateLookups = DefaultLookups(), trimBlocks: Bool = true) {
+        self.lookups = lookups
+        self.trimBlocks = trimBlocks
+        self.cache = TemplateCache()
+        self.conditionCache = TemplateCache()
+    }
+
+    /// Number of distinct compiled templates held (for diagnostics and tests).
+    public var cachedTemplateCount: Int { cache.count }
+
+    /// True when `text` contains Jinja2 markup and so needs rendering.
+    public static func isTemplate(_ text: String) -> Bool {
+        var previousBrace = false
+        for b in text.utf8 {
+            if previousBrace, b == UInt8(ascii: "{") || b == UInt8(ascii: "%") || b == UInt8(ascii: "#") { return true }
+            previousBrace = b == UInt8(ascii: "{")
+        }
+        return false
+    }
+
+    static func containsTemplate(_ value: Value) -> Bool {
+        switch value {
+        case .string(let s): return isTemplate(s)
+        case .list(let l): return l.contains(where: containsTemplate)
+        case .dict(let d): return d.contains { isTemplate($0.key) || containsTemplate($0.value) }
+        default: return false
+        }
+    }
+
+    /// Strips collection prefixes so `ansible.builtin.combine` finds `combine`.
+    static func shortName(_ name: String) -> String {
+        guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { return name }
+        return String(name[name.utf8.index(after: dot)...])
+    }
+
+    /// Whitespace trim without Foundation (this runs for every `when:`).
+    static func trimmed(_ text: Substring) -> Substring {
+        var s = text
+        while let f = s.utf8.first, Lexer.isSpace(f) { s = s.dropFirst() }
+        while let l = s.utf8.last, Lexer.isSpace(l) { s = s.dropLast() }
+        return s
+    }
+
+    // MARK: - Public rendering API
+
+    /// Renders `text`. Text without template markup is returned unchanged; a template that is exactly one
+    /// `{{ expression }}` yields the expression's native value; anything else yields a string.
+    public func render(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> Value {
+        try render(text, variables: variables, state: ResolutionState(), location: location)
+    }
+
+    /// Renders `text` (a string from YAML) to a string.
+    public func renderString(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> String {
+        try renderText(text, variables: variables, location: location, escapeBackslashes: true)
+    }
+
+    /// Renders a template file (the `template` module, `lookup('template')`): the text did not pass through
+    /// YAML, so backslash escapes in string literals (`'\n'`) are interpreted as Jinja does.
+    public func renderFile(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> String {
+        try renderText(text, variables: variables, location: location, escapeBackslashes: false)
+    }
+
+    private func renderText(
+        _ text: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool
+    ) throws -> String {
+        guard TemplateEngine.isTemplate(text) else { return text }
+        let compiled = try compile(text, location: location, escapeBackslashes: escapeBackslashes)
+        let renderer = Renderer(engine: self, variables: variables, state: ResolutionState(), location: location)
+        do {
+            var out = ""
+            try renderer.render(compiled.nodes, into: &out)
+            return out
+        } catch {
+            throw mapError(error, text: text, location: location)
+        }
+    }
+
+    /// Evaluates a bare expression (a `when:` or `failed_when:` condition) and returns its truth.
+    public func evaluateCondition(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
+        let trimmed = TemplateEngine.trimmed(Substring(expression))
+        if trimmed.isEmpty { return true }
+        // Ansible evaluates conditionals without escape_backslashes, as when they were `{% if %}` blocks.
+        let value = try evaluateExpression(
+            String(trimmed), variables: variables, location: location, escapeBackslashes: false)
+        if case .string(let s) = value {
+            // A condition that is itself a template (`when: "{{ x }}"`) renders to text; Ansible treats the
+            // text as a boolean string.
+            let lower = s.lowercased()
+            if ["true", "yes", "on", "1"].contains(lower) { return true }
+            if ["false", "no", "off", "0", ""].contains(lower) { return false }
+        }
+        return value.isTruthy
+    }
+
+    /// Evaluates a bare Jinja2 expression (no braces) to its native value.
+    public func evaluateExpression(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Value {
+        try evaluateExpression(expression, variables: variables, location: location, escapeBackslashes: true)
+    }
+
+    func evaluateExpression(
+        _ expression: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool
+    ) throws -> Value {
+        var expr = expression
+        if TemplateEngine.isTemplate(expr) {
+            // Deprecated in Ansible but still common: `when: "{{ flag }}"`.
+            let rendered = try render(expr, variables: variables, location: location)
+            guard case .string(let s) = rendered else { return rendered }
+            expr = s
+        }
+        let key = escapeBackslashes ? expr : "\u{0}" + expr
+        let compiled: CompiledTemplate
+        if let c = conditionCache.get(key) {
+            compiled = c
+        } else {
+            compiled = try compile(
+                "{{ " + expr + " }}", location: location, useCache: false, escapeBackslashes: escapeBackslashes)
+            conditionCache.put(key, compiled)
+        }
+        guard let e = compiled.singleExpression else {
+            throw PGHAError(.syntax, "template syntax error: expected a single expression in '\(expression)'", at: location)
+        }
+        let renderer = Renderer(engine: self, variables: variables, state: ResolutionState(), location: location)
+        do {
+            return try renderer.value(try renderer.eval(e), line: 1)
+        } catch {
+            throw mapError(error, text: expression, location: location)
+        }
+    }
+
+    /// Renders every string in `value`, recursing into lists and dictionaries (keys included).
+    public func renderValue(_ value: Value, variables: any TemplateVariables, location: SourceLocation) throws -> Value {
+        try renderValueInternal(value, variables: variables, state: ResolutionState(), location: location)
+    }
+
+    // MARK: - Internals
+
+    func renderValueInternal(_ value: Value, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) throws -> Value {
+        switch value {
+        case .string(let s):
+            return try render(s, variables: variables, state: state, location: location)
+        case .list(let l):
+            guard l.contains(where: TemplateEngine.containsTemplate) else { return value }
+            return .list(try l.map { try renderValueInternal($0, variables: variables, state: state, location: location) })
+        case .dict(let d):
+            guard TemplateEngine.containsTemplate(value) else { return value }
+            var out = OrderedDictionary<String, Value>()
+            for (k, v) in d {
+                let key = TemplateEngine.isTemplate(k)
+                    ? Py.str(try render(k, variables: variables, state: state, location: location)) : k
+                out[key] = try renderValueInternal(v, variables: variables, state: state, location: location)
+            }
+            return .dict(out)
+        default:
+            return value
+        }
+    }
+
+    func render(_ text: String, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) throws -> Value {
+        guard TemplateEngine.isTemplate(text) else { return .string(text) }
+        let compiled = try compile(text, location: location)
+        let renderer = Renderer(engine: self, variables: variables, state: state, location: location)
+        do {
+            if let e = compiled.singleExpression {
+                let rv = try renderer.eval(e)
+                if case .undefined(let u) = rv, u.silent {
+                    throw TemplateRuntimeError.template("Type 'Undefined' is unsupported for variable storage.", line: 1)
+                }
+                if case .undefined(let u) = rv {
+                    throw TemplateRuntimeError(kind: .undefined, message: u.message, line: 1)
+                }
+                return try renderer.value(rv, line: 1)
+            }
+            var out = ""
+            try renderer.render(compiled.nodes, into: &out)
+            // Only one expression produced output (possibly followed by the template's final newline):
+            // Ansible returns its native value.
+            if let first = renderer.firstChunk,
+                renderer.chunkCount == 1 || (renderer.chunkCount == 2 && renderer.lastChunkText == "\n")
+            {
+                if case .undefined(let u) = first, u.silent {
+                    throw TemplateRuntimeError.template("Type 'Undefined' is unsupported for variable storage.", line: 1)
+                }
+                return try renderer.value(first, line: 1)
+            }
+            return .string(out)
+        } catch let error as PGHAError {
+            throw error
+        } catch {
+            throw mapError(error, text: text, location: location)
+        }
+    }
+
+    func compile(
+        _ text: String, location: SourceLocation, useCache: Bool = true, escapeBackslashes: Bool = true
+    ) throws -> CompiledTemplate {
+        // trim_blocks is fixed per engine; only the escaping mode varies between calls.
+        let key = escapeBackslashes ? text : "\u{0}" + text
+        if useCache, let c = cache.get(key) { return c }
+        do {
+            var lexer = Lexer(text, trimBlocks: trimBlocks, escapeBackslashes: escapeBackslashes)
+            var parser = Parser(tokens: try lexer.tokenize())
+            let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
+            if useCache { cache.put(key, compiled) }
+            return compiled
+        } catch {
+            throw mapError(error, text: text, location: location)
+        }
+    }
+
+    private func location(_ base: SourceLocation, line: Int) -> SourceLocation {
+        guard line > 0 else { return base }
+        if base.line > 0 { return base.offset(lines: line - 1, column: line == 1 ? base.column : 0) }
+        return SourceLocation(file: base.file, line: line, column: 0)
+    }
+
+    func mapError(_ error: any Error, text: String, location base: SourceLocation) -> PGHAError {
+        let snippet = text.count > 200 ? String(text.prefix(200)) + "..." : text
+        switch error {
+        case let e as PGHAError:
+            return e
+        case let e as TemplateSyntaxError:
+            return PGHAError(
+                .syntax, "template syntax error: \(e.message)", at: location(base, line: e.line),
+                hint: "in template: \(snippet)")
+        case let e as TemplateRuntimeError:
+            switch e.kind {
+            case .undefined:
+                return PGHAError(
+                    .undefinedVariable, e.message, at: location(base, line: e.line),
+                    hint: "in template: \(snippet)")
+            case .recursion, .template:
+                return PGHAError(
+                    .template, "template error: \(e.message)", at: location(base, line: e.line),
+                    hint: "in template: \(snippet)")
+            }
+        default:
+            return PGHAError(.template, "template error: \(error)", at: base)
+        }
+    }
+
+    // MARK: - Globals
+
+    func global(_ name: String) -> RV? { Globals.table[name] }
+}
