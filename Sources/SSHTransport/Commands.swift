@@ -28,10 +28,11 @@ extension SSHSession {
         return lines.joined(separator: "\n")
     }
 
-    /// A timed command first reports its process group (the login shell leads a new session), so a
+    /// The login shell execs the command, so signals and exit statuses are the command's own. A timed
+    /// command first reports its process group (sshd makes the login shell lead a new session), so a
     /// timeout can kill everything it started.
     private func announcingProcessGroup(_ command: String, timed: Bool) -> String {
-        timed ? "printf '\\001pgha-pgid %d\\n' $$ >&2; exec " + command : command
+        (timed ? "printf '\\001pgha-pgid %d\\n' $$ >&2; " : "") + "exec " + command
     }
 
     func runCommand(_ request: CommandRequest) throws -> CommandResult {
@@ -54,7 +55,9 @@ extension SSHSession {
         } catch let timedOut as CommandTimedOut {
             if let group = timedOut.processGroup, group > 1 {
                 // TERM first: sudo passes it on to a command it runs in its own pty; KILL catches the rest.
-                let kill = "kill -TERM -- -\(group) 2>/dev/null; (sleep 1; kill -KILL -- -\(group)) >/dev/null 2>&1 &"
+                // procps kill: dash's builtin cannot address a process group.
+                let kill =
+                    "/bin/kill -TERM -- -\(group) 2>/dev/null; (sleep 1; /bin/kill -KILL -- -\(group)) >/dev/null 2>&1 &"
                 _ = try? runCommand(CommandRequest(kill, become: become, timeout: 10))
             }
             throw PGHAError(
