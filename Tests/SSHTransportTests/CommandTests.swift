@@ -75,11 +75,11 @@ struct CommandTests {
         }
         let elapsed = Date().timeIntervalSince(start)
         #expect(error?.message.contains("timed out after 2 s") == true)
-        #expect(elapsed >= 2 && elapsed < 6)
+        #expect(elapsed >= 2 && elapsed < 15)
         // The remote process was killed, and the session still works.
         var survivors = "?"
         for _ in 0..<30 {
-            survivors = try await connection.run(CommandRequest("pgrep -f 'sleep \(marker)' || true")).stdoutText
+            survivors = try await connection.run(CommandRequest("pgrep -f 'slee[p] \(marker)' || true")).stdoutText
             if survivors.isEmpty { break }
             try await Task.sleep(nanoseconds: 100_000_000)
         }

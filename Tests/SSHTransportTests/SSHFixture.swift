@@ -63,21 +63,24 @@ enum SSHD {
         return SSHConnection(hostName: "sshd-test", options: options(user: user, auth: auth))
     }
 
-    /// Runs a short local command. A daemon it starts must not keep stdout or stderr open, or this
-    /// waits for the daemon.
+    /// Runs a short local command; output goes through a file, and the child is reaped with waitpid,
+    /// because Foundation's Process can hang when several tests use it at once.
     @discardableResult
     static func shell(_ command: String, environment extra: [String: String] = [:]) -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = NSTemporaryDirectory() + "pgha-shell-\(UUID().uuidString)"
+        defer { unlink(output) }
+        var prefix = ""
+        for (name, value) in extra { prefix += "\(name)=\(shellQuote(value)) " }
+        let line = "\(prefix.isEmpty ? "" : "export \(prefix); ")(\(command)) >\(output) 2>&1 </dev/null"
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", line]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return (-1, "spawn failed") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), text)
     }
 }
 
