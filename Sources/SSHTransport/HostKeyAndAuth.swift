@@ -51,6 +51,18 @@ extension SSHSession {
                     + "'ssh-keygen -R \(shellQuote(displayName)) -f \(shellQuote(files.first ?? "~/.ssh/known_hosts"))' "
                     + "and connect again")
         case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+            // A different key type known for this name shows up as a mismatch when asked with that type.
+            if mayRetryHostKeyAlgorithm,
+                let other = HostKeyType.all.first(where: { candidate in
+                    candidate.knownHostBits != type.knownHostBits
+                        && libssh2_knownhost_checkp(
+                            known, lookupName, Int32(options.port), key, keyLength,
+                            LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | candidate.knownHostBits, nil)
+                            == LIBSSH2_KNOWNHOST_CHECK_MISMATCH
+                })
+            {
+                throw RetryWithHostKeyAlgorithm(name: other.name)
+            }
             if options.hostKeyPolicy == .acceptNew {
                 try recordHostKey(name: displayName, type: type, key: key, length: keyLength, file: files.first)
                 return

@@ -8,6 +8,17 @@ struct CommandTimedOut: Error {
     var processGroup: Int?
 }
 
+/// known_hosts lists this host only under another key type: reconnect asking for that type, as
+/// OpenSSH does when it orders host key algorithms by what it already knows.
+struct RetryWithHostKeyAlgorithm: Error {
+    var name: String
+}
+
+/// OpenSSH's own order; libssh2 1.10 would otherwise pick ECDSA before Ed25519.
+let defaultHostKeyAlgorithms = [
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
+]
+
 /// One libssh2 session and its socket. Not Sendable: it lives on, and is used only from, its
 /// connection's `SessionThread`.
 final class SSHSession {
@@ -22,6 +33,10 @@ final class SSHSession {
     /// The login user's private upload directory, made on first use and removed on close.
     var privateTempDirectory: String?
     var closed = false
+    /// Host key algorithms in the order offered to the server; changed once if known_hosts says so.
+    var hostKeyAlgorithms = defaultHostKeyAlgorithms
+    /// True while the first handshake of a connect may still switch algorithms.
+    var mayRetryHostKeyAlgorithm = true
     /// Seconds spent in the last successful connect (TCP, handshake, host key check, authentication).
     private(set) var lastSetupSeconds: Double = 0
 
@@ -45,8 +60,19 @@ final class SSHSession {
         if closed { throw unreachable("the SSH connection to \(endpoint) was closed") }
         if let session { return session }
         let start = monotonicSeconds()
+        mayRetryHostKeyAlgorithm = true
         do {
             try connect()
+        } catch let retry as RetryWithHostKeyAlgorithm {
+            disconnect()
+            hostKeyAlgorithms = [retry.name] + defaultHostKeyAlgorithms.filter { $0 != retry.name }
+            mayRetryHostKeyAlgorithm = false
+            do {
+                try connect()
+            } catch {
+                disconnect()
+                throw error
+            }
         } catch {
             disconnect()
             throw error
@@ -83,10 +109,7 @@ final class SSHSession {
         libssh2_session_set_blocking(session, 0)
         _ = libssh2_session_callback_set(
             session, LIBSSH2_CALLBACK_RECV, unsafeBitCast(recordingRecv, to: UnsafeMutableRawPointer.self))
-        // OpenSSH's own order; libssh2 1.10 would otherwise pick ECDSA before Ed25519.
-        _ = libssh2_session_method_pref(
-            session, LIBSSH2_METHOD_HOSTKEY,
-            "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa")
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, hostKeyAlgorithms.joined(separator: ","))
 
         let handshakeDeadline = monotonicSeconds() + options.connectTimeout
         context.lastReceive = monotonicSeconds()

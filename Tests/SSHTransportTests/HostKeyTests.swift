@@ -89,3 +89,17 @@ struct HostKeyTests {
         try await connect(knownHosts: file)
     }
 }
+
+extension HostKeyTests {
+    /// known_hosts has only the server's ECDSA key: the client must ask for ECDSA, not fail on Ed25519.
+    @Test func onlyAnotherKeyTypeIsKnown() async throws {
+        try await connect(knownHosts: SSHD.knownHosts(["[127.0.0.1]:\(SSHD.port) \(SSHD.hostPublicKey("ecdsa"))"]))
+        // ... but a wrong key of the other type is still a changed key.
+        let otherKey = (try? String(contentsOfFile: "\(SSHD.directory)/id_ecdsa.pub", encoding: .utf8)) ?? ""
+        let forged = otherKey.split(separator: " ").prefix(2).joined(separator: " ")
+        let error = await expectPGHAError {
+            try await connect(knownHosts: SSHD.knownHosts(["[127.0.0.1]:\(SSHD.port) \(forged)"]))
+        }
+        #expect(error?.message.contains("HAS CHANGED") == true)
+    }
+}
