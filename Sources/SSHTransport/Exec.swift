@@ -74,6 +74,10 @@ extension SSHSession {
 
     /// Closes and frees a channel without waiting long for a peer that may be gone.
     private func discard(_ channel: OpaquePointer) {
+        // Cleanup must finish even when the caller was cancelled, or the channel stays open on the server.
+        let wasCancelled = isCancelled
+        isCancelled = { false }
+        defer { isCancelled = wasCancelled }
         let deadline = monotonicSeconds() + 2
         _ = try? retry(deadline: deadline, timeoutMessage: "") { libssh2_channel_close(channel) }
         _ = try? retry(deadline: deadline, timeoutMessage: "") { libssh2_channel_free(channel) }

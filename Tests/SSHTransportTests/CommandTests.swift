@@ -158,3 +158,23 @@ struct CommandTests {
         #expect(setup < 2)
     }
 }
+
+extension CommandTests {
+    @Test func cancellingTheTaskEndsTheWait() async throws {
+        let connection = try SSHD.connection()
+        let task = Task { try await connection.run(CommandRequest("sleep 20")) }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let start = Date()
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("a cancelled command returned a result")
+        } catch let error as PGHAError {
+            #expect(error.kind == .interrupted)
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+        // The session is still usable afterwards.
+        #expect(try await connection.run(CommandRequest("echo ok")).stdoutText == "ok\n")
+        await connection.close()
+    }
+}
