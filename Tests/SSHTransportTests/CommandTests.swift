@@ -178,3 +178,23 @@ extension CommandTests {
         await connection.close()
     }
 }
+
+extension CommandTests {
+    /// sudo runs the command in its own pty (Debian's `use_pty`): the kill must still reach it.
+    @Test func timeoutKillsACommandRunThroughSudo() async throws {
+        let connection = try SSHD.connection()
+        let marker = "\(Int.random(in: 100...999)).\(Int.random(in: 100...999))"
+        let error = await expectPGHAError {
+            _ = try await connection.run(CommandRequest("sleep \(marker)", become: Become(), timeout: 2))
+        }
+        #expect(error?.message.contains("timed out after 2 s") == true)
+        var survivors = "?"
+        for _ in 0..<30 {
+            survivors = try await connection.run(CommandRequest("pgrep -f 'slee[p] \(marker)' || true")).stdoutText
+            if survivors.isEmpty { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(survivors.isEmpty, "sleep \(marker) still runs as root: \(survivors)")
+        await connection.close()
+    }
+}
