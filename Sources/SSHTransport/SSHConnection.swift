@@ -28,7 +28,13 @@ public final class SSHConnection: Connection {
             return try await thread.perform { session, isCancelled in
                 session.isCancelled = isCancelled
                 defer { session.isCancelled = { false } }
-                return try body(session)
+                do {
+                    return try body(session)
+                } catch let error as PGHAError where error.kind == .unreachable {
+                    // A session that stopped answering is not trusted again; the next request reconnects.
+                    session.disconnect()
+                    throw error
+                }
             }
         } catch is SessionThreadStopped {
             throw PGHAError(.unreachable, "the SSH connection to \(hostName) was closed", host: hostName)
