@@ -144,90 +144,90 @@ extension SSHSession {
         var activity = start
 
         do {
-        while true {
-            var progressed = false
-            // stdin
-            if !writingFailed && pendingOffset < pending.count {
-                let rc = pending.withUnsafeBufferPointer { bytes in
-                    bytes.withMemoryRebound(to: CChar.self) {
-                        libssh2_channel_write_ex(channel, 0, $0.baseAddress! + pendingOffset, $0.count - pendingOffset)
-                    }
-                }
-                if rc > 0 {
-                    pendingOffset += rc
-                    progressed = true
-                } else if rc != Int(LIBSSH2_ERROR_EAGAIN) {
-                    // The command closed its stdin or exited; what it did not read is its business.
-                    writingFailed = true
-                }
-            }
-            if payloadReleased && !eofSent && !spec.pty && (pendingOffset >= pending.count || writingFailed) {
-                let rc = libssh2_channel_send_eof(channel)
-                if rc != LIBSSH2_ERROR_EAGAIN { eofSent = true }
-            }
-            // stdout and stderr, each drained until it has nothing more right now
-            for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-                while true {
-                    let count = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
-                    if count > 0 {
-                        buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
-                            let bytes = UnsafeBufferPointer(start: $0, count: count)
-                            if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
+            while true {
+                var progressed = false
+                // stdin
+                if !writingFailed && pendingOffset < pending.count {
+                    let rc = pending.withUnsafeBufferPointer { bytes in
+                        bytes.withMemoryRebound(to: CChar.self) {
+                            libssh2_channel_write_ex(channel, 0, $0.baseAddress! + pendingOffset, $0.count - pendingOffset)
                         }
-                        progressed = true
-                        continue
                     }
-                    if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
-                    throw unreachable("reading command output from \(endpoint) failed: \(lastError())")
+                    if rc > 0 {
+                        pendingOffset += rc
+                        progressed = true
+                    } else if rc != Int(LIBSSH2_ERROR_EAGAIN) {
+                        // The command closed its stdin or exited; what it did not read is its business.
+                        writingFailed = true
+                    }
                 }
-            }
-            if processGroupPending {
-                // With a pty the marker arrives on the merged output stream.
-                if spec.pty {
-                    if let line = takeProcessGroupLine(&stdout) {
+                if payloadReleased && !eofSent && !spec.pty && (pendingOffset >= pending.count || writingFailed) {
+                    let rc = libssh2_channel_send_eof(channel)
+                    if rc != LIBSSH2_ERROR_EAGAIN { eofSent = true }
+                }
+                // stdout and stderr, each drained until it has nothing more right now
+                for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
+                    while true {
+                        let count = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
+                        if count > 0 {
+                            buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
+                                let bytes = UnsafeBufferPointer(start: $0, count: count)
+                                if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
+                            }
+                            progressed = true
+                            continue
+                        }
+                        if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
+                        throw unreachable("reading command output from \(endpoint) failed: \(lastError())")
+                    }
+                }
+                if processGroupPending {
+                    // With a pty the marker arrives on the merged output stream.
+                    if spec.pty {
+                        if let line = takeProcessGroupLine(&stdout) {
+                            processGroupPending = false
+                            processGroup = line
+                        }
+                    } else if let line = takeProcessGroupLine(&stderr) {
                         processGroupPending = false
                         processGroup = line
                     }
-                } else if let line = takeProcessGroupLine(&stderr) {
-                    processGroupPending = false
-                    processGroup = line
                 }
-            }
-            if let dialog = spec.dialog, !becameUser {
-                if let prompt = dialog.promptMarker {
-                    // With a pty sudo's prompt arrives on the merged output stream.
-                    let found: Range<Int>? =
-                        spec.pty
-                        ? stdout[min(promptScanFrom, stdout.count)...].firstRange(of: prompt)
-                        : stderr[min(promptScanFrom, stderr.count)...].firstRange(of: prompt)
-                    if let range = found {
-                        if spec.pty { stdout.removeSubrange(range) } else { stderr.removeSubrange(range) }
-                        promptScanFrom = range.lowerBound
-                        if passwordSent { throw SudoPasswordRejected() }
-                        passwordSent = true
-                        pending = (dialog.password ?? []) + [10]
+                if let dialog = spec.dialog, !becameUser {
+                    if let prompt = dialog.promptMarker {
+                        // With a pty sudo's prompt arrives on the merged output stream.
+                        let found: Range<Int>? =
+                            spec.pty
+                            ? stdout[min(promptScanFrom, stdout.count)...].firstRange(of: prompt)
+                            : stderr[min(promptScanFrom, stderr.count)...].firstRange(of: prompt)
+                        if let range = found {
+                            if spec.pty { stdout.removeSubrange(range) } else { stderr.removeSubrange(range) }
+                            promptScanFrom = range.lowerBound
+                            if passwordSent { throw SudoPasswordRejected() }
+                            passwordSent = true
+                            pending = (dialog.password ?? []) + [10]
+                            pendingOffset = 0
+                        }
+                    }
+                    let successLine = dialog.successMarker + [10]
+                    if let range = stdout.firstRange(of: successLine) {
+                        // Anything before it (a pty's echoed newline after the password) is sudo's, not the command's.
+                        stdout.removeSubrange(0..<range.upperBound)
+                        becameUser = true
+                        payloadReleased = true
+                        pending = spec.stdin
                         pendingOffset = 0
+                        progressed = true
                     }
                 }
-                let successLine = dialog.successMarker + [10]
-                if let range = stdout.firstRange(of: successLine) {
-                    // Anything before it (a pty's echoed newline after the password) is sudo's, not the command's.
-                    stdout.removeSubrange(0..<range.upperBound)
-                    becameUser = true
-                    payloadReleased = true
-                    pending = spec.stdin
-                    pendingOffset = 0
-                    progressed = true
+                if libssh2_channel_eof(channel) != 0 { break }
+                if progressed {
+                    activity = monotonicSeconds()
+                    if let deadline, activity >= deadline { throw CommandTimedOut() }
+                } else {
+                    try waitSocket(deadline: deadline, timeoutMessage: "", activitySince: activity)
                 }
             }
-            if libssh2_channel_eof(channel) != 0 { break }
-            if progressed {
-                activity = monotonicSeconds()
-                if let deadline, activity >= deadline { throw CommandTimedOut() }
-            } else {
-                try waitSocket(deadline: deadline, timeoutMessage: "", activitySince: activity)
-            }
-        }
         } catch var timedOut as CommandTimedOut {
             timedOut.processGroup = processGroup
             throw timedOut
