@@ -1,0 +1,257 @@
+import CLibSSH2
+import Foundation
+import PGHACore
+
+/// The conversation with sudo for one command: answer its prompt, then wait for the marker the
+/// escalated shell prints before running the command.
+struct SudoDialog {
+    /// Printed by the escalated shell first thing, proving sudo let us in.
+    var successMarker: [UInt8]
+    /// sudo's `-p` prompt, when a password is to be typed.
+    var promptMarker: [UInt8]?
+    var password: [UInt8]?
+}
+
+/// One exec request as the session runs it.
+struct ExecSpec {
+    var command: String
+    var stdin: [UInt8] = []
+    var pty = false
+    var dialog: SudoDialog?
+    var timeout: Double?
+}
+
+struct ExecOutcome {
+    var stdout: [UInt8]
+    var stderr: [UInt8]
+    var exitStatus: Int32
+    var signal: String?
+    /// False when a sudo dialog was asked for and the success marker never came (sudo itself failed).
+    var becameUser: Bool
+    /// The remote shell's process group, when the command announced it.
+    var processGroup: Int?
+}
+
+/// sudo asked for the password again after it had been given: it was wrong.
+struct SudoPasswordRejected: Error {}
+
+/// Marks the first stderr line a timed command prints: the process group to kill on timeout.
+let processGroupMarker = Array("\u{1}pgha-pgid ".utf8)
+
+/// Removes the process-group line from the start of `stream` once it is complete; nil while incomplete.
+private func takeProcessGroupLine(_ stream: inout [UInt8]) -> Int?? {
+    guard let newline = stream.firstIndex(of: 10) else { return nil }
+    guard stream.starts(with: processGroupMarker) else { return .some(nil) }
+    let value = Int(String(decoding: stream[processGroupMarker.count..<newline], as: UTF8.self))
+    stream.removeSubrange(0...newline)
+    return .some(value)
+}
+
+extension SSHSession {
+    /// Opens a session channel, reconnecting once when the session turns out to be dead (the host
+    /// rebooted or dropped us between commands).
+    private func openChannel() throws -> OpaquePointer {
+        for attempt in 0..<2 {
+            let session = try ensureConnected()
+            let channel = try retryPointer {
+                libssh2_channel_open_ex(
+                    session, "session", 7, UInt32(2 * 1024 * 1024),
+                    UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
+            }
+            if let channel { return channel }
+            let errno = libssh2_session_last_errno(session)
+            let message = lastError()
+            let socketLevel = [
+                LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+                LIBSSH2_ERROR_SOCKET_TIMEOUT,
+            ].contains(errno)
+            disconnect()
+            if socketLevel && attempt == 0 { continue }
+            throw unreachable("cannot open a channel to \(endpoint): \(message)")
+        }
+        throw unreachable("cannot open a channel to \(endpoint)")
+    }
+
+    /// Closes and frees a channel without waiting long for a peer that may be gone.
+    private func discard(_ channel: OpaquePointer) {
+        // Cleanup must finish even when the caller was cancelled, or the channel stays open on the server.
+        let wasCancelled = isCancelled
+        isCancelled = { false }
+        defer { isCancelled = wasCancelled }
+        let deadline = monotonicSeconds() + 2
+        _ = try? retry(deadline: deadline, timeoutMessage: "") { libssh2_channel_close(channel) }
+        _ = try? retry(deadline: deadline, timeoutMessage: "") { libssh2_channel_free(channel) }
+    }
+
+    /// Runs one command, reading stdout and stderr as they come so neither can fill the window and stall
+    /// the other, while feeding stdin.
+    func exec(_ spec: ExecSpec) throws -> ExecOutcome {
+        let start = monotonicSeconds()
+        let deadline = spec.timeout.map { start + $0 }
+        let channel = try openChannel()
+        var freed = false
+        defer { if !freed { discard(channel) } }
+        do {
+            if spec.pty {
+                // Raw mode: no echo, no CR/LF translation, so output stays byte-exact.
+                let modes: [UInt8] = [
+                    53, 0, 0, 0, 0,  // ECHO
+                    51, 0, 0, 0, 0,  // ICANON
+                    70, 0, 0, 0, 0,  // OPOST
+                    72, 0, 0, 0, 0,  // ONLCR
+                    0,
+                ]
+                let rc = try modes.withUnsafeBufferPointer { buffer in
+                    try buffer.withMemoryRebound(to: CChar.self) { modePointer in
+                        try retry(deadline: deadline, timeoutMessage: "", activitySince: start) {
+                            libssh2_channel_request_pty_ex(
+                                channel, "dumb", 4, modePointer.baseAddress, UInt32(modePointer.count), 200, 50, 0, 0)
+                        }
+                    }
+                }
+                if rc != 0 { throw unreachable("\(endpoint) refused a pseudo-terminal: \(lastError())") }
+            }
+            let rc = try retry(deadline: deadline, timeoutMessage: "", activitySince: start) {
+                libssh2_channel_process_startup(channel, "exec", 4, spec.command, UInt32(spec.command.utf8.count))
+            }
+            if rc != 0 { throw unreachable("\(endpoint) refused to run a command: \(lastError())") }
+            let outcome = try pump(channel, spec: spec, start: start, deadline: deadline)
+            freed = true
+            discard(channel)
+            return outcome
+        }
+    }
+
+    private func pump(_ channel: OpaquePointer, spec: ExecSpec, start: Double, deadline: Double?) throws -> ExecOutcome {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        // Bytes to write: the sudo password goes first, the payload only once sudo has let us in.
+        var pending: [UInt8] = []
+        var pendingOffset = 0
+        var payloadReleased = spec.dialog == nil
+        var writingFailed = false
+        var eofSent = false
+        var passwordSent = false
+        var becameUser = spec.dialog == nil
+        var promptScanFrom = 0
+        var processGroup: Int?
+        var processGroupPending = spec.timeout != nil
+        if payloadReleased { pending = spec.stdin }
+
+        let bufferSize = 256 * 1024
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bufferSize)
+        defer { buffer.deallocate() }
+        var activity = start
+
+        do {
+            while true {
+                var progressed = false
+                // stdin
+                if !writingFailed && pendingOffset < pending.count {
+                    let rc = pending.withUnsafeBufferPointer { bytes in
+                        bytes.withMemoryRebound(to: CChar.self) {
+                            libssh2_channel_write_ex(channel, 0, $0.baseAddress! + pendingOffset, $0.count - pendingOffset)
+                        }
+                    }
+                    if rc > 0 {
+                        pendingOffset += rc
+                        progressed = true
+                    } else if rc != Int(LIBSSH2_ERROR_EAGAIN) {
+                        // The command closed its stdin or exited; what it did not read is its business.
+                        writingFailed = true
+                    }
+                }
+                if payloadReleased && !eofSent && !spec.pty && (pendingOffset >= pending.count || writingFailed) {
+                    let rc = libssh2_channel_send_eof(channel)
+                    if rc != LIBSSH2_ERROR_EAGAIN { eofSent = true }
+                }
+                // stdout and stderr, each drained until it has nothing more right now
+                for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
+                    while true {
+                        let count = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
+                        if count > 0 {
+                            buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
+                                let bytes = UnsafeBufferPointer(start: $0, count: count)
+                                if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
+                            }
+                            progressed = true
+                            continue
+                        }
+                        if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
+                        throw unreachable("reading command output from \(endpoint) failed: \(lastError())")
+                    }
+                }
+                if processGroupPending {
+                    // With a pty the marker arrives on the merged output stream.
+                    if spec.pty {
+                        if let line = takeProcessGroupLine(&stdout) {
+                            processGroupPending = false
+                            processGroup = line
+                        }
+                    } else if let line = takeProcessGroupLine(&stderr) {
+                        processGroupPending = false
+                        processGroup = line
+                    }
+                }
+                if let dialog = spec.dialog, !becameUser {
+                    if let prompt = dialog.promptMarker {
+                        // With a pty sudo's prompt arrives on the merged output stream.
+                        let found: Range<Int>? =
+                            spec.pty
+                            ? stdout[min(promptScanFrom, stdout.count)...].firstRange(of: prompt)
+                            : stderr[min(promptScanFrom, stderr.count)...].firstRange(of: prompt)
+                        if let range = found {
+                            if spec.pty { stdout.removeSubrange(range) } else { stderr.removeSubrange(range) }
+                            promptScanFrom = range.lowerBound
+                            if passwordSent { throw SudoPasswordRejected() }
+                            passwordSent = true
+                            pending = (dialog.password ?? []) + [10]
+                            pendingOffset = 0
+                        }
+                    }
+                    let successLine = dialog.successMarker + [10]
+                    if let range = stdout.firstRange(of: successLine) {
+                        // Anything before it (a pty's echoed newline after the password) is sudo's, not the command's.
+                        stdout.removeSubrange(0..<range.upperBound)
+                        becameUser = true
+                        payloadReleased = true
+                        pending = spec.stdin
+                        pendingOffset = 0
+                        progressed = true
+                    }
+                }
+                if libssh2_channel_eof(channel) != 0 { break }
+                if progressed {
+                    activity = monotonicSeconds()
+                    if let deadline, activity >= deadline { throw CommandTimedOut() }
+                } else {
+                    try waitSocket(deadline: deadline, timeoutMessage: "", activitySince: activity)
+                }
+            }
+        } catch var timedOut as CommandTimedOut {
+            timedOut.processGroup = processGroup
+            throw timedOut
+        }
+        let closeDeadline = monotonicSeconds() + options.inactivityTimeout
+        _ = try retry(deadline: deadline.map { max($0, closeDeadline) } ?? closeDeadline, timeoutMessage: "") {
+            libssh2_channel_close(channel)
+        }
+        _ = try retry(deadline: deadline.map { max($0, closeDeadline) } ?? closeDeadline, timeoutMessage: "") {
+            libssh2_channel_wait_closed(channel)
+        }
+        let status = libssh2_channel_get_exit_status(channel)
+        var signalName: UnsafeMutablePointer<CChar>?
+        var signalLength = 0
+        _ = libssh2_channel_get_exit_signal(channel, &signalName, &signalLength, nil, nil, nil, nil)
+        var signal: String?
+        if let signalName {
+            if signalLength > 0 {
+                signal = String(decoding: UnsafeRawBufferPointer(start: signalName, count: signalLength), as: UTF8.self)
+            }
+            libssh2_free(session, signalName)
+        }
+        return ExecOutcome(
+            stdout: stdout, stderr: stderr, exitStatus: signal == nil ? Int32(status) : -1, signal: signal,
+            becameUser: becameUser, processGroup: processGroup)
+    }
+}
