@@ -32,6 +32,7 @@ struct HostInvocation: Sendable {
             var outcome = try await runWithRetries(variables, item: nil)
             report(outcome, itemLabel: nil)
             registerIfNeeded(&outcome)
+            markDelegatedFacts(&outcome)
             return outcome
         } catch let error as PGHAError {
             let failure = failureOutcome(error)
@@ -57,6 +58,12 @@ struct HostInvocation: Sendable {
         report(outcome, itemLabel: nil)
         registerIfNeeded(&outcome)
         return outcome
+    }
+
+    private func markDelegatedFacts(_ outcome: inout TaskOutcome) {
+        if let delegate, task.extra["delegate_facts"].map(Templating.truthy) == true {
+            outcome.factsDelegatedTo = delegate.name
+        }
     }
 
     private func registerIfNeeded(_ outcome: inout TaskOutcome) {
@@ -91,8 +98,10 @@ struct HostInvocation: Sendable {
         var anyFailed = false
         var allSkipped = !items.isEmpty
         var combined = TaskOutcome(host: host, status: .ok, result: .null)
+        // set_fact in a loop sees what earlier items set.
+        var base = variables
         for (index, item) in items.enumerated() {
-            var stack = variables
+            var stack = base
             stack.set(loop.loopVar, item)
             stack.set("ansible_loop_var", .string(loop.loopVar))
             if let indexVar = loop.indexVar { stack.set(indexVar, .int(index)) }
@@ -116,9 +125,14 @@ struct HostInvocation: Sendable {
             var itemResult = outcome.result.dictValue ?? [:]
             itemResult[loop.loopVar] = item
             itemResult["ansible_loop_var"] = .string(loop.loopVar)
-            if let indexVar = loop.indexVar { itemResult[indexVar] = .int(index) }
+            if let indexVar = loop.indexVar {
+                itemResult[indexVar] = .int(index)
+                itemResult["ansible_index_var"] = .string(indexVar)
+            }
+            if loop.extended { itemResult["ansible_loop"] = LoopExpander.loopInfo(index: index, items: items) }
             outcome.result = .dict(itemResult)
-            report(outcome, itemLabel: noLog(stack) ? "None" : label)
+            report(outcome, itemLabel: noLog(stack) ? "(censored due to no_log)" : label)
+            base.push(outcome.setFacts)
             results.append(outcome.result)
             if outcome.status == .changed { anyChanged = true }
             if outcome.status == .failed { anyFailed = true }
@@ -150,7 +164,13 @@ struct HostInvocation: Sendable {
         combined.result = .dict(result)
         if anyFailed { combined.ignored = try ignoreErrors(variables) }
         if anyChanged { combined.notify = try notifications(variables) }
+        if items.isEmpty {
+            combined.status = .skipped
+            combined.result = ["changed": false, "results": [], "skipped": true, "skipped_reason": "No items in the list"]
+            report(combined, itemLabel: "")
+        }
         registerIfNeeded(&combined)
+        markDelegatedFacts(&combined)
         return combined
     }
 
@@ -183,6 +203,8 @@ struct HostInvocation: Sendable {
             result["attempts"] = .int(attempt)
             if satisfied || attempt >= retries {
                 if !satisfied {
+                    // Ansible reports one attempt fewer than it ran when retries run out.
+                    result["attempts"] = .int(attempt - 1)
                     result["failed"] = true
                     outcome.status = .failed
                     outcome.ignored = try ignoreErrors(stack)
@@ -247,6 +269,7 @@ struct HostInvocation: Sendable {
     private func report(_ outcome: TaskOutcome, itemLabel: String?) {
         // A loop reports its items one by one; the whole-loop outcome is not printed again.
         if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
+        let itemLabel = itemLabel == "" ? nil : itemLabel
         let hidden = noLog(variables)
         var shown = redactor.redact(value: outcome.result)
         if hidden {

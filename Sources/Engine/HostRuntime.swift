@@ -44,6 +44,8 @@ struct TaskOutcome: Sendable {
     var includes: [IncludeRequest] = []
     var addHosts: [(host: String, groups: [String], vars: OrderedDictionary<String, Value>)] = []
     var diffs: [DiffText] = []
+    /// `delegate_facts: true`: set_fact/facts go to this host instead.
+    var factsDelegatedTo: String?
     /// Print the result even without -v (debug output).
     var showResult = false
     /// Whether this host is lost for the rest of the play.

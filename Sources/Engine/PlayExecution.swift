@@ -22,6 +22,8 @@ final class PlayExecution {
     private var inventoryLayers: [String: [OrderedDictionary<String, Value>]] = [:]
     private let tagFilter: TagFilter
     private var playEnded = false
+    /// any_errors_fatal or max_fail_percentage tripped: no later play runs.
+    private var abortPlaybook = false
     private var batchEnded = false
 
     init(play: Play, runner: PlaybookRunner) {
@@ -57,16 +59,21 @@ final class PlayExecution {
         for warning in selection.warnings { runner.sink.handle(.warning(warning)) }
         let matched = selection.hosts
         allHosts = matched
-        runner.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
         if matched.isEmpty {
+            runner.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
             runner.sink.handle(.noHostsMatched(pattern: pattern))
             return true
         }
         for host in matched { _ = runner.runtime(host) }
         // Hosts that failed or became unreachable in an earlier play are left out, as in Ansible.
         let eligible = matched.filter { runner.hosts[$0]?.failed != true && runner.hosts[$0]?.unreachable != true }
+        if eligible.isEmpty {
+            runner.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
+        }
         for batchHosts in try batches(of: eligible) {
             batch = batchHosts
+            // Ansible announces the play once per serial batch.
+            runner.sink.handle(.playStart(name: play.name ?? pattern, hosts: batch, location: play.location))
             batchEnded = false
             for host in batch { runner.hosts[host]?.ended = false }
             try loadVarsFiles()
@@ -80,6 +87,7 @@ final class PlayExecution {
             try await flushHandlers()
             try await runSection(play.postTasks)
             try await flushHandlers()
+            if abortPlaybook { return false }
             if playEnded { break }
             if !batch.contains(where: { runner.hosts[$0]?.failed != true && runner.hosts[$0]?.unreachable != true }) {
                 runner.sink.handle(.noHostsRemaining)
@@ -188,6 +196,8 @@ final class PlayExecution {
         /// Inside a block that has a rescue section: failures count as rescued.
         var rescuable = false
         var isHandler = false
+        /// force_handlers: run even on hosts that failed.
+        var includeFailedHosts = false
     }
 
     private func runSection(_ nodes: [TaskNode]) async throws {
@@ -232,7 +242,7 @@ final class PlayExecution {
     // MARK: - One task on many hosts
 
     private func runTask(_ task: Task, hosts: [String], scope: Scope) async throws {
-        var targets = active(hosts)
+        var targets = scope.includeFailedHosts ? hosts.filter { runner.hosts[$0]?.unreachable != true } : active(hosts)
         guard !targets.isEmpty else { return }
         if !scope.isHandler && !tagFilter.shouldRun(tags: task.keywords.tags) { return }
         if task.action == "meta" {
@@ -274,6 +284,7 @@ final class PlayExecution {
             // any_errors_fatal: every host of the batch stops here; the run reports a failure.
             for host in batch { runner.hosts[host]?.ended = true }
             playEnded = true
+            abortPlaybook = true
             return
         }
         if let percentage = play.maxFailPercentage {
@@ -281,6 +292,7 @@ final class PlayExecution {
             if Double(failed) / Double(batch.count) * 100 > percentage {
                 for host in batch { runner.hosts[host]?.ended = true }
                 playEnded = true
+                abortPlaybook = true
             }
         }
     }
@@ -306,26 +318,40 @@ final class PlayExecution {
         }
     }
 
+    /// Meta tasks act on the play, not on a host's state, and report as Ansible's linear strategy
+    /// does: per-host metas announce themselves once per host, run-once metas once.
     private func runMeta(_ task: Task, hosts: [String], scope: Scope) async throws {
         let action = Templating.display(task.args["_raw_params"] ?? .string("noop")).trimmingCharacters(in: .whitespaces)
-        var selected: [String] = []
-        for host in hosts {
-            let stack = variables(for: host, task: task, scope: scope)
-            if try runner.templating.conditionsHold(task.keywords.when, stack).0 { selected.append(host) }
+        let runOnceActions: Set<String> = ["end_play", "end_batch", "clear_host_errors", "refresh_inventory"]
+        let known: Set<String> = runOnceActions.union(["flush_handlers", "end_host", "end_role", "noop", "clear_facts", "reset_connection"])
+        guard known.contains(action) else {
+            throw PGHAError(.semantic, "unknown meta action '\(action)'", at: task.location).withSourceLine()
         }
+        let evaluated = runOnceActions.contains(action) ? Array(hosts.prefix(1)) : hosts
+        var selected: [String] = []
+        for host in evaluated {
+            runner.sink.handle(.taskStart(name: task.displayName, location: task.location, isHandler: scope.isHandler, hosts: [host]))
+            let stack = variables(for: host, task: task, scope: scope)
+            if try runner.templating.conditionsHold(task.keywords.when, stack).0 {
+                selected.append(host)
+            } else if ["end_host", "end_play", "end_batch"].contains(action) {
+                let message = action == "end_host"
+                    ? "end_host conditional evaluated to false, continuing execution for \(host)" : action
+                runner.sink.handle(.hostResult(task: task.displayName, HostResult(
+                    host: host, action: "meta", status: .skipped,
+                    result: ["changed": false, "msg": .string(message), "skipped": true])))
+            }
+        }
+        guard !selected.isEmpty else { return }
         switch action {
         case "flush_handlers":
             try await flushHandlers()
         case "end_play":
-            if !selected.isEmpty {
-                for host in batch { runner.hosts[host]?.ended = true }
-                playEnded = true
-            }
+            for host in batch { runner.hosts[host]?.ended = true }
+            playEnded = true
         case "end_batch":
-            if !selected.isEmpty {
-                for host in batch { runner.hosts[host]?.ended = true }
-                batchEnded = true
-            }
+            for host in batch { runner.hosts[host]?.ended = true }
+            batchEnded = true
         case "end_host":
             for host in selected { runner.hosts[host]?.ended = true }
         case "clear_host_errors":
@@ -334,38 +360,39 @@ final class PlayExecution {
             for host in selected { runner.hosts[host]?.facts = [:] }
         case "reset_connection":
             for host in selected { await runner.connections.drop(host) }
-        case "noop", "refresh_inventory":
-            break
         default:
-            throw PGHAError(.semantic, "unknown meta action '\(action)'", at: task.location).withSourceLine()
+            break
         }
     }
 
     // MARK: - Handlers
 
+    /// Runs notified handlers in definition order; handlers notified by handlers run in the same
+    /// flush. A listen topic can wake several handlers, so names are cleared only at the end.
     private func flushHandlers() async throws {
+        var ran: [String: Set<Int>] = [:]
         var passes = 0
         while passes < 100 {
             passes += 1
             var ranAny = false
-            for handler in handlers {
+            for (index, handler) in handlers.enumerated() {
                 let names = handlerNames(handler)
                 let notifiedHosts = batch.filter { host in
-                    guard let runtime = runner.hosts[host] else { return false }
-                    let eligible = runtime.isActive || (play.forceHandlers && !runtime.unreachable)
+                    guard let runtime = runner.hosts[host], ran[host]?.contains(index) != true else { return false }
+                    let eligible = runtime.isActive || (play.forceHandlers && !runtime.unreachable && !runtime.ended)
                     return eligible && !runtime.notified.isDisjoint(with: names)
                 }
                 guard !notifiedHosts.isEmpty else { continue }
-                for host in notifiedHosts {
-                    runner.hosts[host]?.notified.subtract(names)
-                }
+                for host in notifiedHosts { ran[host, default: []].insert(index) }
                 var scope = Scope()
                 scope.isHandler = true
+                scope.includeFailedHosts = play.forceHandlers
                 try await runTask(handler, hosts: notifiedHosts, scope: scope)
                 ranAny = true
             }
             if !ranAny { break }
         }
+        for host in batch { runner.hosts[host]?.notified.removeAll() }
     }
 
     private func handlerNames(_ handler: Task) -> Set<String> {
@@ -419,11 +446,8 @@ final class PlayExecution {
     }
 
     private func magicVariables(for host: String, task: Task, facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
-        var magic: OrderedDictionary<String, Value> = [
-            "inventory_hostname": .string(host),
-            "inventory_hostname_short": .string(String(host.split(separator: ".").first ?? Substring(host))),
-            "group_names": .list(runner.inventory.groupNames(of: host).map(Value.string)),
-            "groups": .dict(runner.inventory.groupsMagic),
+        var magic = runner.inventory.magicVariables(for: host)
+        let playMagic: OrderedDictionary<String, Value> = [
             "ansible_play_hosts_all": .list(allHosts.map(Value.string)),
             "ansible_play_hosts": .list(active(batch).map(Value.string)),
             "ansible_play_batch": .list(active(batch).map(Value.string)),
@@ -441,6 +465,7 @@ final class PlayExecution {
                 "string": "2.19.0", "full": "2.19.0", "major": 2, "minor": 19, "revision": 0,
             ],
         ]
+        for (key, value) in playMagic { magic[key] = value }
         if let role = task.role {
             magic["role_path"] = .string(role.path)
             magic["role_name"] = .string(role.name)
@@ -510,14 +535,28 @@ final class PlayExecution {
     }
 
     private func apply(_ outcome: TaskOutcome, task: Task, scope: Scope) {
+        if let delegate = outcome.factsDelegatedTo, delegate != outcome.host {
+            var target = runner.runtime(delegate)
+            for (k, v) in outcome.setFacts { target.hostFacts[k] = v }
+            for (k, v) in outcome.facts { target.facts[k] = v }
+            runner.hosts[delegate] = target
+        }
         guard var runtime = runner.hosts[outcome.host] else { return }
         if let registered = outcome.registered { runtime.hostFacts[registered.name] = registered.value }
-        for (k, v) in outcome.setFacts { runtime.hostFacts[k] = v }
+        if outcome.factsDelegatedTo == nil || outcome.factsDelegatedTo == outcome.host {
+            for (k, v) in outcome.setFacts { runtime.hostFacts[k] = v }
+        }
         for (k, v) in outcome.includedVars { runtime.includedVars[k] = v }
-        for (k, v) in outcome.facts { runtime.facts[k] = v }
+        if outcome.factsDelegatedTo == nil || outcome.factsDelegatedTo == outcome.host {
+            for (k, v) in outcome.facts { runtime.facts[k] = v }
+        }
         switch outcome.status {
         case .ok, .changed:
             runtime.stats.ok += 1
+            // Ansible counts a looped include once per item.
+            if task.loop != nil && (task.action == "include_tasks" || task.action == "include_role") {
+                runtime.stats.ok += max(0, outcome.includes.count - 1)
+            }
             if outcome.status == .changed {
                 runtime.stats.changed += 1
                 for name in outcome.notify { runtime.notified.append(name) }
@@ -531,13 +570,14 @@ final class PlayExecution {
             if outcome.ignored {
                 runtime.stats.ok += 1
                 runtime.stats.ignored += 1
+                if outcome.result["changed"]?.boolValue == true { runtime.stats.changed += 1 }
             } else {
                 runtime.failed = true
                 if scope.rescuable {
                     runtime.stats.rescued += 1
                     // What a rescue section sees of the failure, as Ansible's non-persistent facts.
                     runtime.hostFacts["ansible_failed_task"] = [
-                        "name": .string(task.name ?? task.actionAsWritten), "action": .string(task.action),
+                        "name": .string(task.name ?? ""), "action": .string(task.action),
                     ]
                     runtime.hostFacts["ansible_failed_result"] = outcome.result
                 } else {

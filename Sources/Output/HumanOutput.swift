@@ -124,7 +124,7 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
         guard case .dict(var dict) = result else { return result }
         dict.removeValue(forKey: "changed")
         dict.removeValue(forKey: "failed")
-        if !item { dict.removeValue(forKey: "ansible_loop_var") }
+        for key in ["ansible_loop_var", "item", "ansible_index_var", "ansible_loop"] { dict.removeValue(forKey: key) }
         return .dict(dict)
     }
 

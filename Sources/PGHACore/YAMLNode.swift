@@ -79,7 +79,14 @@ public struct YAMLNode: Sendable {
     /// consult `secretPaths` or `customTag`.
     public var value: Value {
         switch content {
-        case .scalar: return scalarValue
+        case .scalar:
+            // `!unsafe` text is never templated: keep it literal through every later rendering.
+            if customTag == "!unsafe", case .string(let text) = scalarValue,
+                text.contains("{{") || text.contains("{%") || text.contains("{#")
+            {
+                return .string("{% raw %}" + text + "{% endraw %}")
+            }
+            return scalarValue
         case .sequence(let items): return .list(items.map(\.value))
         case .mapping:
             var dict = OrderedDictionary<String, Value>()

@@ -89,7 +89,7 @@ enum EventNormalizer {
     static func shownResult(_ result: Value, task: String, action: String) -> String {
         guard case .dict(let dict) = result, comparedActions.contains(action), !task.hasPrefix("ERR") else { return "" }
         var shown = dict
-        for key in ["changed", "failed", "skip_reason", "false_condition", "exception", "_ansible_no_log"] {
+        for key in ["changed", "failed", "skipped", "skip_reason", "false_condition", "exception", "_ansible_no_log"] {
             shown.removeValue(forKey: key)
         }
         if shown.isEmpty { return "" }

@@ -29,8 +29,8 @@ enum DebugAction {
             }
             result.values[name] = value
         } else {
-            let message = try context.templating.render(args["msg"] ?? "Hello world!", context.variables, at: context.task.location)
-            result.values["msg"] = message
+            let rendered = try context.renderedArguments()
+            result.values["msg"] = rendered["msg"] ?? "Hello world!"
         }
         return result
     }

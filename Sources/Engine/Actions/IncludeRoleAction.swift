@@ -15,7 +15,7 @@ enum IncludeRoleAction {
             if let tags = apply["tags"] { inherited.tags = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)] }
             if let become = apply["become"] { inherited.become = become }
         }
-        var parameters = OrderedDictionary<String, Value>()
+        var parameters = context.task.keywords.vars
         if let loopVar = context.task.loop?.loopVar, let item = context.variables.lookup(loopVar) {
             parameters[loopVar] = item
         }

@@ -21,7 +21,8 @@ enum IncludeTasksAction {
         }
         let nodes = try context.invocation.loader.loadTasks(
             file: path, role: context.task.role, inheriting: inherited, location: context.task.location)
-        var vars = OrderedDictionary<String, Value>()
+        // The include's own `vars:` and parameters reach the included tasks.
+        var vars = context.task.keywords.vars
         for (key, value) in args where !["file", "_raw_params", "apply"].contains(key) { vars[key] = value }
         if let loopVar = context.task.loop?.loopVar, let item = context.variables.lookup(loopVar) {
             vars[loopVar] = item

@@ -54,8 +54,9 @@ class CallbackModule(CallbackBase):
         self._emit(event)
 
     def _item_label(self, result):
-        label = self._get_item_label(result._result)
-        return str(label) if not isinstance(label, (dict, list)) else json.dumps(label)
+        if result._result.get("_ansible_no_log"):
+            return "(censored due to no_log)"
+        return str(self._get_item_label(result._result))
 
     def v2_runner_on_ok(self, result):
         if result._task.loop and "results" in result._result:
