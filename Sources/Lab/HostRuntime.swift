@@ -37,9 +37,8 @@ public struct HostRuntime: Sendable {
 
     /// Starts `host` in the background from `image` with its upper dir, and returns its nspawn pid.
     ///
-    /// `setsid -f` puts nspawn in its own session and process group, detached from this command,
-    /// so hosts outlive the CLI; the tiny sh wrapper records its own pid and then execs nspawn, so
-    /// the recorded pid is nspawn's.
+    /// nspawn runs in its own session with its output in the host's console log, so hosts outlive
+    /// the CLI and no terminal signal reaches them.
     @discardableResult
     public func boot(_ host: LabState.Host, image: String) throws -> pid_t {
         if let pid = nspawnPID(host.name) { return pid }
@@ -52,19 +51,17 @@ public struct HostRuntime: Sendable {
             handle.write(Data(header.utf8))
             try? handle.close()
         } else {
-            FileManager.default.createFile(atPath: log, contents: Data(header.utf8))
+            _ = FileManager.default.createFile(atPath: log, contents: Data(header.utf8))
         }
         let nspawn = [
-            try ProcessRunner.resolve("systemd-nspawn"), "--quiet",
+            "systemd-nspawn", "--quiet",
             "--directory=\(image)", "--overlay=\(image):\(paths.upperDir(host.name)):/",
             "--boot", "--register=no", "--keep-unit", "--network-bridge=\(bridge)",
             "--machine=\(host.name)", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
             "--console=read-only",
         ]
-        let script = "echo $$ >\"$0\"; exec \"$@\" </dev/null >>\"$LAB_CONSOLE_LOG\" 2>&1"
-        try runner.check(
-            ["setsid", "-f", "/bin/sh", "-c", script, pidFile] + nspawn,
-            environment: ["LAB_CONSOLE_LOG": log, "SYSTEMD_LOG_COLOR": "0"])
+        let pid = try runner.spawnDetached(nspawn, logPath: log, environment: ["SYSTEMD_LOG_COLOR": "0"])
+        try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let pid = nspawnPID(host.name) { return pid }
@@ -112,6 +109,9 @@ public struct HostRuntime: Sendable {
 
     /// A pid counts as alive while it exists and is not a zombie waiting for its reaper.
     public static func isAlive(_ pid: pid_t) -> Bool {
+        // nspawn is our child while this process lives (e.g. in tests): reap it once it exits.
+        // For anyone else's pid this fails with ECHILD and does nothing.
+        _ = waitpid(pid, nil, WNOHANG)
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return false }

@@ -1,6 +1,10 @@
 import Foundation
 import PGHACore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a finished command printed and how it ended.
 public struct CommandResult: Sendable {
     public var status: Int32
@@ -37,8 +41,8 @@ public struct ProcessRunner: Sendable {
         let tmp = FileManager.default.temporaryDirectory
         let outURL = tmp.appendingPathComponent("pgha-lab-\(UUID().uuidString).out")
         let errURL = tmp.appendingPathComponent("pgha-lab-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
@@ -84,6 +88,52 @@ public struct ProcessRunner: Sendable {
         }
         return result
     }
+
+    /// Starts `argv` in a new session, detached from this process: stdin is /dev/null, stdout and
+    /// stderr append to `logPath`, and no other descriptor is inherited.
+    ///
+    /// Foundation.Process is not used here: it learns that a child ended when a socket the child
+    /// inherited closes, so a long-lived grandchild that keeps it open would hang waitUntilExit.
+    /// - Returns: the pid of the started program (a child of this process until this process exits).
+    public func spawnDetached(_ argv: [String], logPath: String, environment: [String: String] = [:]) throws -> pid_t {
+        precondition(!argv.isEmpty)
+        trace?("+ " + argv.joined(separator: " ") + " >>\(logPath) &")
+        let executable = try Self.resolve(argv[0])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // closefrom_np is hidden from Swift's Glibc module; list our descriptors instead (glibc
+        // ignores a close action on one that is no longer open).
+        let openFDs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in openFDs.compactMap({ Int32($0) }) where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(Self.spawnSetsid))
+
+        let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            .map { "\($0.key)=\($0.value)" }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = ([executable] + argv.dropFirst()).map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        defer {
+            for pointer in cArgs { free(pointer) }
+            for pointer in cEnv { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, &cArgs, &cEnv)
+        guard rc == 0 else {
+            throw PGHAError(.environment, "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+        return pid
+    }
+
+    /// glibc's POSIX_SPAWN_SETSID, which Swift's Glibc module does not export.
+    static let spawnSetsid: Int32 = 0x80
 
     /// The absolute path of `name`, searching PATH plus the sbin directories a root shell has.
     public static func resolve(_ name: String) throws -> String {

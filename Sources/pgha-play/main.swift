@@ -6,10 +6,15 @@ struct PGHAPlayLabOnly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pgha-play", subcommands: [LabCommand.self])
 }
 
+func runAsync<C: AsyncParsableCommand>(_ command: C) async throws {
+    var command = command
+    try await command.run()
+}
+
 do {
     var command = try PGHAPlayLabOnly.parseAsRoot()
-    if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
+    if let asyncCommand = command as? any AsyncParsableCommand {
+        try await runAsync(asyncCommand)
     } else {
         try command.run()
     }
