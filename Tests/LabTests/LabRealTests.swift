@@ -1,0 +1,138 @@
+import Foundation
+import PGHACore
+import Testing
+
+@testable import Lab
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Boots the real lab (root, systemd-nspawn, debootstrap). Runs with PGHA_LAB_TESTS=1 and always
+/// in CI, where a missing prerequisite fails instead of skipping.
+///
+/// This takes over the machine's lab: it ends with `down`, then brings the lab back up if it was
+/// up before, so run it on its own (`swift test --filter LabRealTests`).
+@Suite(.serialized, .enabled(if: LabTestEnvironment.realTestsEnabled))
+struct LabRealTests {
+    let controller = LabController(log: { print("lab: \($0)") })
+    var paths: LabPaths { controller.paths }
+
+    @Test func fullLifecycle() throws {
+        try LabController.preflight()
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh"), "apt-get install openssh-client")
+        let wasUp = !(try LabState.load(from: paths.stateFile).hosts.isEmpty)
+
+        // up, twice: the second is a no-op.
+        let first = try controller.up()
+        #expect(first.hosts.map(\.name) == ["node1", "node2", "witness"])
+        print("lab: up took \(first.seconds) s")
+        let again = try controller.up()
+        #expect(again.booted.isEmpty)
+
+        // Every host answers SSH as deploy with strict host key checking, sudo works, and
+        // systemd has booted cleanly.
+        for host in first.hosts {
+            let state = try waitForSystemState(host.address)
+            #expect(state == "running", "\(host.name): systemctl is-system-running said \(state)")
+            let hostname = try ssh(host.address, "hostname").stdout
+            #expect(hostname == host.name + "\n")
+            #expect(try ssh(host.address, "id -un", user: "root").stdout == "root\n")
+        }
+        // Each host has its own host key.
+        let known = try String(contentsOfFile: paths.knownHosts, encoding: .utf8).split(separator: "\n")
+        #expect(known.count == 3)
+        #expect(Set(known.map { $0.split(separator: " ")[2] }).count == 3)
+        // Hosts reach each other by name on the bridge.
+        #expect(try ssh(first.hosts[0].address, "ping -c1 -W2 witness").succeeded)
+
+        // Power loss and restart keep the disk.
+        let node2 = first.hosts[1]
+        let token = UUID().uuidString
+        #expect(try ssh(node2.address, "echo \(token) | sudo tee /var/lib/pgha-lab-token >/dev/null && sync").succeeded)
+        try controller.kill("node2")
+        #expect(try row("node2").state == .stopped)
+        #expect(!SSHProbe.answers(node2.address, timeout: 2))
+        #expect(!(try ssh(node2.address, "true").succeeded))
+        try controller.start("node2")
+        #expect(try row("node2").state == .running)
+        #expect(try ssh(node2.address, "cat /var/lib/pgha-lab-token").stdout == token + "\n")
+        #expect(try waitForSystemState(node2.address) == "running")
+
+        // Partition cuts the host off (from the controller and from its peers), heal restores it.
+        let witness = first.hosts[2]
+        try controller.partition("witness")
+        #expect(try row("witness").state == .partitioned)
+        #expect(!SSHProbe.answers(witness.address, timeout: 2))
+        #expect(!(try ssh(first.hosts[0].address, "ping -c1 -W2 \(witness.address)").succeeded))
+        try controller.heal("witness")
+        #expect(waitUntil(20) { SSHProbe.answers(witness.address, timeout: 1) })
+        #expect(try row("witness").state == .running)
+        #expect(try ssh(first.hosts[0].address, "ping -c1 -W2 \(witness.address)").succeeded)
+
+        // down leaves no nspawn, link, mount or disk behind, and keeps the image.
+        let image = paths.image(first.imageHash)
+        try controller.down()
+        #expect(labProcesses().isEmpty, "nspawn still running: \(labProcesses())")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/pgha-br0"))
+        let veths = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? [])
+            .filter { ["vb-node1", "vb-node2", "vb-witness"].contains($0) }
+        #expect(veths.isEmpty)
+        #expect(Filesystem.mounts(under: paths.stateDir).isEmpty)
+        #expect(Filesystem.mounts(under: paths.cacheDir).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: paths.stateDir + "/hosts"))
+        #expect(try controller.status().isEmpty)
+        #expect(FileManager.default.fileExists(atPath: image + "/" + ImageBuilder.marker))
+
+        if wasUp { try controller.up() }
+    }
+
+    // MARK: helpers
+
+    func row(_ name: String) throws -> HostStatus {
+        guard let row = try controller.status().first(where: { $0.name == name }) else {
+            throw PGHAError(.execution, "no status row for \(name)")
+        }
+        return row
+    }
+
+    func ssh(_ address: IPv4Address, _ command: String, user: String = "deploy") throws -> CommandResult {
+        try ProcessRunner().run([
+            "/usr/bin/ssh", "-i", paths.privateKey, "-o", "UserKnownHostsFile=\(paths.knownHosts)",
+            "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=5", "\(user)@\(address)", command,
+        ])
+    }
+
+    /// `systemctl is-system-running` once boot has finished (it says "starting" until then).
+    func waitForSystemState(_ address: IPv4Address) throws -> String {
+        var state = ""
+        _ = waitUntil(60) {
+            state = (try? ssh(address, "systemctl is-system-running"))?.stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return !["starting", "initializing", ""].contains(state)
+        }
+        return state
+    }
+
+    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(250_000)
+        }
+        return condition()
+    }
+
+    /// Live systemd-nspawn processes booting one of the default lab hosts.
+    func labProcesses() -> [String] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
+        return pids.compactMap { pid in
+            guard HostRuntime.isAlive(pid), let argv = HostRuntime.commandLine(pid),
+                argv.first?.hasSuffix("systemd-nspawn") == true,
+                argv.contains(where: { $0.hasPrefix("--network-bridge=pgha-br0") })
+            else { return nil }
+            return argv.joined(separator: " ")
+        }
+    }
+}
