@@ -9,10 +9,12 @@ import PGHACore
 public struct HostFiles: Sendable {
     public var paths: LabPaths
     public var runner: ProcessRunner
+    public var plan: NetworkPlan
 
-    public init(paths: LabPaths, runner: ProcessRunner) {
+    public init(paths: LabPaths, runner: ProcessRunner, plan: NetworkPlan = .standard) {
         self.paths = paths
         self.runner = runner
+        self.plan = plan
     }
 
     /// Creates the lab's ed25519 key pair once; later calls keep it.
@@ -57,20 +59,20 @@ public struct HostFiles: Sendable {
             try write(labKey, to: upper + "/etc/ssh/pgha-lab/authorized_keys.\(user)", mode: 0o644)
         }
         try write(host.name + "\n", to: upper + "/etc/hostname", mode: 0o644)
-        try write(Self.networkUnit(for: host.address), to: upper + "/etc/systemd/network/10-host0.network", mode: 0o644)
+        try write(Self.networkUnit(for: host.address, prefixLength: plan.prefixLength), to: upper + "/etc/systemd/network/10-host0.network", mode: 0o644)
         try write(Self.hostsFile(for: host.name, allHosts: allHosts), to: upper + "/etc/hosts", mode: 0o644)
     }
 
     /// systemd-networkd config for the container side of the veth. It sorts before the image's
     /// 80-container-host0.network, which would ask for DHCP. No gateway and no DNS: lab hosts only
-    /// ever talk inside 10.77.0.0/16. Carrier options keep the address through a partition.
-    public static func networkUnit(for address: IPv4Address) -> String {
+    /// ever talk inside their lab subnet. Carrier options keep the address through a partition.
+    public static func networkUnit(for address: IPv4Address, prefixLength: Int) -> String {
         """
         [Match]
         Name=host0
 
         [Network]
-        Address=\(address)/\(HostSet.prefixLength)
+        Address=\(address)/\(prefixLength)
         LinkLocalAddressing=no
         IPv6AcceptRA=no
         ConfigureWithoutCarrier=yes

@@ -107,6 +107,19 @@ public struct HostRuntime: Sendable {
 
     // MARK: /proc helpers
 
+    /// The image directories (`--directory=`) of every live systemd-nspawn on this machine.
+    public static func imagesInUse() -> Set<String> {
+        var images = Set<String>()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in entries.compactMap({ pid_t($0) }) {
+            guard let argv = commandLine(pid), argv.first?.hasSuffix("systemd-nspawn") == true, isAlive(pid) else {
+                continue
+            }
+            for arg in argv where arg.hasPrefix("--directory=") { images.insert(String(arg.dropFirst(12))) }
+        }
+        return images
+    }
+
     /// A pid counts as alive while it exists and is not a zombie waiting for its reaper.
     public static func isAlive(_ pid: pid_t) -> Bool {
         // nspawn is our child while this process lives (e.g. in tests): reap it once it exits.

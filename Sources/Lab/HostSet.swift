@@ -53,24 +53,61 @@ public struct HostSpec: Sendable, Hashable, Codable {
     }
 }
 
-/// The lab's fixed network plan and the host list for `lab up --hosts N`.
+/// Where a lab lives: its bridge, its subnet and how its hosts are named.
 ///
-/// Everything lives in 10.77.0.0/16: the bridge is 10.77.0.1 and hosts count up from 10.77.0.11,
-/// skipping addresses whose last octet is 0 or 255 (legal in a /16, but confusing to people and to
-/// tools that assume /24s), so the plan scales to thousands of hosts.
-public enum HostSet {
-    public static let network = IPv4Address(10, 77, 0, 0)
-    public static let prefixLength = 16
-    public static let bridgeAddress = IPv4Address(10, 77, 0, 1)
+/// The standard lab is pgha-br0 = 10.77.0.1/16 with hosts from 10.77.0.11. The real tests use
+/// their own plan (pgha-test0, 10.77.200.0/24, hosts named t...) so they can run while someone
+/// uses the standard lab: a /24 inside the /16 wins by longest-prefix routing on the controller.
+public struct NetworkPlan: Sendable, Hashable {
+    public var bridge: String
+    public var bridgeAddress: IPv4Address
+    public var prefixLength: Int
     /// The first host address (node1).
-    public static let firstHost = IPv4Address(10, 77, 0, 11)
+    public var firstHost: IPv4Address
+    /// Put before every host name (node1 -> tnode1), so two labs never share a veth name.
+    public var namePrefix: String
+
+    public init(bridge: String, bridgeAddress: IPv4Address, prefixLength: Int, firstHost: IPv4Address, namePrefix: String) {
+        self.bridge = bridge
+        self.bridgeAddress = bridgeAddress
+        self.prefixLength = prefixLength
+        self.firstHost = firstHost
+        self.namePrefix = namePrefix
+    }
+
+    public static let standard = NetworkPlan(
+        bridge: "pgha-br0", bridgeAddress: IPv4Address(10, 77, 0, 1), prefixLength: 16,
+        firstHost: IPv4Address(10, 77, 0, 11), namePrefix: "")
+
+    /// The real tests' lab.
+    public static let test = NetworkPlan(
+        bridge: "pgha-test0", bridgeAddress: IPv4Address(10, 77, 200, 1), prefixLength: 24,
+        firstHost: IPv4Address(10, 77, 200, 11), namePrefix: "t")
+
+    var mask: UInt32 { prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength) }
+
+    /// True when `address` lies in this plan's subnet.
+    public func contains(_ address: IPv4Address) -> Bool {
+        address.value & mask == bridgeAddress.value & mask
+    }
+
+    /// `10.77.0.0/16`
+    public var subnetDescription: String { "\(IPv4Address(bridgeAddress.value & mask))/\(prefixLength)" }
+}
+
+/// The host list for `lab up --hosts N`.
+///
+/// Hosts count up from the plan's first address, skipping addresses whose last octet is 0 or 255
+/// (legal in a /16, but confusing to people and to tools that assume /24s), so the standard plan
+/// scales to thousands of hosts.
+public enum HostSet {
     /// `vb-` plus the name must fit Linux's 15-character interface names: systemd-nspawn names the
     /// host side of each veth that way, and we find a host's port by that name.
     public static let maxNameLength = 12
     public static let maxHosts = 2000
 
-    /// node1, node2, witness, then node3...nodeN for `count` > 3.
-    public static func hosts(count: Int = 3) throws -> [HostSpec] {
+    /// node1, node2, witness, then node3...node(N-1) for `count` > 3, each with the plan's prefix.
+    public static func hosts(count: Int = 3, plan: NetworkPlan = .standard) throws -> [HostSpec] {
         guard count >= 3 else {
             throw PGHAError(.usage, "the lab needs at least 3 hosts (node1, node2, witness); got \(count)")
         }
@@ -79,13 +116,19 @@ public enum HostSet {
         }
         var names = ["node1", "node2", "witness"]
         if count > 3 { names += (3...(count - 1)).map { "node\($0)" } }
-        return names.enumerated().map { index, name in HostSpec(name: name, address: address(index: index)) }
+        let hosts = names.enumerated().map { index, name in
+            HostSpec(name: plan.namePrefix + name, address: address(index: index, plan: plan))
+        }
+        if let outside = hosts.last, !plan.contains(outside.address) {
+            throw PGHAError(.usage, "\(count) hosts do not fit in \(plan.subnetDescription)")
+        }
+        return hosts
     }
 
     /// The address of the `index`-th host (0-based) in the plan.
-    public static func address(index: Int) -> IPv4Address {
+    public static func address(index: Int, plan: NetworkPlan = .standard) -> IPv4Address {
         var remaining = index
-        var candidate = firstHost.value
+        var candidate = plan.firstHost.value
         while true {
             let last = candidate & 0xff
             if last != 0 && last != 255 {
@@ -94,11 +137,6 @@ public enum HostSet {
             }
             candidate += 1
         }
-    }
-
-    /// True when `address` lies in the lab's /16.
-    public static func contains(_ address: IPv4Address) -> Bool {
-        address.value >> UInt32(32 - prefixLength) == network.value >> UInt32(32 - prefixLength)
     }
 
     /// Names systemd-nspawn accepts as machine names and that fit the veth naming rule.

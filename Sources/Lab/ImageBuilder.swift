@@ -1,6 +1,10 @@
 import Foundation
 import PGHACore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Builds the Debian 12 base image once per recipe and caches it.
 ///
 /// The cache key is a hash of lab/image-recipe.sh and lab/packages.txt, so editing either builds
@@ -50,6 +54,11 @@ public struct ImageBuilder: Sendable {
     public func ensure() throws -> String {
         let hash = try currentHash()
         if isBuilt(hash) { return hash }
+        // Labs with different state dirs share this cache: build under its own lock.
+        try FileManager.default.createDirectory(atPath: paths.cacheDir, withIntermediateDirectories: true)
+        let lock = try FileLock(paths.cacheDir + "/lock", waiting: { log("waiting for another lab image build") })
+        defer { lock.release() }
+        if isBuilt(hash) { return hash }
         let final = paths.image(hash)
         let partial = final + ".partial"
         let buildLog = paths.cacheDir + "/build-\(hash).log"
@@ -76,12 +85,15 @@ public struct ImageBuilder: Sendable {
         return hash
     }
 
-    /// Removes cached images other than `keep`.
+    /// Removes cached images other than `keep` that no running host (of any lab) boots from.
     public func prune(keeping keep: Set<String>) throws {
+        let lock = try FileLock(paths.cacheDir + "/lock", waiting: {})
+        defer { lock.release() }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: paths.cacheDir)) ?? []
+        let inUse = HostRuntime.imagesInUse()
         for entry in entries where entry.hasPrefix("image-") {
             let hash = String(entry.dropFirst("image-".count))
-            if keep.contains(hash) { continue }
+            if keep.contains(hash) || inUse.contains(paths.cacheDir + "/" + entry) { continue }
             log("removing old lab image \(entry)")
             try Filesystem.removeTree(paths.cacheDir + "/" + entry, runner: runner)
             try? FileManager.default.removeItem(atPath: paths.cacheDir + "/build-\(hash).log")
@@ -134,4 +146,28 @@ public enum Filesystem {
         }
         return result
     }
+}
+
+/// An exclusive flock held until `release` (or until the process ends).
+final class FileLock {
+    private var fd: Int32
+
+    init(_ path: String, waiting: () -> Void) throws {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PGHAError(.io, "cannot open \(path): errno \(errno)") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            waiting()
+            guard flock(fd, LOCK_EX) == 0 else {
+                close(fd)
+                throw PGHAError(.io, "cannot lock \(path)")
+            }
+        }
+    }
+
+    func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
 }

@@ -33,24 +33,25 @@ public struct UpReport: Sendable {
 public struct LabController: Sendable {
     public var paths: LabPaths
     public var runner: ProcessRunner
-    public var bridge: String
+    public var plan: NetworkPlan
+    public var bridge: String { plan.bridge }
     public var log: @Sendable (String) -> Void
     /// How long `up` and `start` wait for SSH after booting (plus a second per host).
     public var bootTimeout: Double = 90
 
     public init(
-        paths: LabPaths = .standard(), runner: ProcessRunner = ProcessRunner(), bridge: String = "pgha-br0",
+        paths: LabPaths = .standard(), runner: ProcessRunner = ProcessRunner(), plan: NetworkPlan = .standard,
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.paths = paths
         self.runner = runner
-        self.bridge = bridge
+        self.plan = plan
         self.log = log
     }
 
-    var network: Network { Network(bridge: bridge, runner: runner) }
+    var network: Network { Network(plan: plan, runner: runner) }
     var runtime: HostRuntime { HostRuntime(paths: paths, runner: runner, bridge: bridge) }
-    var files: HostFiles { HostFiles(paths: paths, runner: runner) }
+    var files: HostFiles { HostFiles(paths: paths, runner: runner, plan: plan) }
     var images: ImageBuilder { ImageBuilder(paths: paths, runner: runner, log: log) }
 
     // MARK: preflight
@@ -79,7 +80,8 @@ public struct LabController: Sendable {
 
     // MARK: commands
 
-    /// Boots the lab: node1, node2, witness and node3...node(N-1) for `hostCount` > 3.
+    /// Boots the lab: node1, node2, witness and node3...node(N-1) for `hostCount` > 3 (names carry
+    /// the plan's prefix).
     ///
     /// Hosts that already run are left alone, stopped ones are started with their disks, new ones
     /// are created. Returns once every host that is not partitioned answers SSH.
@@ -87,7 +89,7 @@ public struct LabController: Sendable {
     public func up(hostCount: Int = 3) throws -> UpReport {
         let started = Date()
         try Self.preflight()
-        let wanted = try HostSet.hosts(count: hostCount)
+        let wanted = try HostSet.hosts(count: hostCount, plan: plan)
         return try withLock {
             try files.ensureLabKey()
             let hash = try images.ensure()
@@ -278,7 +280,7 @@ public struct LabController: Sendable {
     private func isOurBridge() -> Bool {
         guard network.linkExists(bridge), network.isBridge(bridge) else { return false }
         return (try? network.ipv4Addresses().contains {
-            $0.link == bridge && $0.address == HostSet.bridgeAddress
+            $0.link == bridge && $0.address == plan.bridgeAddress
         }) ?? false
     }
 
@@ -286,13 +288,8 @@ public struct LabController: Sendable {
     private func withLock<T>(_ body: () throws -> T) throws -> T {
         try FileManager.default.createDirectory(
             atPath: paths.stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let fd = open(paths.lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw PGHAError(.io, "cannot open \(paths.lockFile): errno \(errno)") }
-        defer { close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            log("waiting for another pgha-play lab command to finish")
-            guard flock(fd, LOCK_EX) == 0 else { throw PGHAError(.io, "cannot lock \(paths.lockFile)") }
-        }
+        let lock = try FileLock(paths.lockFile, waiting: { log("waiting for another pgha-play lab command to finish") })
+        defer { lock.release() }
         return try body()
     }
 }

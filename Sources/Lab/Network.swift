@@ -7,11 +7,12 @@ import PGHACore
 /// named `vb-<machine>`, to the bridge. A partition sets that port down: the host keeps its
 /// address and processes but no frame crosses, and setting it up again restores everything.
 public struct Network: Sendable {
-    public var bridge: String
+    public var plan: NetworkPlan
     public var runner: ProcessRunner
+    public var bridge: String { plan.bridge }
 
-    public init(bridge: String = "pgha-br0", runner: ProcessRunner) {
-        self.bridge = bridge
+    public init(plan: NetworkPlan = .standard, runner: ProcessRunner) {
+        self.plan = plan
         self.runner = runner
     }
 
@@ -62,20 +63,23 @@ public struct Network: Sendable {
         return result.map { (link: $0.0, address: $0.1, prefix: $0.2) }
     }
 
-    /// Creates the bridge with 10.77.0.1/16, or accepts the one an earlier `up` made.
+    /// Creates the bridge with the plan's address (10.77.0.1/16), or accepts the one an earlier
+    /// `up` made.
     ///
-    /// Refuses when any other interface already has an address in 10.77.0.0/16: that network is
-    /// someone else's, and the lab must not route into it.
+    /// Refuses when an interface that is not a pgha lab bridge already has an address in the
+    /// subnet: that network is someone else's, and the lab must not route into it.
     /// - Returns: true when this call created the bridge.
     @discardableResult
     public func ensureBridge() throws -> Bool {
-        let cidr = "\(HostSet.bridgeAddress)/\(HostSet.prefixLength)"
-        let foreign = try ipv4Addresses().filter { $0.link != bridge && HostSet.contains($0.address) }
+        let cidr = "\(plan.bridgeAddress)/\(plan.prefixLength)"
+        let foreign = try ipv4Addresses().filter {
+            $0.link != bridge && !($0.link.hasPrefix("pgha-") && isBridge($0.link)) && plan.contains($0.address)
+        }
         if let clash = foreign.first {
             throw PGHAError(
                 .environment,
-                "interface \(clash.link) already has \(clash.address)/\(clash.prefix) inside the lab network 10.77.0.0/16",
-                hint: "the lab only uses 10.77.0.0/16 on its own bridge \(bridge); free that range first")
+                "interface \(clash.link) already has \(clash.address)/\(clash.prefix) inside the lab network \(plan.subnetDescription)",
+                hint: "the lab only uses \(plan.subnetDescription) on its own bridge \(bridge); free that range first")
         }
         var created = false
         if linkExists(bridge) {
@@ -89,7 +93,7 @@ public struct Network: Sendable {
             created = true
         }
         let mine = try ipv4Addresses().filter { $0.link == bridge }
-        if !mine.contains(where: { $0.address == HostSet.bridgeAddress && $0.prefix == HostSet.prefixLength }) {
+        if !mine.contains(where: { $0.address == plan.bridgeAddress && $0.prefix == plan.prefixLength }) {
             try runner.check(["ip", "addr", "add", cidr, "dev", bridge])
         }
         try runner.check(["ip", "link", "set", bridge, "up"])

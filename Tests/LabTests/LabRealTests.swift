@@ -11,21 +11,25 @@ import Testing
 /// Boots the real lab (root, systemd-nspawn, debootstrap). Runs with PGHA_LAB_TESTS=1 and always
 /// in CI, where a missing prerequisite fails instead of skipping.
 ///
-/// This takes over the machine's lab: it ends with `down`, then brings the lab back up if it was
-/// up before, so run it on its own (`swift test --filter LabRealTests`).
+/// It uses its own lab (NetworkPlan.test: bridge pgha-test0, 10.77.200.0/24, hosts tnode1,
+/// tnode2, twitness, state in /var/lib/pgha-play/lab-test) sharing only the image cache, so it
+/// can run while the standard lab is in use.
 @Suite(.serialized, .enabled(if: LabTestEnvironment.realTestsEnabled))
 struct LabRealTests {
-    let controller = LabController(log: { print("lab: \($0)") })
+    let controller: LabController = {
+        let standard = LabPaths.standard()
+        let paths = LabPaths(
+            stateDir: "/var/lib/pgha-play/lab-test", cacheDir: standard.cacheDir, recipeDir: standard.recipeDir)
+        return LabController(paths: paths, plan: .test, log: { print("lab: \($0)") })
+    }()
     var paths: LabPaths { controller.paths }
 
     @Test func fullLifecycle() throws {
         try LabController.preflight()
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh"), "apt-get install openssh-client")
-        let wasUp = !(try LabState.load(from: paths.stateFile).hosts.isEmpty)
-
         // up, twice: the second is a no-op.
         let first = try controller.up()
-        #expect(first.hosts.map(\.name) == ["node1", "node2", "witness"])
+        #expect(first.hosts.map(\.name) == ["tnode1", "tnode2", "twitness"])
         print("lab: up took \(first.seconds) s")
         let again = try controller.up()
         #expect(again.booted.isEmpty)
@@ -44,47 +48,46 @@ struct LabRealTests {
         #expect(known.count == 3)
         #expect(Set(known.map { $0.split(separator: " ")[2] }).count == 3)
         // Hosts reach each other by name on the bridge.
-        #expect(try ssh(first.hosts[0].address, "ping -c1 -W2 witness").succeeded)
+        #expect(try ssh(first.hosts[0].address, "ping -c1 -W2 \(first.hosts[2].name)").succeeded)
 
         // Power loss and restart keep the disk.
         let node2 = first.hosts[1]
+        let name2 = node2.name
         let token = UUID().uuidString
         #expect(try ssh(node2.address, "echo \(token) | sudo tee /var/lib/pgha-lab-token >/dev/null && sync").succeeded)
-        try controller.kill("node2")
-        #expect(try row("node2").state == .stopped)
+        try controller.kill(name2)
+        #expect(try row(name2).state == .stopped)
         #expect(!SSHProbe.answers(node2.address, timeout: 2))
         #expect(!(try ssh(node2.address, "true").succeeded))
-        try controller.start("node2")
-        #expect(try row("node2").state == .running)
+        try controller.start(name2)
+        #expect(try row(name2).state == .running)
         #expect(try ssh(node2.address, "cat /var/lib/pgha-lab-token").stdout == token + "\n")
         #expect(try waitForSystemState(node2.address) == "running")
 
         // Partition cuts the host off (from the controller and from its peers), heal restores it.
         let witness = first.hosts[2]
-        try controller.partition("witness")
-        #expect(try row("witness").state == .partitioned)
+        try controller.partition(witness.name)
+        #expect(try row(witness.name).state == .partitioned)
         #expect(!SSHProbe.answers(witness.address, timeout: 2))
         #expect(!(try ssh(first.hosts[0].address, "ping -c1 -W2 \(witness.address)").succeeded))
-        try controller.heal("witness")
+        try controller.heal(witness.name)
         #expect(waitUntil(20) { SSHProbe.answers(witness.address, timeout: 1) })
-        #expect(try row("witness").state == .running)
+        #expect(try row(witness.name).state == .running)
         #expect(try ssh(first.hosts[0].address, "ping -c1 -W2 \(witness.address)").succeeded)
 
         // down leaves no nspawn, link, mount or disk behind, and keeps the image.
         let image = paths.image(first.imageHash)
         try controller.down()
         #expect(labProcesses().isEmpty, "nspawn still running: \(labProcesses())")
-        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/pgha-br0"))
+        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(controller.bridge)"))
         let veths = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? [])
-            .filter { ["vb-node1", "vb-node2", "vb-witness"].contains($0) }
+            .filter { name in first.hosts.contains { Network.port(for: $0.name) == name } }
         #expect(veths.isEmpty)
         #expect(Filesystem.mounts(under: paths.stateDir).isEmpty)
-        #expect(Filesystem.mounts(under: paths.cacheDir).isEmpty)
+        #expect(Filesystem.mounts(under: image).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: paths.stateDir + "/hosts"))
         #expect(try controller.status().isEmpty)
         #expect(FileManager.default.fileExists(atPath: image + "/" + ImageBuilder.marker))
-
-        if wasUp { try controller.up() }
     }
 
     // MARK: helpers
@@ -124,13 +127,13 @@ struct LabRealTests {
         return condition()
     }
 
-    /// Live systemd-nspawn processes booting one of the default lab hosts.
+    /// Live systemd-nspawn processes on this lab's bridge.
     func labProcesses() -> [String] {
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
         return pids.compactMap { pid in
             guard HostRuntime.isAlive(pid), let argv = HostRuntime.commandLine(pid),
                 argv.first?.hasSuffix("systemd-nspawn") == true,
-                argv.contains(where: { $0.hasPrefix("--network-bridge=pgha-br0") })
+                argv.contains("--network-bridge=\(controller.bridge)")
             else { return nil }
             return argv.joined(separator: " ")
         }

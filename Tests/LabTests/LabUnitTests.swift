@@ -31,8 +31,8 @@ import Testing
         #expect(Set(hosts.map(\.address)).count == hosts.count)
         #expect(Set(hosts.map(\.name)).count == hosts.count)
         for host in hosts {
-            #expect(HostSet.contains(host.address))
-            #expect(host.address != HostSet.bridgeAddress)
+            #expect(NetworkPlan.standard.contains(host.address))
+            #expect(host.address != NetworkPlan.standard.bridgeAddress)
             #expect(host.address.value & 0xff != 0 && host.address.value & 0xff != 255)
             try HostSet.validate(name: host.name)
         }
@@ -44,9 +44,22 @@ import Testing
     }
 
     @Test func labNetworkMembership() {
-        #expect(HostSet.contains(IPv4Address("10.77.255.254")!))
-        #expect(!HostSet.contains(IPv4Address("10.78.0.1")!))
-        #expect(!HostSet.contains(IPv4Address("192.168.0.1")!))
+        #expect(NetworkPlan.standard.contains(IPv4Address("10.77.255.254")!))
+        #expect(!NetworkPlan.standard.contains(IPv4Address("10.78.0.1")!))
+        #expect(!NetworkPlan.standard.contains(IPv4Address("192.168.0.1")!))
+        #expect(NetworkPlan.standard.subnetDescription == "10.77.0.0/16")
+        #expect(NetworkPlan.test.subnetDescription == "10.77.200.0/24")
+        #expect(!NetworkPlan.test.contains(IPv4Address("10.77.0.11")!))
+    }
+
+    @Test func testPlanIsASeparateLabInsideTheLabRange() throws {
+        let hosts = try HostSet.hosts(count: 4, plan: .test)
+        #expect(hosts.map(\.name) == ["tnode1", "tnode2", "twitness", "tnode3"])
+        #expect(hosts.map(\.address.description) == ["10.77.200.11", "10.77.200.12", "10.77.200.13", "10.77.200.14"])
+        #expect(NetworkPlan.standard.contains(hosts[0].address))
+        // 10.77.200.11 ... .254 is all a /24 holds.
+        #expect(try HostSet.hosts(count: 244, plan: .test).last?.address.description == "10.77.200.254")
+        #expect(throws: PGHAError.self) { try HostSet.hosts(count: 245, plan: .test) }
     }
 
     @Test func hostNamesMustFitTheVethName() throws {
@@ -182,7 +195,7 @@ import Testing
 
 @Suite struct HostFilesTests {
     @Test func networkUnitIsStaticWithNoWayOffTheLab() {
-        let unit = HostFiles.networkUnit(for: IPv4Address(10, 77, 0, 12))
+        let unit = HostFiles.networkUnit(for: IPv4Address(10, 77, 0, 12), prefixLength: 16)
         #expect(unit.contains("Name=host0"))
         #expect(unit.contains("Address=10.77.0.12/16"))
         #expect(!unit.contains("Gateway"))
