@@ -50,6 +50,9 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 UseDNS no
 SSHD
+# The controller takes the SSH banner as "up": only offer it once pam_nologin lets users in.
+mkdir -p "$ROOTFS/etc/systemd/system/ssh.service.d"
+printf '[Unit]\nAfter=systemd-user-sessions.service\n' >"$ROOTFS/etc/systemd/system/ssh.service.d/pgha-lab.conf"
 # Every host needs its own host keys; the controller generates them before first boot.
 rm -f "$ROOTFS"/etc/ssh/ssh_host_*
 

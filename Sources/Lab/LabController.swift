@@ -112,6 +112,7 @@ public struct LabController: Sendable {
                 }
             }
             try state.save(to: paths.stateFile)
+            try KernelLimits.ensure(forHosts: state.hosts.count, log: log)
 
             let targets = wanted.compactMap { state.host($0.name) }
             var booted: [String] = []
@@ -291,5 +292,40 @@ public struct LabController: Sendable {
         let lock = try FileLock(paths.lockFile, waiting: { log("waiting for another pgha-play lab command to finish") })
         defer { lock.release() }
         return try body()
+    }
+}
+
+/// Host-wide limits that many containers exhaust.
+///
+/// Every containerised systemd holds several inotify instances, and the default limit of 128 per
+/// user (all containers run as root) stops the ~40th host with "Too many open files". The lab only
+/// ever raises these limits.
+public enum KernelLimits {
+    public static let inotifyInstances = "/proc/sys/fs/inotify/max_user_instances"
+    public static let inotifyWatches = "/proc/sys/fs/inotify/max_user_watches"
+
+    /// The limits (instances, watches) `hosts` lab hosts need next to whatever else runs here.
+    public static func needed(forHosts hosts: Int) -> (instances: Int, watches: Int) {
+        (512 + 16 * hosts, 200_000 + 8192 * hosts)
+    }
+
+    public static func ensure(forHosts hosts: Int, log: (String) -> Void) throws {
+        let (instances, watches) = needed(forHosts: hosts)
+        try raise(inotifyInstances, to: instances, log: log)
+        try raise(inotifyWatches, to: watches, log: log)
+    }
+
+    static func raise(_ path: String, to wanted: Int, log: (String) -> Void) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let current = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), current < wanted
+        else { return }
+        do {
+            try Data("\(wanted)\n".utf8).write(to: URL(fileURLWithPath: path))
+            log("raised \(path.dropFirst("/proc/sys/".count).replacingOccurrences(of: "/", with: ".")) from \(current) to \(wanted)")
+        } catch {
+            throw PGHAError(
+                .environment, "cannot raise \(path) to \(wanted) (it is \(current)): \(error)",
+                hint: "sysctl -w \(path.dropFirst("/proc/sys/".count).replacingOccurrences(of: "/", with: "."))=\(wanted)")
+        }
     }
 }

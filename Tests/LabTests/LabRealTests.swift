@@ -90,7 +90,60 @@ struct LabRealTests {
         #expect(FileManager.default.fileExists(atPath: image + "/" + ImageBuilder.marker))
     }
 
+    /// `PGHA_LAB_SCALE=50`: boots that many hosts, checks every one answers SSH as deploy with
+    /// strict host key checking, and prints boot time and memory figures.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PGHA_LAB_SCALE"] != nil))
+    func scale() throws {
+        let count = Int(ProcessInfo.processInfo.environment["PGHA_LAB_SCALE"] ?? "") ?? 50
+        try controller.down()
+        let availableBefore = memAvailableKiB()
+        let report = try controller.up(hostCount: count)
+        #expect(report.hosts.count == count)
+        print("lab: up --hosts \(count): \(report.seconds) s to SSH banners")
+
+        let started = Date()
+        let failures = LockedBox([String]())
+        let group = DispatchGroup()
+        for host in report.hosts {
+            group.enter()
+            Thread {
+                let result = try? ssh(host.address, "systemctl is-system-running --wait || systemctl --failed --no-legend")
+                if result?.stdout != "running\n" {
+                    failures.withLock { $0.append("\(host.name): \(result?.stdout ?? "") \(result?.stderr ?? "")") }
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        print("lab: all \(count) hosts ssh-reachable and 'running' \(Date().timeIntervalSince(started)) s later")
+        sleep(5)
+        let used = availableBefore - memAvailableKiB()
+        let pss = report.hosts.map { containerPssKiB($0.name) }
+        let average = pss.reduce(0, +) / max(1, pss.count)
+        print("lab: MemAvailable dropped \(used / 1024) MiB for \(count) hosts (\(used / 1024 / count) MiB/host); "
+            + "container PSS average \(average / 1024) MiB, max \((pss.max() ?? 0) / 1024) MiB")
+        try controller.down()
+        #expect(labProcesses().isEmpty)
+    }
+
     // MARK: helpers
+
+    func memAvailableKiB() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// Proportional set size of all processes inside the host's container.
+    func containerPssKiB(_ name: String) -> Int {
+        guard let initPID = controller.runtime.containerInit(name) else { return 0 }
+        return ([initPID] + HostRuntime.descendants(of: initPID)).reduce(0) { total, pid in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)) ?? ""
+            let line = text.split(separator: "\n").first { $0.hasPrefix("Pss:") } ?? ""
+            return total + (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0)
+        }
+    }
 
     func row(_ name: String) throws -> HostStatus {
         guard let row = try controller.status().first(where: { $0.name == name }) else {
