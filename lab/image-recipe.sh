@@ -59,8 +59,8 @@ rm -f "$ROOTFS"/etc/ssh/ssh_host_*
 # Networking: systemd-networkd with the static address the controller writes per host.
 in_root systemctl enable systemd-networkd.service
 # Small hosts: nothing on the console, no periodic jobs, logs in memory only. remount-fs has
-# nothing to do on an overlay root and fails to attach to its cgroup under nspawn on cgroup v1.
-in_root systemctl mask systemd-remount-fs.service console-getty.service container-getty@.service getty@.service \
+# nothing to do on an overlay root, nor has the network generator (no kernel command line here).
+in_root systemctl mask systemd-remount-fs.service systemd-network-generator.service console-getty.service container-getty@.service getty@.service \
     serial-getty@.service systemd-networkd-wait-online.service apt-daily.timer \
     apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
     systemd-tmpfiles-clean.timer

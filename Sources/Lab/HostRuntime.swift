@@ -60,7 +60,10 @@ public struct HostRuntime: Sendable {
             "--machine=\(host.name)", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
             "--console=read-only",
         ]
-        let pid = try runner.spawnDetached(nspawn, logPath: log, environment: ["SYSTEMD_LOG_COLOR": "0"])
+        // On a cgroup v1/hybrid host, containers on the legacy hierarchy randomly fail early units
+        // ("Failed to attach to cgroup"); the unified hierarchy gives them a clean cgroup2 tree.
+        let pid = try runner.spawnDetached(
+            nspawn, logPath: log, environment: ["SYSTEMD_LOG_COLOR": "0", "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"])
         try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {

@@ -97,6 +97,8 @@ public struct ImageBuilder: Sendable {
             log("removing old lab image \(entry)")
             try Filesystem.removeTree(paths.cacheDir + "/" + entry, runner: runner)
             try? FileManager.default.removeItem(atPath: paths.cacheDir + "/build-\(hash).log")
+            // systemd-nspawn's lock file for that image.
+            try? FileManager.default.removeItem(atPath: paths.cacheDir + "/.#\(entry).lck")
         }
     }
 }
