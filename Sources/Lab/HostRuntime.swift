@@ -60,10 +60,16 @@ public struct HostRuntime: Sendable {
             "--machine=\(host.name)", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
             "--console=read-only",
         ]
-        // On a cgroup v1/hybrid host, containers on the legacy hierarchy randomly fail early units
-        // ("Failed to attach to cgroup"); the unified hierarchy gives them a clean cgroup2 tree.
+        // The unified hierarchy gives each container a clean cgroup2 tree even on a hybrid host.
+        let cgroups = Cgroups(bridge: bridge).create(for: host.name)
+        let enterCgroups = "for g in $PGHA_LAB_CGROUPS; do echo $$ >\"$g/cgroup.procs\" || exit 97; done; exec \"$@\""
         let pid = try runner.spawnDetached(
-            nspawn, logPath: log, environment: ["SYSTEMD_LOG_COLOR": "0", "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"])
+            ["/bin/sh", "-c", enterCgroups, "sh", try ProcessRunner.resolve("systemd-nspawn")] + nspawn.dropFirst(),
+            logPath: log,
+            environment: [
+                "SYSTEMD_LOG_COLOR": "0", "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1",
+                "PGHA_LAB_CGROUPS": cgroups.joined(separator: " "),
+            ])
         try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -87,7 +93,10 @@ public struct HostRuntime: Sendable {
         }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, pids.values.contains(where: { Self.isAlive($0) }) { usleep(100_000) }
-        for (name, pid) in pids where Self.isAlive(pid) { kill(name) }
+        for (name, pid) in pids {
+            if Self.isAlive(pid) { kill(name) }
+            Cgroups(bridge: bridge).remove(for: name)
+        }
     }
 
     /// Power loss: SIGKILL the container's init (which takes its whole pid namespace with it) and
@@ -100,6 +109,7 @@ public struct HostRuntime: Sendable {
         for victim in victims { Glibc.kill(victim, SIGKILL) }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, victims.contains(where: { Self.isAlive($0) }) { usleep(20_000) }
+        Cgroups(bridge: bridge).remove(for: name)
     }
 
     /// The container's init (pid 1 inside), a child of nspawn.

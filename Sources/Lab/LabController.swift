@@ -153,6 +153,7 @@ public struct LabController: Sendable {
                 if Filesystem.mounts(under: propagate).isEmpty { try? FileManager.default.removeItem(atPath: propagate) }
             }
             if state.bridge != nil || isOurBridge() { try network.removeBridge() }
+            Cgroups(bridge: bridge).removeAll()
             try Filesystem.removeTree(paths.stateDir + "/hosts", runner: runner)
             try? FileManager.default.removeItem(atPath: paths.knownHosts)
             try? FileManager.default.removeItem(atPath: paths.stateFile)

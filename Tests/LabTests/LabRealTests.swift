@@ -85,6 +85,10 @@ struct LabRealTests {
         #expect(veths.isEmpty)
         #expect(Filesystem.mounts(under: paths.stateDir).isEmpty)
         #expect(Filesystem.mounts(under: image).isEmpty)
+        let cgroups = Cgroups(bridge: controller.bridge)
+        for root in cgroups.roots {
+            #expect(!FileManager.default.fileExists(atPath: "\(root)/\(cgroups.labDir)"), "cgroup left in \(root)")
+        }
         #expect(!FileManager.default.fileExists(atPath: paths.stateDir + "/hosts"))
         #expect(try controller.status().isEmpty)
         #expect(FileManager.default.fileExists(atPath: image + "/" + ImageBuilder.marker))
@@ -107,7 +111,7 @@ struct LabRealTests {
         for host in report.hosts {
             group.enter()
             Thread {
-                let result = try? ssh(host.address, "systemctl is-system-running --wait || systemctl --failed --no-legend")
+                let result = try? ssh(host.address, "systemctl is-system-running --wait || { systemctl --failed --no-legend; sudo journalctl -b --no-pager -n 8 -u \"$(systemctl --failed --no-legend --plain | cut -d\" \" -f1 | head -1)\"; }")
                 if result?.stdout != "running\n" {
                     failures.withLock { $0.append("\(host.name): \(result?.stdout ?? "") \(result?.stderr ?? "")") }
                 }
