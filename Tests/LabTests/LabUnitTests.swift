@@ -299,6 +299,24 @@ import Testing
         #expect(!SSHProbe.answers(IPv4Address(127, 0, 0, 1), port: closedPort, timeout: 1))
     }
 
+    @Test func eachHostGetsItsOwnCgroupInEveryHierarchyAndLeavesNoneBehind() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cgroups = Cgroups(bridge: "pgha-test0", roots: [dir + "/systemd", dir + "/unified"])
+        let made = cgroups.create(for: "tnode1")
+        #expect(made == [dir + "/systemd/pgha-lab-pgha-test0/tnode1", dir + "/unified/pgha-lab-pgha-test0/tnode1"])
+        #expect(cgroups.create(for: "tnode2") != made)
+        // nspawn adds these below the cgroup it starts in.
+        try FileManager.default.createDirectory(atPath: made[0] + "/payload/system.slice", withIntermediateDirectories: true)
+        cgroups.remove(for: "tnode1")
+        #expect(!FileManager.default.fileExists(atPath: made[0]))
+        #expect(!FileManager.default.fileExists(atPath: made[1]))
+        #expect(FileManager.default.fileExists(atPath: dir + "/unified/pgha-lab-pgha-test0/tnode2"))
+        cgroups.removeAll()
+        #expect(!FileManager.default.fileExists(atPath: dir + "/systemd/pgha-lab-pgha-test0"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/unified/pgha-lab-pgha-test0"))
+    }
+
     @Test func mountinfoEscapesAreDecoded() {
         #expect(Filesystem.unescape("/var/lib/a\\040b") == "/var/lib/a b")
         #expect(Filesystem.unescape("/plain") == "/plain")
