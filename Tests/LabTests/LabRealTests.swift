@@ -70,6 +70,11 @@ struct LabRealTests {
         #expect(try row(witness.name).state == .partitioned)
         #expect(!SSHProbe.answers(witness.address, timeout: 2))
         #expect(!(try ssh(first.hosts[0].address, "ping -c1 -W2 \(witness.address)").succeeded))
+        // A partition outlives a power cycle.
+        try controller.kill(witness.name)
+        try controller.start(witness.name)
+        #expect(try row(witness.name).state == .partitioned)
+        #expect(!SSHProbe.answers(witness.address, timeout: 3))
         try controller.heal(witness.name)
         #expect(waitUntil(20) { SSHProbe.answers(witness.address, timeout: 1) })
         #expect(try row(witness.name).state == .running)
