@@ -8,7 +8,7 @@ import PGHACore
 /// Boots, stops and kills the systemd-nspawn process of each host.
 ///
 /// There is no system bus here, so nspawn runs unregistered (`--register=no --keep-unit`) and
-/// machinectl cannot see it: the lab tracks each nspawn by the pid file its wrapper writes, and
+/// machinectl cannot see it: the lab records each nspawn's pid in a file when it starts it, and
 /// checks /proc that the pid still is that host's nspawn before trusting it.
 public struct HostRuntime: Sendable {
     public var paths: LabPaths
@@ -60,7 +60,8 @@ public struct HostRuntime: Sendable {
             "--machine=\(host.name)", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
             "--console=read-only",
         ]
-        // The unified hierarchy gives each container a clean cgroup2 tree even on a hybrid host.
+        // A tiny sh moves itself into the host's own cgroups, then execs nspawn (same pid). The
+        // unified hierarchy gives each container a clean cgroup2 tree even on a hybrid host.
         let cgroups = Cgroups(bridge: bridge).create(for: host.name)
         let enterCgroups = "for g in $PGHA_LAB_CGROUPS; do echo $$ >\"$g/cgroup.procs\" || exit 97; done; exec \"$@\""
         let pid = try runner.spawnDetached(
