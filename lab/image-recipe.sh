@@ -1,5 +1,6 @@
 #!/bin/sh
 # Builds the pgha-play lab base image (Debian 12) into ROOTFS, an empty or missing directory.
+# Needs network (the controller's Debian mirror) only while building.
 # Usage: image-recipe.sh ROOTFS PACKAGE_LIST
 # The controller (Sources/Lab/ImageBuilder.swift) hashes this file and PACKAGE_LIST: any change
 # to either builds a new image. Per-host state (host keys, address, machine-id, authorized keys)
@@ -33,8 +34,27 @@ in_root() { chroot "$ROOTFS" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
 in_root apt-get update -q
 # Security updates for what is already installed, so offline installs never need a newer base.
 in_root apt-get -y -q dist-upgrade
+# apt-utils brings apt-ftparchive for the local repository below.
+in_root apt-get install -y -q apt-utils
 # shellcheck disable=SC2046
 in_root apt-get install -y -q --download-only $(grep -v '^#' "$PACKAGES" | tr '\n' ' ')
+
+# Hosts have no route to a mirror, so they get a local repository made of exactly these .debs:
+# `apt-get update` (and Ansible's update_cache) then succeeds offline, and every package of
+# packages.txt installs with its dependencies. file: URIs are read in place, never copied.
+repo=/var/lib/pgha-lab/repo
+mkdir -p "$ROOTFS$repo"
+mv "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS$repo/"
+in_root sh -c "cd $repo && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release"
+{
+    echo "# Lab hosts are offline: packages come from the image's local repository."
+    echo "deb [trusted=yes] file:$repo ./"
+    sed 's/^/# /' "$ROOTFS/etc/apt/sources.list"
+} >"$ROOTFS/etc/apt/sources.list.new"
+mv "$ROOTFS/etc/apt/sources.list.new" "$ROOTFS/etc/apt/sources.list"
+rm -rf "$ROOTFS"/var/lib/apt/lists/*
+mkdir -p "$ROOTFS/var/lib/apt/lists/partial"
+in_root apt-get update -q
 
 # Ansible-style access: a non-root deploy user with passwordless sudo; keys are per lab, so the
 # controller drops them in /etc/ssh/pgha-lab/ of each host's upper dir.

@@ -43,6 +43,14 @@ struct LabRealTests {
             #expect(hostname == host.name + "\n")
             #expect(try ssh(host.address, "id -un", user: "root").stdout == "root\n")
         }
+        // Offline apt: the lists refresh from the image's local repository and roles' packages install.
+        let apt = try ssh(
+            first.hosts[2].address,
+            "sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq && jq --version")
+        #expect(apt.succeeded, "\(apt.stdout)\(apt.stderr)")
+        #expect(apt.stdout.contains("jq-1.6"))
+        #expect(!apt.stdout.contains("Failed to fetch") && !apt.stderr.contains("Failed to fetch"))
+
         // Each host has its own host key.
         let known = try String(contentsOfFile: paths.knownHosts, encoding: .utf8).split(separator: "\n")
         #expect(known.count == 3)
