@@ -46,7 +46,7 @@ struct PGHAPlay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self],
+        subcommands: [RunCommand.self, LabCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
