@@ -131,7 +131,9 @@ struct HostInvocation: Sendable {
             }
             if loop.extended { itemResult["ansible_loop"] = LoopExpander.loopInfo(index: index, items: items) }
             outcome.result = .dict(itemResult)
-            report(outcome, itemLabel: noLog(stack) ? "(censored due to no_log)" : label)
+            var shownItem = outcome
+            shownItem.ignored = false  // "...ignoring" belongs to the whole loop, not an item
+            report(shownItem, itemLabel: noLog(stack) ? "(censored due to no_log)" : label)
             base.push(outcome.setFacts)
             results.append(outcome.result)
             if outcome.status == .changed { anyChanged = true }

@@ -66,4 +66,6 @@ struct IncludeRequest: Sendable {
     /// Variables the included tasks see (include params, loop item).
     var vars: OrderedDictionary<String, Value>
     var role: RoleInstance?
+    /// `include_role` with `public: true`: the role's defaults and vars stay visible afterwards.
+    var isPublic = false
 }

@@ -55,7 +55,13 @@ enum LoopExpander {
                 guard let sub = element[key]?.listValue else {
                     throw PGHAError(.semantic, "with_subelements: '\(key)' is not a list in an element", at: loop.location)
                 }
-                result += sub.map { .list([element, $0]) }
+                // Ansible hands out the element without the list being iterated.
+                var parent = element
+                if case .dict(var dict) = element {
+                    dict.removeValue(forKey: key)
+                    parent = .dict(dict)
+                }
+                result += sub.map { .list([parent, $0]) }
             }
             return result
         case .fileglob:

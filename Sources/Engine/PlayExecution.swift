@@ -81,9 +81,11 @@ final class PlayExecution {
                 try await gatherFacts()
             }
             try await runSection(play.preTasks)
+            if abortPlaybook { return false }
             try await flushHandlers()
             try await runSection(play.roles)
             try await runSection(play.tasks)
+            if abortPlaybook { return false }
             try await flushHandlers()
             try await runSection(play.postTasks)
             try await flushHandlers()
@@ -264,11 +266,14 @@ final class PlayExecution {
             apply(outcome, task: task, scope: scope)
             includes += outcome.includes.map { (outcome.host, $0) }
             if runOnce {
+                let factsStay = outcome.factsDelegatedTo != nil
                 for other in active(hosts) where other != outcome.host {
                     if let registered = outcome.registered {
                         runner.hosts[other]?.hostFacts[registered.name] = registered.value
                     }
-                    for (k, v) in outcome.setFacts { runner.hosts[other]?.hostFacts[k] = v }
+                    if !factsStay {
+                        for (k, v) in outcome.setFacts { runner.hosts[other]?.hostFacts[k] = v }
+                    }
                 }
             }
         }
@@ -281,17 +286,16 @@ final class PlayExecution {
         guard failedNow else { return }
         let taskFatal = try runner.templating.bool(task.keywords.anyErrorsFatal, VariableStack(), at: task.location)
         if taskFatal ?? play.anyErrorsFatal {
-            // any_errors_fatal: every host of the batch stops here; the run reports a failure.
-            for host in batch { runner.hosts[host]?.ended = true }
-            playEnded = true
+            // any_errors_fatal: every host of the batch is marked failed (without a failure of its own in
+            // the recap), so enclosing rescue/always sections still run; no later play starts.
+            for host in batch where runner.hosts[host]?.unreachable != true { runner.hosts[host]?.failed = true }
             abortPlaybook = true
             return
         }
         if let percentage = play.maxFailPercentage {
             let failed = batch.filter { runner.hosts[$0]?.failed == true }.count
             if Double(failed) / Double(batch.count) * 100 > percentage {
-                for host in batch { runner.hosts[host]?.ended = true }
-                playEnded = true
+                for host in batch where runner.hosts[host]?.unreachable != true { runner.hosts[host]?.failed = true }
                 abortPlaybook = true
             }
         }
@@ -309,6 +313,11 @@ final class PlayExecution {
             }
         }
         for (_, group) in groups {
+            if group.request.isPublic, let role = group.request.role, !playRoles.contains(where: { $0 === role }) {
+                playRoles.append(role)
+                for (k, v) in role.defaults where roleDefaults[k] == nil { roleDefaults[k] = v }
+                for (k, v) in role.vars { roleVars[k] = v }
+            }
             for handler in group.request.handlers where !handlers.contains(where: { $0.location == handler.location }) {
                 handlers.append(handler)
             }

@@ -167,7 +167,15 @@ public struct TemplateEngine: Sendable {
             if ["true", "yes", "on", "1"].contains(lower) { return true }
             if ["false", "no", "off", "0", ""].contains(lower) { return false }
         }
-        return value.isTruthy
+        // ansible-core 2.19 refuses conditionals whose result is not a boolean (a list, a number, ...):
+        // `when: my_list` is almost always a bug that older versions silently took as truthiness.
+        guard case .bool(let result) = value else {
+            throw PGHAError(
+                .template,
+                "Conditional result (\(value.isTruthy ? "True" : "False")) was derived from value of type '\(value.typeName)'; conditionals must have a boolean result",
+                at: location, hint: "compare explicitly, e.g. `\(trimmed) | length > 0` or `\(trimmed) is defined`")
+        }
+        return result
     }
 
     /// Evaluates a bare Jinja2 expression (no braces) to its native value.

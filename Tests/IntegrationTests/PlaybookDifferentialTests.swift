@@ -93,7 +93,21 @@ enum EventNormalizer {
             shown.removeValue(forKey: key)
         }
         if shown.isEmpty { return "" }
-        return " => " + JSON.encode(.dict(shown), style: .init(sortKeys: true))
+        return " => " + JSON.encode(withoutVolatileKeys(.dict(shown)), style: .init(sortKeys: true))
+    }
+
+    /// Timings and Ansible's echo of module arguments differ on every run, in any tool.
+    static func withoutVolatileKeys(_ value: Value) -> Value {
+        switch value {
+        case .dict(let dict):
+            var out = dict
+            for key in ["invocation", "start", "end", "delta"] { out.removeValue(forKey: key) }
+            return .dict(out.mapValues(withoutVolatileKeys))
+        case .list(let items):
+            return .list(items.map(withoutVolatileKeys))
+        default:
+            return value
+        }
     }
 
     static func describeDifference(expected: [String], actual: [String]) -> String {

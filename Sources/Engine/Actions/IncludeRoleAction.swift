@@ -26,7 +26,8 @@ enum IncludeRoleAction {
         result.includes = [
             IncludeRequest(
                 key: name + "\u{0}" + (tasksFrom ?? "main") + "\u{0}" + JSON.encode(.dict(parameters), style: .compact),
-                nodes: loaded.tasks, handlers: loaded.handlers, vars: parameters, role: loaded.role)
+                nodes: loaded.tasks, handlers: loaded.handlers, vars: parameters, role: loaded.role,
+                isPublic: args["public"].map(Templating.truthy) ?? false)
         ]
         return result
     }
