@@ -11,17 +11,23 @@ public protocol TemplateVariables: Sendable {
 
 /// Variables held in a dictionary (tests, ad-hoc rendering, `vars:` blocks).
 public struct DictionaryVariables: TemplateVariables {
+    /// The variables, by name.
     public var values: OrderedDictionary<String, Value>
+    /// Variables from a dictionary.
     public init(_ values: OrderedDictionary<String, Value> = [:]) { self.values = values }
     /// Variables from a `.dict` value (anything else gives no variables).
     public init(dict value: Value) { self.values = value.dictValue ?? [:] }
+    /// The raw value of `name`.
     public func lookup(_ name: String) -> Value? { values[name] }
 }
 
 /// Layers variables: the first layer that defines a name wins (e.g. loop vars over task vars).
 public struct LayeredVariables: TemplateVariables {
+    /// Highest precedence first.
     public var layers: [any TemplateVariables]
+    /// Layers `layers`, highest precedence first.
     public init(_ layers: [any TemplateVariables]) { self.layers = layers }
+    /// The value from the first layer defining `name`.
     public func lookup(_ name: String) -> Value? {
         for layer in layers { if let v = layer.lookup(name) { return v } }
         return nil
@@ -76,6 +82,7 @@ public struct TemplateEngine: Sendable {
     private let cache: TemplateCache
     private let conditionCache: TemplateCache
 
+    /// An engine with its own compiled-template cache; share one engine across a run to reuse it.
     public init(lookups: any TemplateLookups = DefaultLookups(), trimBlocks: Bool = true) {
         self.lookups = lookups
         self.trimBlocks = trimBlocks

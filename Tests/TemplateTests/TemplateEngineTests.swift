@@ -172,6 +172,24 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(Py.str(.double(0.1)) == "0.1")
     }
 
+    @Test func oneEngineServesConcurrentRenders() async throws {
+        let e = TemplateEngine()
+        let results = try await withThrowingTaskGroup(of: Value.self) { group in
+            for i in 0..<64 {
+                group.addTask {
+                    let v = DictionaryVariables(["i": .int(i), "a": "{{ i * 2 }}"])
+                    return try e.render("{{ a + (i % 8) }}", variables: v, location: here)
+                }
+            }
+            var all: [Value] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        let expected = Set((0..<64).map { Value.int($0 * 2 + $0 % 8) })
+        #expect(Set(results) == expected)
+        #expect(e.cachedTemplateCount == 2)
+    }
+
     @Test func rendersManySmallTemplatesQuickly() throws {
         let v = vars(["name": "pg", "port": 5432, "nodes": ["a", "b", "c"], "flag": true])
         let templates = [
