@@ -324,6 +324,7 @@ enum Filters {
         t["length"] = { c, input in
             // Counting a lazily templated container must not render its elements.
             if case .obj(let lazy as LazyContainer) = input, let n = Py.length(lazy.raw) { return .v(.int(n)) }
+            if case .obj(let partial as PartialList) = input { return .v(.int(partial.items.count)) }
             let v = try c.input(input)
             guard let n = Py.length(v) else { throw c.error("object of type '\(v.typeName)' has no len()") }
             return .v(.int(n))
@@ -372,7 +373,10 @@ enum Filters {
         }
         func selectFilter(attr: Bool, keep: Bool) -> FilterFunction {
             { c, input in
-                let items = try iterable(c, input)
+                let subjects: [RV]
+                if case .obj(let partial as PartialList) = input { subjects = partial.items } else {
+                    subjects = try iterable(c, input).map { .v($0) }
+                }
                 var offset = 0
                 var attrName: String?
                 if attr {
@@ -381,9 +385,10 @@ enum Filters {
                 }
                 let testName = try c.string(offset)
                 let testArgs = Array(c.args.dropFirst(offset + 1))
-                return .v(.list(try items.filter { item in
-                    var subject: RV = .v(item)
+                let kept = try subjects.filter { element in
+                    var subject = element
                     if let attrName {
+                        let item = try c.input(element)
                         subject = lookupAttribute(item, attrName).map { .v($0) }
                             ?? .undefined(Undefined(message: missingAttributeMessage(item, attrName)))
                     }
@@ -394,7 +399,8 @@ enum Filters {
                         result = try c.renderer.truthy(subject, line: c.line)
                     }
                     return result == keep
-                }))
+                }
+                return .v(.list(try kept.map { try c.input($0) }))
             }
         }
         t["select"] = selectFilter(attr: false, keep: true)

@@ -297,6 +297,7 @@ final class Renderer {
         case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
         case .obj(let o):
             if let lazy = o as? LazyContainer { return try lazy.resolve(line: line) }
+            if let partial = o as? PartialList { return .list(try partial.items.map { try value($0, line: line) }) }
             if let v = o.asValue { return v }
             throw TemplateRuntimeError.template("Type '\(o.typeName)' is unsupported here", line: line)
         }
@@ -386,7 +387,17 @@ final class Renderer {
         case .list(let items), .tuple(let items):
             var out: [Value] = []
             out.reserveCapacity(items.count)
-            for item in items { out.append(try value(try eval(item), line: 0)) }
+            var evaluated: [RV]?
+            for item in items {
+                let rv = try eval(item)
+                if evaluated == nil, case .undefined = rv { evaluated = out.map { .v($0) } }
+                if evaluated != nil {
+                    evaluated!.append(rv)
+                } else {
+                    out.append(try value(rv, line: 0))
+                }
+            }
+            if let evaluated { return .obj(PartialList(evaluated)) }
             return .v(.list(out))
         case .dict(let pairs):
             var d = OrderedDictionary<String, Value>()

@@ -208,6 +208,14 @@ final class LazyContainer: RObject {
     }
 }
 
+/// A list literal with undefined items (`[a, b] | select('defined')`): usable by `length`, `select`
+/// and `reject`; anything else that needs its items fails on the first undefined one, as in Ansible.
+final class PartialList: RObject {
+    let items: [RV]
+    init(_ items: [RV]) { self.items = items }
+    override var typeName: String { "list" }
+}
+
 final class MacroObject: RObject {
     let def: MacroDef
     /// Variables visible where the macro was defined (top-level template scope).
