@@ -327,3 +327,11 @@ public struct TemplateEngine: Sendable {
 
     func global(_ name: String) -> RV? { Globals.table[name] }
 }
+
+extension Value {
+    /// Python's `str()` of the value, as Jinja writes it into text (`['a', 1]`, `True`, `None`, `1.0`).
+    public var pythonString: String { Py.str(self) }
+
+    /// Python's `repr()` of the value (strings quoted).
+    public var pythonRepr: String { Py.repr(self) }
+}

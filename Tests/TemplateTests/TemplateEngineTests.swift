@@ -170,6 +170,8 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(Py.repr(["a", 1, nil, true, 1.5, ["k": "it's"]]) == "['a', 1, None, True, 1.5, {'k': \"it's\"}]")
         #expect(Py.str(.double(1e20)) == "1e+20")
         #expect(Py.str(.double(0.1)) == "0.1")
+        #expect(Value.list(["x", .null]).pythonString == "['x', None]")
+        #expect(Value.string("it's").pythonRepr == "\"it's\"")
     }
 
     @Test func oneEngineServesConcurrentRenders() async throws {
