@@ -260,6 +260,7 @@ enum Filters {
             case "floor": return .v(.double((d * scale).rounded(.down) / scale))
             default:
                 // Python's round(): exact binary value, ties to even; printf rounds the same way.
+                if case .int = v, precision >= 0 { return .v(v) }
                 if precision == 0 { return .v(.double(d.rounded(.toNearestOrEven))) }
                 let text = String(format: "%.\(max(precision, 0))f", d)
                 return .v(.double(Double(text) ?? d))

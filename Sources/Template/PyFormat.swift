@@ -219,7 +219,8 @@ enum PyFormat {
             return pad(str, spec, numeric: false)
         }
         if Py.isNumber(v) {
-            if case .bool(let b) = v, spec.type == nil { return pad(b ? "True" : "False", spec, numeric: false) }
+            // A bool with a format spec formats as the int it is.
+            if case .bool(let b) = v { return formatNumber(.int(b ? 1 : 0), spec) }
             return formatNumber(v, spec)
         }
         return pad(Py.str(v), spec, numeric: false)
