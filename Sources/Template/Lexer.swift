@@ -40,7 +40,7 @@ struct Lexer {
     var tokens: [Token] = []
 
     init(_ text: String, trimBlocks: Bool, escapeBackslashes: Bool) {
-        // Ansible sets keep_trailing_newline=True. Jinja normalises \r\n and \r to \n everywhere.
+        // Jinja normalises \r\n and \r to \n everywhere.
         var b = Array(text.utf8)
         if b.contains(13) {
             var normalised = [UInt8]()
@@ -57,6 +57,9 @@ struct Lexer {
             }
             b = normalised
         }
+        // keep_trailing_newline=False drops one final newline; Ansible restores the source's trailing newlines
+        // on string results afterwards (TemplateEngine.restoreTrailingNewlines).
+        if b.last == 10 { b.removeLast() }
         bytes = b
         self.trimBlocks = trimBlocks
         self.escapeBackslashes = escapeBackslashes

@@ -22,7 +22,6 @@ final class Renderer {
     /// only output is one expression can yield that expression's native value (Jinja's native_concat).
     var chunkCount = 0
     var firstChunk: RV?
-    var lastChunkText: String?
     var captureDepth = 0
 
     init(engine: TemplateEngine, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) {
@@ -41,17 +40,13 @@ final class Renderer {
     func render(_ node: Node, into out: inout String) throws {
         switch node {
         case .text(let s):
-            if captureDepth == 0 {
-                chunkCount += 1
-                lastChunkText = s
-            }
+            if captureDepth == 0 { chunkCount += 1 }
             out += s
         case .output(let e, let line):
             let rv = try eval(e)
             if captureDepth == 0 {
                 chunkCount += 1
                 if chunkCount == 1 { firstChunk = rv }
-                lastChunkText = nil
             }
             try appendOutput(rv, line: line, into: &out)
         case .ifNode(let branches, let elseBody):

@@ -118,6 +118,23 @@ public struct TemplateEngine: Sendable {
         return String(name[name.utf8.index(after: dot)...])
     }
 
+    /// Ansible's preserve_trailing_newlines: a string result ends with at least as many newlines as the
+    /// template text did (Jinja itself drops one and trim_blocks may eat more).
+    static func restoreTrailingNewlines(of template: String, in result: String) -> String {
+        func count(_ s: String) -> Int {
+            var n = 0
+            for b in s.utf8.reversed() {
+                guard b == 10 else { break }
+                n += 1
+            }
+            return n
+        }
+        let wanted = count(template)
+        guard wanted > 0 else { return result }
+        let have = count(result)
+        return have >= wanted ? result : result + String(repeating: "\n", count: wanted - have)
+    }
+
     /// Whitespace trim without Foundation (this runs for every `when:`).
     static func trimmed(_ text: Substring) -> Substring {
         var s = text
@@ -154,7 +171,7 @@ public struct TemplateEngine: Sendable {
         do {
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
-            return out
+            return TemplateEngine.restoreTrailingNewlines(of: text, in: out)
         } catch {
             throw mapError(error, text: text, location: location)
         }
@@ -257,17 +274,14 @@ public struct TemplateEngine: Sendable {
             }
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
-            // Only one expression produced output (possibly followed by the template's final newline):
-            // Ansible returns its native value.
-            if let first = renderer.firstChunk,
-                renderer.chunkCount == 1 || (renderer.chunkCount == 2 && renderer.lastChunkText == "\n")
-            {
+            // Only one expression produced output: Ansible returns its native value.
+            if let first = renderer.firstChunk, renderer.chunkCount == 1 {
                 if case .undefined(let u) = first, u.silent {
                     throw TemplateRuntimeError.template("Type 'Undefined' is unsupported for variable storage.", line: 1)
                 }
                 return try renderer.value(first, line: 1)
             }
-            return .string(out)
+            return .string(TemplateEngine.restoreTrailingNewlines(of: text, in: out))
         } catch let error as PGHAError {
             throw error
         } catch {
