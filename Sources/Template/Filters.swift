@@ -67,7 +67,7 @@ enum Filters {
             let s = Py.str(try c.input(input))
             let widthValue = try c.value(0, "width") ?? .int(4)
             let indention: String
-            if case .string(let w) = widthValue { indention = w } else { indention = String(repeating: " ", count: Py.asInt(widthValue) ?? 4) }
+            if case .string(let w) = widthValue { indention = w } else { indention = String(repeating: " ", count: max(0, Py.asInt(widthValue) ?? 4)) }
             let first = try c.bool(1, "first") ?? false
             let blank = try c.bool(2, "blank") ?? false
             var lines = (s + "\n").components(separatedBy: "\n")
@@ -204,12 +204,15 @@ enum Filters {
             switch v {
             case .int: return .v(v)
             case .bool(let b): return .v(.int(b ? 1 : 0))
-            case .double(let d): return .v(d.isFinite ? .int(Int(d)) : fallback)
+            case .double(let d):
+                guard d.isFinite else { return .v(fallback) }
+                // Beyond 64 bits Python keeps an exact bigint; the closest we have is the truncated double.
+                return .v(Py.truncate(d).map { .int($0) } ?? .double(d.rounded(.towardZero)))
             case .string(let s):
                 var text = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
                 if base == 16, text.lowercased().hasPrefix("0x") { text = String(text.dropFirst(2)) }
                 if let i = Int(text, radix: base) { return .v(.int(i)) }
-                if base == 10, let d = Double(text), d.isFinite { return .v(.int(Int(d))) }
+                if base == 10, let d = Double(text), let i = Py.truncate(d) { return .v(.int(i)) }
                 return .v(fallback)
             default: return .v(fallback)
             }
@@ -243,7 +246,7 @@ enum Filters {
         t["abs"] = { c, input in
             let v = try c.input(input)
             switch v {
-            case .int(let i): return .v(.int(abs(i)))
+            case .int(let i): return .v(i == .min ? .double(-Double(i)) : .int(abs(i)))
             case .double(let d): return .v(.double(abs(d)))
             case .bool(let b): return .v(.int(b ? 1 : 0))
             default: throw c.error("bad operand type for abs(): '\(v.typeName)'")

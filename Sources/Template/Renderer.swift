@@ -441,7 +441,7 @@ final class Renderer {
         case .unary(let op, let operand, let line):
             let v = try value(try eval(operand), line: line)
             switch (op, v) {
-            case ("-", .int(let i)): return .v(.int(-i))
+            case ("-", .int(let i)): return .v(i == .min ? .double(-Double(i)) : .int(-i))
             case ("-", .double(let d)): return .v(.double(-d))
             case ("-", .bool(let b)): return .v(.int(b ? -1 : 0))
             case ("+", .int), ("+", .double): return .v(v)
@@ -619,7 +619,7 @@ struct Call {
     func int(_ position: Int, _ keyword: String? = nil) throws -> Int? {
         guard let v = try value(position, keyword) else { return nil }
         if let i = Py.asInt(v) { return i }
-        if case .double(let d) = v { return Int(d) }
+        if case .double(let d) = v, let i = Py.truncate(d) { return i }
         if case .string(let s) = v, let i = Int(s) { return i }
         throw error("\(name): expected an integer, got \(v.typeName)")
     }

@@ -328,6 +328,12 @@ enum Py {
         }
     }
 
+    /// Truncates like Python's int(); nil when the result does not fit in 64 bits (Python would use a bigint).
+    static func truncate(_ d: Double) -> Int? {
+        guard d.isFinite else { return nil }
+        return Int(exactly: d.rounded(.towardZero))
+    }
+
     static func asInt(_ v: Value) -> Int? {
         switch v {
         case .int(let i): return i
