@@ -194,6 +194,23 @@ public struct TemplateEngine: Sendable {
         return value.isTruthy
     }
 
+    /// Evaluates a `when:`-style value as YAML gives it: a bool is itself, a string is an expression, a list
+    /// is the conjunction of its items (Ansible's list form of `when`), null is true.
+    public func evaluateCondition(_ condition: Value, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
+        switch condition {
+        case .null: return true
+        case .bool(let b): return b
+        case .string(let s): return try evaluateCondition(s, variables: variables, location: location)
+        case .list(let items):
+            for item in items where !(try evaluateCondition(item, variables: variables, location: location)) {
+                return false
+            }
+            return true
+        default:
+            return condition.isTruthy
+        }
+    }
+
     /// Evaluates a bare Jinja2 expression (no braces) to its native value.
     public func evaluateExpression(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Value {
         try evaluateExpression(expression, variables: variables, location: location, escapeBackslashes: true)

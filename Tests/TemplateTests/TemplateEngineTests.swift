@@ -117,6 +117,9 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(try engine.evaluateCondition("flag", variables: v, location: here))
         #expect(try engine.evaluateCondition("{{ n == 3 }}", variables: v, location: here))
         #expect(try engine.evaluateCondition("missing is not defined", variables: v, location: here))
+        #expect(try engine.evaluateCondition(Value.list(["n > 2", true]), variables: v, location: here))
+        #expect(try !engine.evaluateCondition(Value.list(["n > 2", "n > 5"]), variables: v, location: here))
+        #expect(try !engine.evaluateCondition(Value.bool(false), variables: v, location: here))
         #expect {
             try engine.evaluateCondition("missing == 1", variables: v, location: here)
         } throws: { error in
