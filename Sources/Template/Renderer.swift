@@ -9,7 +9,6 @@ final class ResolutionState {
     var inProgress: [String] = []
 }
 
-
 /// Walks a compiled template. One instance per render; not shared between threads.
 final class Renderer {
     let engine: TemplateEngine
@@ -85,7 +84,7 @@ final class Renderer {
             macro.caller = .obj(caller)
             defer { macro.caller = nil }
             let result = try macro.call(self, args, kwargs, line: line)
-            if captureDepth == 0 { chunkCount += 2 }
+            if captureDepth == 0 { chunkCount += 1 }
             try appendOutput(result, line: line, into: &out)
         case .filterBlock(let filters, let body, let line):
             var captured = ""
@@ -153,7 +152,7 @@ final class Renderer {
             out += Py.str(v)
         case .undefined(let u):
             if u.silent { return }
-            throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+            throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
         case .obj(let o as LazyContainer):
             out += Py.str(try o.resolve(line: line))
         case .obj(let o):
@@ -289,7 +288,7 @@ final class Renderer {
     func value(_ rv: RV, line: Int) throws -> Value {
         switch rv {
         case .v(let v): return v
-        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
         case .obj(let o):
             if let lazy = o as? LazyContainer { return try lazy.resolve(line: line) }
             if let partial = o as? PartialList { return .list(try partial.items.map { try value($0, line: line) }) }
@@ -301,7 +300,7 @@ final class Renderer {
     func truthy(_ rv: RV, line: Int) throws -> Bool {
         switch rv {
         case .v(let v): return v.isTruthy
-        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
         case .obj(let o as LazyContainer): return o.raw.isTruthy
         case .obj: return true
         }
@@ -337,7 +336,7 @@ final class Renderer {
             return resolved
         }
         if let g = engine.global(name) { return g }
-        return .undefined(Undefined(message: "'\(name)' is undefined"))
+        return .undefined(Undefined(message: "'\(name)' is undefined", line: line))
     }
 
     /// A variable whose template uses something undefined is itself undefined (so `default` and
@@ -427,7 +426,7 @@ final class Renderer {
             let kwargs = try kwargExprs.map { ($0.0, try eval($0.1)) }
             switch fn {
             case .obj(let o): return try o.call(self, args, kwargs, line: line)
-            case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+            case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
             case .v(let v): throw TemplateRuntimeError.template("'\(v.typeName)' object is not callable", line: line)
             }
         case .filter(let base, let name, let argExprs, let kwargExprs, let line):
@@ -501,14 +500,14 @@ final class Renderer {
             }
             if Methods.has(lazy.raw, name) { return .obj(BoundMethod(try lazy.resolve(line: line), name)) }
             if case .dict = lazy.raw, let element = try lazy.element(.string(name), line: line) { return element }
-            return .undefined(Undefined(message: "object of type '\(lazy.raw.typeName)' has no attribute '\(name)'"))
+            return .undefined(Undefined(message: "object of type '\(lazy.raw.typeName)' has no attribute '\(name)'", line: line))
         case .obj(let o):
             if let a = o.attribute(name) { return a }
-            return .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute '\(name)'"))
+            return .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute '\(name)'", line: line))
         case .v(let v):
             if Methods.has(v, name) { return .obj(BoundMethod(v, name)) }
             if case .dict(let d) = v, let x = d[name] { return .v(x) }
-            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute '\(name)'"))
+            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute '\(name)'", line: line))
         }
     }
 
@@ -543,7 +542,7 @@ final class Renderer {
             if case .string(let name) = key, Methods.has(v, name) { return .obj(BoundMethod(v, name)) }
             let keyText: String
             if case .string(let s) = key { keyText = "'\(s)'" } else { keyText = Py.repr(key) }
-            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute \(keyText)"))
+            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute \(keyText)", line: line))
         }
     }
 

@@ -19,6 +19,8 @@ struct Undefined {
     var message: String
     /// Jinja's plain Undefined (an if-expression without else): renders as nothing inside text.
     var silent = false
+    /// Template line of the expression that produced it, for the error raised when it is used.
+    var line = 0
 }
 
 /// A run-time value: plain data, an undefined marker, or a callable/stateful object.

@@ -100,6 +100,16 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         }
     }
 
+    @Test func undefinedErrorsPointAtTheirLine() {
+        #expect {
+            try engine.renderString("a\nb\n{% if flag and missing_thing %}x{% endif %}", variables: vars(["flag": true]),
+                                    location: SourceLocation(file: "t.j2"))
+        } throws: { error in
+            guard let e = error as? PGHAError else { return false }
+            return e.kind == .undefinedVariable && e.location?.line == 3 && e.message == "'missing_thing' is undefined"
+        }
+    }
+
     @Test func evaluationErrorsAreTemplateErrors() {
         #expect {
             try engine.render("{{ 1 / 0 }}", variables: vars([:]), location: here)
