@@ -118,6 +118,43 @@ public struct TemplateEngine: Sendable {
         return String(name[name.utf8.index(after: dot)...])
     }
 
+    struct Overrides {
+        var trimBlocks: Bool?
+        var lstripBlocks: Bool?
+        var keepTrailingNewline: Bool?
+    }
+
+    /// Ansible's `#jinja2: trim_blocks: False, lstrip_blocks: True` first line, which changes the Jinja
+    /// environment for this template only and is removed from the text.
+    static func extractOverrides(_ text: String) throws -> (String, Overrides) {
+        let marker = "#jinja2:"
+        guard text.hasPrefix(marker) else { return (text, Overrides()) }
+        guard let eol = text.firstIndex(of: "\n") else {
+            throw TemplateSyntaxError(message: "Missing newline after '#jinja2:' override.", line: 1)
+        }
+        var overrides = Overrides()
+        for pair in text[text.index(text.startIndex, offsetBy: marker.count)..<eol].split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else {
+                throw TemplateSyntaxError(message: "Missing key-value separator `:` in '#jinja2:' override pair '\(pair)'.", line: 1)
+            }
+            let key = trimmed(parts[0])
+            let raw = trimmed(parts[1])
+            guard raw == "True" || raw == "False" else {
+                throw TemplateSyntaxError(message: "'#jinja2:' override '\(key)' must be True or False, got '\(raw)'.", line: 1)
+            }
+            let value = raw == "True"
+            switch key {
+            case "trim_blocks": overrides.trimBlocks = value
+            case "lstrip_blocks": overrides.lstripBlocks = value
+            case "keep_trailing_newline": overrides.keepTrailingNewline = value
+            default:
+                throw TemplateSyntaxError(message: "Unsupported '#jinja2:' override key '\(key)'.", line: 1)
+            }
+        }
+        return (String(text[text.index(after: eol)...]), overrides)
+    }
+
     /// Ansible's preserve_trailing_newlines: a string result ends with at least as many newlines as the
     /// template text did (Jinja itself drops one and trim_blocks may eat more).
     static func restoreTrailingNewlines(of template: String, in result: String) -> String {
@@ -313,7 +350,10 @@ public struct TemplateEngine: Sendable {
         let key = escapeBackslashes ? text : "\u{0}" + text
         if useCache, let c = cache.get(key) { return c }
         do {
-            var lexer = Lexer(text, trimBlocks: trimBlocks, escapeBackslashes: escapeBackslashes)
+            let (body, overrides) = try TemplateEngine.extractOverrides(text)
+            var lexer = Lexer(
+                body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
+                keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
             var parser = Parser(tokens: try lexer.tokenize())
             let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
             if useCache { cache.put(key, compiled) }
