@@ -1,6 +1,7 @@
 /// Message digests and base64 in pure Swift, so checksums (`hash`, `checksum`, file change detection)
 /// and `b64encode` work on Linux without CryptoKit or OpenSSL.
 public enum Digest {
+    /// Supported hash functions, named as Python's hashlib names them.
     public enum Algorithm: String, Sendable, CaseIterable {
         case md5, sha1, sha256, sha512
     }
@@ -20,11 +21,16 @@ public enum Digest {
         hex(algorithm, Array(text.utf8))
     }
 
+    /// Lowercase hex MD5 of `bytes`.
     public static func md5(_ bytes: [UInt8]) -> String { hexString(md5Bytes(bytes)) }
+    /// Lowercase hex SHA-1 of `bytes` (Ansible's `checksum`).
     public static func sha1(_ bytes: [UInt8]) -> String { hexString(sha1Bytes(bytes)) }
+    /// Lowercase hex SHA-256 of `bytes`.
     public static func sha256(_ bytes: [UInt8]) -> String { hexString(sha256Bytes(bytes)) }
+    /// Lowercase hex SHA-512 of `bytes`.
     public static func sha512(_ bytes: [UInt8]) -> String { hexString(sha512Bytes(bytes)) }
 
+    /// Lowercase hex spelling of `bytes`.
     public static func hexString(_ bytes: [UInt8]) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
@@ -51,6 +57,7 @@ public enum Digest {
         return message
     }
 
+    /// Raw MD5 digest of `bytes`.
     public static func md5Bytes(_ bytes: [UInt8]) -> [UInt8] {
         let s: [UInt32] = [
             7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
@@ -102,6 +109,7 @@ public enum Digest {
         return out
     }
 
+    /// Raw SHA-1 digest of `bytes`.
     public static func sha1Bytes(_ bytes: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
         let message = pad(bytes, blockSize: 64, lengthBytes: 8, bigEndian: true)
@@ -137,6 +145,7 @@ public enum Digest {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
+    /// Raw SHA-256 digest of `bytes`.
     public static func sha256Bytes(_ bytes: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
@@ -185,6 +194,7 @@ public enum Digest {
         0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
 
+    /// Raw SHA-512 digest of `bytes`.
     public static func sha512Bytes(_ bytes: [UInt8]) -> [UInt8] {
         var h: [UInt64] = [
             0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
@@ -238,6 +248,7 @@ public enum Digest {
 public enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
+    /// Padded standard base64 of `bytes`.
     public static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
@@ -259,6 +270,7 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Padded standard base64 of the UTF-8 bytes of `text`.
     public static func encode(_ text: String) -> String { encode(Array(text.utf8)) }
 
     /// Decodes standard or URL-safe base64; whitespace is ignored, missing padding tolerated.

@@ -67,7 +67,7 @@ enum Filters {
             let s = Py.str(try c.input(input))
             let widthValue = try c.value(0, "width") ?? .int(4)
             let indention: String
-            if case .string(let w) = widthValue { indention = w } else { indention = String(repeating: " ", count: Py.asInt(widthValue) ?? 4) }
+            if case .string(let w) = widthValue { indention = w } else { indention = String(repeating: " ", count: max(0, Py.asInt(widthValue) ?? 4)) }
             let first = try c.bool(1, "first") ?? false
             let blank = try c.bool(2, "blank") ?? false
             var lines = (s + "\n").components(separatedBy: "\n")
@@ -204,12 +204,15 @@ enum Filters {
             switch v {
             case .int: return .v(v)
             case .bool(let b): return .v(.int(b ? 1 : 0))
-            case .double(let d): return .v(d.isFinite ? .int(Int(d)) : fallback)
+            case .double(let d):
+                guard d.isFinite else { return .v(fallback) }
+                // Beyond 64 bits Python keeps an exact bigint; the closest we have is the truncated double.
+                return .v(Py.truncate(d).map { .int($0) } ?? .double(d.rounded(.towardZero)))
             case .string(let s):
                 var text = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
                 if base == 16, text.lowercased().hasPrefix("0x") { text = String(text.dropFirst(2)) }
                 if let i = Int(text, radix: base) { return .v(.int(i)) }
-                if base == 10, let d = Double(text), d.isFinite { return .v(.int(Int(d))) }
+                if base == 10, let d = Double(text), let i = Py.truncate(d) { return .v(.int(i)) }
                 return .v(fallback)
             default: return .v(fallback)
             }
@@ -243,7 +246,7 @@ enum Filters {
         t["abs"] = { c, input in
             let v = try c.input(input)
             switch v {
-            case .int(let i): return .v(.int(abs(i)))
+            case .int(let i): return .v(i == .min ? .double(-Double(i)) : .int(abs(i)))
             case .double(let d): return .v(.double(abs(d)))
             case .bool(let b): return .v(.int(b ? 1 : 0))
             default: throw c.error("bad operand type for abs(): '\(v.typeName)'")
@@ -260,6 +263,7 @@ enum Filters {
             case "floor": return .v(.double((d * scale).rounded(.down) / scale))
             default:
                 // Python's round(): exact binary value, ties to even; printf rounds the same way.
+                if case .int = v, precision >= 0 { return .v(v) }
                 if precision == 0 { return .v(.double(d.rounded(.toNearestOrEven))) }
                 let text = String(format: "%.\(max(precision, 0))f", d)
                 return .v(.double(Double(text) ?? d))
@@ -324,6 +328,7 @@ enum Filters {
         t["length"] = { c, input in
             // Counting a lazily templated container must not render its elements.
             if case .obj(let lazy as LazyContainer) = input, let n = Py.length(lazy.raw) { return .v(.int(n)) }
+            if case .obj(let partial as PartialList) = input { return .v(.int(partial.items.count)) }
             let v = try c.input(input)
             guard let n = Py.length(v) else { throw c.error("object of type '\(v.typeName)' has no len()") }
             return .v(.int(n))
@@ -372,7 +377,10 @@ enum Filters {
         }
         func selectFilter(attr: Bool, keep: Bool) -> FilterFunction {
             { c, input in
-                let items = try iterable(c, input)
+                let subjects: [RV]
+                if case .obj(let partial as PartialList) = input { subjects = partial.items } else {
+                    subjects = try iterable(c, input).map { .v($0) }
+                }
                 var offset = 0
                 var attrName: String?
                 if attr {
@@ -381,9 +389,10 @@ enum Filters {
                 }
                 let testName = try c.string(offset)
                 let testArgs = Array(c.args.dropFirst(offset + 1))
-                return .v(.list(try items.filter { item in
-                    var subject: RV = .v(item)
+                let kept = try subjects.filter { element in
+                    var subject = element
                     if let attrName {
+                        let item = try c.input(element)
                         subject = lookupAttribute(item, attrName).map { .v($0) }
                             ?? .undefined(Undefined(message: missingAttributeMessage(item, attrName)))
                     }
@@ -394,7 +403,8 @@ enum Filters {
                         result = try c.renderer.truthy(subject, line: c.line)
                     }
                     return result == keep
-                }))
+                }
+                return .v(.list(try kept.map { try c.input($0) }))
             }
         }
         t["select"] = selectFilter(attr: false, keep: true)

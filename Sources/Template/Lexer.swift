@@ -35,12 +35,13 @@ struct Lexer {
     /// Ansible's escape_backslashes: string literals inside `{{ }}` keep their backslashes (the text came
     /// from YAML, which already processed escapes). Elsewhere Jinja's Python-style unescaping applies.
     let escapeBackslashes: Bool
+    let lstripBlocks: Bool
     var pos = 0
     var line = 1
     var tokens: [Token] = []
 
-    init(_ text: String, trimBlocks: Bool, escapeBackslashes: Bool) {
-        // Ansible sets keep_trailing_newline=True. Jinja normalises \r\n and \r to \n everywhere.
+    init(_ text: String, trimBlocks: Bool, lstripBlocks: Bool = false, keepTrailingNewline: Bool = false, escapeBackslashes: Bool) {
+        // Jinja normalises \r\n and \r to \n everywhere.
         var b = Array(text.utf8)
         if b.contains(13) {
             var normalised = [UInt8]()
@@ -57,8 +58,12 @@ struct Lexer {
             }
             b = normalised
         }
+        // keep_trailing_newline=False drops one final newline; Ansible restores the source's trailing newlines
+        // on string results afterwards (TemplateEngine.restoreTrailingNewlines).
+        if !keepTrailingNewline, b.last == 10 { b.removeLast() }
         bytes = b
         self.trimBlocks = trimBlocks
+        self.lstripBlocks = lstripBlocks
         self.escapeBackslashes = escapeBackslashes
     }
 
@@ -99,6 +104,13 @@ struct Lexer {
             trimNextNewline = false
             if tagStart >= 0, tagStart + 2 < n, bytes[tagStart + 2] == UInt8(ascii: "-") {
                 while dEnd > dStart, Lexer.isSpace(bytes[dEnd - 1]) { dEnd -= 1 }
+            } else if tagStart >= 0, lstripBlocks, bytes[tagStart + 1] != UInt8(ascii: "{"),
+                !(tagStart + 2 < n && bytes[tagStart + 2] == UInt8(ascii: "+"))
+            {
+                // lstrip_blocks: spaces and tabs between a line start and a block or comment tag go.
+                var k = dEnd
+                while k > dStart, bytes[k - 1] == 32 || bytes[k - 1] == 9 { k -= 1 }
+                if k == 0 || bytes[k - 1] == 10 { dEnd = k }
             }
             if dEnd > dStart {
                 tokens.append(Token(kind: .data, text: String(decoding: bytes[dStart..<dEnd], as: UTF8.self), line: line))

@@ -4,23 +4,31 @@ import PGHACore
 
 /// What a lookup plugin may use: the engine (to render files), the variables and where the call is.
 public struct LookupContext: Sendable {
+    /// The engine running the template (for plugins that render files).
     public var engine: TemplateEngine
+    /// The variables of the calling template.
     public var variables: any TemplateVariables
+    /// Where the calling template is, for error messages.
     public var location: SourceLocation
 }
 
 /// `lookup('name', ...)`, `query('name', ...)` and `q(...)`. Return the plugin's list of results;
 /// the engine turns it into `lookup`'s comma-joined/single value or `query`'s list.
 public protocol TemplateLookups: Sendable {
+    /// Runs `plugin` (possibly collection-qualified, e.g. `ansible.builtin.file`) on `terms` with keyword
+    /// `options`; throws PGHAError for unknown plugins or failures.
     func run(_ plugin: String, terms: [Value], options: OrderedDictionary<String, Value>, context: LookupContext) throws -> [Value]
 }
 
 /// `env`, `file`, `template`, `items`/`list`, resolving relative paths against `searchPaths` in order.
 public struct DefaultLookups: TemplateLookups {
+    /// Directories searched in order (each also through its `files/` and `templates/` subdirectories).
     public var searchPaths: [String]
 
+    /// Lookups resolving relative paths against `searchPaths`, then the current directory.
     public init(searchPaths: [String] = []) { self.searchPaths = searchPaths }
 
+    /// The existing file `path` names, or nil.
     public func resolve(_ path: String) -> String? {
         if path.hasPrefix("/") { return FileManager.default.fileExists(atPath: path) ? path : nil }
         for base in searchPaths {
@@ -33,6 +41,7 @@ public struct DefaultLookups: TemplateLookups {
         return FileManager.default.fileExists(atPath: cwd) ? cwd : nil
     }
 
+    /// Supports `env`, `file`, `template`, `items`/`list`/`flattened` and `vars`.
     public func run(_ plugin: String, terms: [Value], options: OrderedDictionary<String, Value>, context: LookupContext) throws -> [Value] {
         switch TemplateEngine.shortName(plugin) {
         case "env":

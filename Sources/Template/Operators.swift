@@ -53,6 +53,7 @@ enum Arithmetic {
         case "//":
             if let x = Py.asInt(a), let y = Py.asInt(b) {
                 if y == 0 { throw TemplateRuntimeError.template("integer division or modulo by zero", line: line) }
+                if y == -1 { return x == .min ? .double(-Double(x)) : .int(-x) }
                 return .int(Py.floorDiv(x, y))
             }
             guard let x = Py.asDouble(a), let y = Py.asDouble(b) else { throw unsupported() }
@@ -62,6 +63,7 @@ enum Arithmetic {
             if case .string(let fmt) = a { return .string(try PyFormat.percent(fmt, b, line: line)) }
             if let x = Py.asInt(a), let y = Py.asInt(b) {
                 if y == 0 { throw TemplateRuntimeError.template("integer modulo by zero", line: line) }
+                if y == -1 { return .int(0) }
                 return .int(Py.mod(x, y))
             }
             guard let x = Py.asDouble(a), let y = Py.asDouble(b) else { throw unsupported() }

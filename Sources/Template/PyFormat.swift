@@ -87,7 +87,10 @@ enum PyFormat {
                     throw TemplateRuntimeError.template("%\(conv) format: a real number is required, not \(value.typeName)", line: line)
                 }
                 spec.type = "d"
-                out += formatNumber(.int(Int(d)), spec)
+                guard let i = Py.truncate(d) else {
+                    throw TemplateRuntimeError.template("cannot convert float \(Py.floatRepr(d)) to integer", line: line)
+                }
+                out += formatNumber(.int(i), spec)
             case "f", "F", "e", "E", "g", "G", "x", "X", "o":
                 spec.type = conv
                 if spec.precision == nil, "fFeE".contains(conv) { spec.precision = 6 }
@@ -126,12 +129,12 @@ enum PyFormat {
         if type == nil, Py.asInt(v) != nil { type = "d" }
         switch type {
         case "d", "n":
-            let i = Py.asInt(v) ?? Int(Py.asDouble(v) ?? 0)
+            let i = Py.asInt(v) ?? Py.truncate(Py.asDouble(v) ?? 0) ?? 0
             negative = i < 0
             body = String(i.magnitude)
             if let g = spec.grouping { body = group(body, g) }
         case "x", "X", "o", "b":
-            let i = Py.asInt(v) ?? Int(Py.asDouble(v) ?? 0)
+            let i = Py.asInt(v) ?? Py.truncate(Py.asDouble(v) ?? 0) ?? 0
             negative = i < 0
             let radix = spec.type == "o" ? 8 : (spec.type == "b" ? 2 : 16)
             body = String(i.magnitude, radix: radix, uppercase: spec.type == "X")
@@ -219,7 +222,8 @@ enum PyFormat {
             return pad(str, spec, numeric: false)
         }
         if Py.isNumber(v) {
-            if case .bool(let b) = v, spec.type == nil { return pad(b ? "True" : "False", spec, numeric: false) }
+            // A bool with a format spec formats as the int it is.
+            if case .bool(let b) = v { return formatNumber(.int(b ? 1 : 0), spec) }
             return formatNumber(v, spec)
         }
         return pad(Py.str(v), spec, numeric: false)

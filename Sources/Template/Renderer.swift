@@ -9,7 +9,6 @@ final class ResolutionState {
     var inProgress: [String] = []
 }
 
-
 /// Walks a compiled template. One instance per render; not shared between threads.
 final class Renderer {
     let engine: TemplateEngine
@@ -22,7 +21,6 @@ final class Renderer {
     /// only output is one expression can yield that expression's native value (Jinja's native_concat).
     var chunkCount = 0
     var firstChunk: RV?
-    var lastChunkText: String?
     var captureDepth = 0
 
     init(engine: TemplateEngine, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) {
@@ -41,17 +39,13 @@ final class Renderer {
     func render(_ node: Node, into out: inout String) throws {
         switch node {
         case .text(let s):
-            if captureDepth == 0 {
-                chunkCount += 1
-                lastChunkText = s
-            }
+            if captureDepth == 0 { chunkCount += 1 }
             out += s
         case .output(let e, let line):
             let rv = try eval(e)
             if captureDepth == 0 {
                 chunkCount += 1
                 if chunkCount == 1 { firstChunk = rv }
-                lastChunkText = nil
             }
             try appendOutput(rv, line: line, into: &out)
         case .ifNode(let branches, let elseBody):
@@ -90,7 +84,7 @@ final class Renderer {
             macro.caller = .obj(caller)
             defer { macro.caller = nil }
             let result = try macro.call(self, args, kwargs, line: line)
-            if captureDepth == 0 { chunkCount += 2 }
+            if captureDepth == 0 { chunkCount += 1 }
             try appendOutput(result, line: line, into: &out)
         case .filterBlock(let filters, let body, let line):
             var captured = ""
@@ -158,7 +152,7 @@ final class Renderer {
             out += Py.str(v)
         case .undefined(let u):
             if u.silent { return }
-            throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+            throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
         case .obj(let o as LazyContainer):
             out += Py.str(try o.resolve(line: line))
         case .obj(let o):
@@ -294,9 +288,10 @@ final class Renderer {
     func value(_ rv: RV, line: Int) throws -> Value {
         switch rv {
         case .v(let v): return v
-        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
         case .obj(let o):
             if let lazy = o as? LazyContainer { return try lazy.resolve(line: line) }
+            if let partial = o as? PartialList { return .list(try partial.items.map { try value($0, line: line) }) }
             if let v = o.asValue { return v }
             throw TemplateRuntimeError.template("Type '\(o.typeName)' is unsupported here", line: line)
         }
@@ -305,7 +300,7 @@ final class Renderer {
     func truthy(_ rv: RV, line: Int) throws -> Bool {
         switch rv {
         case .v(let v): return v.isTruthy
-        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+        case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
         case .obj(let o as LazyContainer): return o.raw.isTruthy
         case .obj: return true
         }
@@ -341,7 +336,7 @@ final class Renderer {
             return resolved
         }
         if let g = engine.global(name) { return g }
-        return .undefined(Undefined(message: "'\(name)' is undefined"))
+        return .undefined(Undefined(message: "'\(name)' is undefined", line: line))
     }
 
     /// A variable whose template uses something undefined is itself undefined (so `default` and
@@ -386,7 +381,17 @@ final class Renderer {
         case .list(let items), .tuple(let items):
             var out: [Value] = []
             out.reserveCapacity(items.count)
-            for item in items { out.append(try value(try eval(item), line: 0)) }
+            var evaluated: [RV]?
+            for item in items {
+                let rv = try eval(item)
+                if evaluated == nil, case .undefined = rv { evaluated = out.map { .v($0) } }
+                if evaluated != nil {
+                    evaluated!.append(rv)
+                } else {
+                    out.append(try value(rv, line: 0))
+                }
+            }
+            if let evaluated { return .obj(PartialList(evaluated)) }
             return .v(.list(out))
         case .dict(let pairs):
             var d = OrderedDictionary<String, Value>()
@@ -421,7 +426,7 @@ final class Renderer {
             let kwargs = try kwargExprs.map { ($0.0, try eval($0.1)) }
             switch fn {
             case .obj(let o): return try o.call(self, args, kwargs, line: line)
-            case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: line)
+            case .undefined(let u): throw TemplateRuntimeError(kind: .undefined, message: u.message, line: u.line > 0 ? u.line : line)
             case .v(let v): throw TemplateRuntimeError.template("'\(v.typeName)' object is not callable", line: line)
             }
         case .filter(let base, let name, let argExprs, let kwargExprs, let line):
@@ -435,7 +440,7 @@ final class Renderer {
         case .unary(let op, let operand, let line):
             let v = try value(try eval(operand), line: line)
             switch (op, v) {
-            case ("-", .int(let i)): return .v(.int(-i))
+            case ("-", .int(let i)): return .v(i == .min ? .double(-Double(i)) : .int(-i))
             case ("-", .double(let d)): return .v(.double(-d))
             case ("-", .bool(let b)): return .v(.int(b ? -1 : 0))
             case ("+", .int), ("+", .double): return .v(v)
@@ -495,14 +500,14 @@ final class Renderer {
             }
             if Methods.has(lazy.raw, name) { return .obj(BoundMethod(try lazy.resolve(line: line), name)) }
             if case .dict = lazy.raw, let element = try lazy.element(.string(name), line: line) { return element }
-            return .undefined(Undefined(message: "object of type '\(lazy.raw.typeName)' has no attribute '\(name)'"))
+            return .undefined(Undefined(message: "object of type '\(lazy.raw.typeName)' has no attribute '\(name)'", line: line))
         case .obj(let o):
             if let a = o.attribute(name) { return a }
-            return .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute '\(name)'"))
+            return .undefined(Undefined(message: "object of type '\(o.typeName)' has no attribute '\(name)'", line: line))
         case .v(let v):
             if Methods.has(v, name) { return .obj(BoundMethod(v, name)) }
             if case .dict(let d) = v, let x = d[name] { return .v(x) }
-            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute '\(name)'"))
+            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute '\(name)'", line: line))
         }
     }
 
@@ -537,7 +542,7 @@ final class Renderer {
             if case .string(let name) = key, Methods.has(v, name) { return .obj(BoundMethod(v, name)) }
             let keyText: String
             if case .string(let s) = key { keyText = "'\(s)'" } else { keyText = Py.repr(key) }
-            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute \(keyText)"))
+            return .undefined(Undefined(message: "object of type '\(v.typeName)' has no attribute \(keyText)", line: line))
         }
     }
 
@@ -613,7 +618,7 @@ struct Call {
     func int(_ position: Int, _ keyword: String? = nil) throws -> Int? {
         guard let v = try value(position, keyword) else { return nil }
         if let i = Py.asInt(v) { return i }
-        if case .double(let d) = v { return Int(d) }
+        if case .double(let d) = v, let i = Py.truncate(d) { return i }
         if case .string(let s) = v, let i = Int(s) { return i }
         throw error("\(name): expected an integer, got \(v.typeName)")
     }

@@ -19,6 +19,8 @@ struct Undefined {
     var message: String
     /// Jinja's plain Undefined (an if-expression without else): renders as nothing inside text.
     var silent = false
+    /// Template line of the expression that produced it, for the error raised when it is used.
+    var line = 0
 }
 
 /// A run-time value: plain data, an undefined marker, or a callable/stateful object.
@@ -208,6 +210,14 @@ final class LazyContainer: RObject {
     }
 }
 
+/// A list literal with undefined items (`[a, b] | select('defined')`): usable by `length`, `select`
+/// and `reject`; anything else that needs its items fails on the first undefined one, as in Ansible.
+final class PartialList: RObject {
+    let items: [RV]
+    init(_ items: [RV]) { self.items = items }
+    override var typeName: String { "list" }
+}
+
 final class MacroObject: RObject {
     let def: MacroDef
     /// Variables visible where the macro was defined (top-level template scope).
@@ -318,6 +328,12 @@ enum Py {
         case .bool(let b): return b ? 1 : 0
         default: return nil
         }
+    }
+
+    /// Truncates like Python's int(); nil when the result does not fit in 64 bits (Python would use a bigint).
+    static func truncate(_ d: Double) -> Int? {
+        guard d.isFinite else { return nil }
+        return Int(exactly: d.rounded(.towardZero))
     }
 
     static func asInt(_ v: Value) -> Int? {

@@ -11,17 +11,23 @@ public protocol TemplateVariables: Sendable {
 
 /// Variables held in a dictionary (tests, ad-hoc rendering, `vars:` blocks).
 public struct DictionaryVariables: TemplateVariables {
+    /// The variables, by name.
     public var values: OrderedDictionary<String, Value>
+    /// Variables from a dictionary.
     public init(_ values: OrderedDictionary<String, Value> = [:]) { self.values = values }
     /// Variables from a `.dict` value (anything else gives no variables).
     public init(dict value: Value) { self.values = value.dictValue ?? [:] }
+    /// The raw value of `name`.
     public func lookup(_ name: String) -> Value? { values[name] }
 }
 
 /// Layers variables: the first layer that defines a name wins (e.g. loop vars over task vars).
 public struct LayeredVariables: TemplateVariables {
+    /// Highest precedence first.
     public var layers: [any TemplateVariables]
+    /// Layers `layers`, highest precedence first.
     public init(_ layers: [any TemplateVariables]) { self.layers = layers }
+    /// The value from the first layer defining `name`.
     public func lookup(_ name: String) -> Value? {
         for layer in layers { if let v = layer.lookup(name) { return v } }
         return nil
@@ -76,6 +82,7 @@ public struct TemplateEngine: Sendable {
     private let cache: TemplateCache
     private let conditionCache: TemplateCache
 
+    /// An engine with its own compiled-template cache; share one engine across a run to reuse it.
     public init(lookups: any TemplateLookups = DefaultLookups(), trimBlocks: Bool = true) {
         self.lookups = lookups
         self.trimBlocks = trimBlocks
@@ -109,6 +116,60 @@ public struct TemplateEngine: Sendable {
     static func shortName(_ name: String) -> String {
         guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { return name }
         return String(name[name.utf8.index(after: dot)...])
+    }
+
+    struct Overrides {
+        var trimBlocks: Bool?
+        var lstripBlocks: Bool?
+        var keepTrailingNewline: Bool?
+    }
+
+    /// Ansible's `#jinja2: trim_blocks: False, lstrip_blocks: True` first line, which changes the Jinja
+    /// environment for this template only and is removed from the text.
+    static func extractOverrides(_ text: String) throws -> (String, Overrides) {
+        let marker = "#jinja2:"
+        guard text.hasPrefix(marker) else { return (text, Overrides()) }
+        guard let eol = text.firstIndex(of: "\n") else {
+            throw TemplateSyntaxError(message: "Missing newline after '#jinja2:' override.", line: 1)
+        }
+        var overrides = Overrides()
+        for pair in text[text.index(text.startIndex, offsetBy: marker.count)..<eol].split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else {
+                throw TemplateSyntaxError(message: "Missing key-value separator `:` in '#jinja2:' override pair '\(pair)'.", line: 1)
+            }
+            let key = trimmed(parts[0])
+            let raw = trimmed(parts[1])
+            guard raw == "True" || raw == "False" else {
+                throw TemplateSyntaxError(message: "'#jinja2:' override '\(key)' must be True or False, got '\(raw)'.", line: 1)
+            }
+            let value = raw == "True"
+            switch key {
+            case "trim_blocks": overrides.trimBlocks = value
+            case "lstrip_blocks": overrides.lstripBlocks = value
+            case "keep_trailing_newline": overrides.keepTrailingNewline = value
+            default:
+                throw TemplateSyntaxError(message: "Unsupported '#jinja2:' override key '\(key)'.", line: 1)
+            }
+        }
+        return (String(text[text.index(after: eol)...]), overrides)
+    }
+
+    /// Ansible's preserve_trailing_newlines: a string result ends with at least as many newlines as the
+    /// template text did (Jinja itself drops one and trim_blocks may eat more).
+    static func restoreTrailingNewlines(of template: String, in result: String) -> String {
+        func count(_ s: String) -> Int {
+            var n = 0
+            for b in s.utf8.reversed() {
+                guard b == 10 else { break }
+                n += 1
+            }
+            return n
+        }
+        let wanted = count(template)
+        guard wanted > 0 else { return result }
+        let have = count(result)
+        return have >= wanted ? result : result + String(repeating: "\n", count: wanted - have)
     }
 
     /// Whitespace trim without Foundation (this runs for every `when:`).
@@ -147,7 +208,7 @@ public struct TemplateEngine: Sendable {
         do {
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
-            return out
+            return TemplateEngine.restoreTrailingNewlines(of: text, in: out)
         } catch {
             throw mapError(error, text: text, location: location)
         }
@@ -176,6 +237,23 @@ public struct TemplateEngine: Sendable {
                 at: location, hint: "compare explicitly, e.g. `\(trimmed) | length > 0` or `\(trimmed) is defined`")
         }
         return result
+    }
+
+    /// Evaluates a `when:`-style value as YAML gives it: a bool is itself, a string is an expression, a list
+    /// is the conjunction of its items (Ansible's list form of `when`), null is true.
+    public func evaluateCondition(_ condition: Value, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
+        switch condition {
+        case .null: return true
+        case .bool(let b): return b
+        case .string(let s): return try evaluateCondition(s, variables: variables, location: location)
+        case .list(let items):
+            for item in items where !(try evaluateCondition(item, variables: variables, location: location)) {
+                return false
+            }
+            return true
+        default:
+            return condition.isTruthy
+        }
     }
 
     /// Evaluates a bare Jinja2 expression (no braces) to its native value.
@@ -258,17 +336,14 @@ public struct TemplateEngine: Sendable {
             }
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
-            // Only one expression produced output (possibly followed by the template's final newline):
-            // Ansible returns its native value.
-            if let first = renderer.firstChunk,
-                renderer.chunkCount == 1 || (renderer.chunkCount == 2 && renderer.lastChunkText == "\n")
-            {
+            // Only one expression produced output: Ansible returns its native value.
+            if let first = renderer.firstChunk, renderer.chunkCount == 1 {
                 if case .undefined(let u) = first, u.silent {
                     throw TemplateRuntimeError.template("Type 'Undefined' is unsupported for variable storage.", line: 1)
                 }
                 return try renderer.value(first, line: 1)
             }
-            return .string(out)
+            return .string(TemplateEngine.restoreTrailingNewlines(of: text, in: out))
         } catch let error as PGHAError {
             throw error
         } catch {
@@ -283,7 +358,10 @@ public struct TemplateEngine: Sendable {
         let key = escapeBackslashes ? text : "\u{0}" + text
         if useCache, let c = cache.get(key) { return c }
         do {
-            var lexer = Lexer(text, trimBlocks: trimBlocks, escapeBackslashes: escapeBackslashes)
+            let (body, overrides) = try TemplateEngine.extractOverrides(text)
+            var lexer = Lexer(
+                body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
+                keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
             var parser = Parser(tokens: try lexer.tokenize())
             let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
             if useCache { cache.put(key, compiled) }
@@ -327,4 +405,12 @@ public struct TemplateEngine: Sendable {
     // MARK: - Globals
 
     func global(_ name: String) -> RV? { Globals.table[name] }
+}
+
+extension Value {
+    /// Python's `str()` of the value, as Jinja writes it into text (`['a', 1]`, `True`, `None`, `1.0`).
+    public var pythonString: String { Py.str(self) }
+
+    /// Python's `repr()` of the value (strings quoted).
+    public var pythonRepr: String { Py.repr(self) }
 }

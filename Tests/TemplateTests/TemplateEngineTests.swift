@@ -100,6 +100,16 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         }
     }
 
+    @Test func undefinedErrorsPointAtTheirLine() {
+        #expect {
+            try engine.renderString("a\nb\n{% if flag and missing_thing %}x{% endif %}", variables: vars(["flag": true]),
+                                    location: SourceLocation(file: "t.j2"))
+        } throws: { error in
+            guard let e = error as? PGHAError else { return false }
+            return e.kind == .undefinedVariable && e.location?.line == 3 && e.message == "'missing_thing' is undefined"
+        }
+    }
+
     @Test func evaluationErrorsAreTemplateErrors() {
         #expect {
             try engine.render("{{ 1 / 0 }}", variables: vars([:]), location: here)
@@ -117,6 +127,9 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(try engine.evaluateCondition("flag", variables: v, location: here))
         #expect(try engine.evaluateCondition("{{ n == 3 }}", variables: v, location: here))
         #expect(try engine.evaluateCondition("missing is not defined", variables: v, location: here))
+        #expect(try engine.evaluateCondition(Value.list(["n > 2", true]), variables: v, location: here))
+        #expect(try !engine.evaluateCondition(Value.list(["n > 2", "n > 5"]), variables: v, location: here))
+        #expect(try !engine.evaluateCondition(Value.bool(false), variables: v, location: here))
         #expect {
             try engine.evaluateCondition("missing == 1", variables: v, location: here)
         } throws: { error in
@@ -128,7 +141,7 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         let text = "{% if true %}\nx\n{% endif %}\n"
         #expect(try engine.renderString(text, variables: vars([:]), location: here) == "x\n")
         let loose = TemplateEngine(trimBlocks: false)
-        #expect(try loose.renderString(text, variables: vars([:]), location: here) == "\nx\n\n")
+        #expect(try loose.renderString(text, variables: vars([:]), location: here) == "\nx\n")
     }
 
     @Test func compiledTemplatesAreCached() throws {
@@ -154,7 +167,7 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         let withPorts = vars(["ports": [1, 2]])
         #expect(
             try e.renderFile("{% set prefix = 'p' %}[{% include 'part.j2' %}]{% include 'missing.j2' ignore missing %}\n",
-                             variables: withPorts, location: here) == "[p1;p2;]")
+                             variables: withPorts, location: here) == "[p1;p2;]\n")
         #expect(throws: PGHAError.self) { try e.renderFile("{% include 'missing.j2' %}", variables: withPorts, location: here) }
         setenv("PGHA_LOOKUP_UNIT", "v1", 1)
         #expect(try e.render("{{ lookup('env', 'PGHA_LOOKUP_UNIT') }}", variables: v, location: here) == "v1")
@@ -170,6 +183,26 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(Py.repr(["a", 1, nil, true, 1.5, ["k": "it's"]]) == "['a', 1, None, True, 1.5, {'k': \"it's\"}]")
         #expect(Py.str(.double(1e20)) == "1e+20")
         #expect(Py.str(.double(0.1)) == "0.1")
+        #expect(Value.list(["x", .null]).pythonString == "['x', None]")
+        #expect(Value.string("it's").pythonRepr == "\"it's\"")
+    }
+
+    @Test func oneEngineServesConcurrentRenders() async throws {
+        let e = TemplateEngine()
+        let results = try await withThrowingTaskGroup(of: Value.self) { group in
+            for i in 0..<64 {
+                group.addTask {
+                    let v = DictionaryVariables(["i": .int(i), "a": "{{ i * 2 }}"])
+                    return try e.render("{{ a + (i % 8) }}", variables: v, location: here)
+                }
+            }
+            var all: [Value] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        let expected = Set((0..<64).map { Value.int($0 * 2 + $0 % 8) })
+        #expect(Set(results) == expected)
+        #expect(e.cachedTemplateCount == 2)
     }
 
     @Test func rendersManySmallTemplatesQuickly() throws {
