@@ -32,7 +32,7 @@ enum CommandLineEntry {
             }
             FileHandle.standardError.write(Data((message + "\n").utf8))
             if exitCode == .validationFailure {
-                FileHandle.standardError.write(Data((PGHAPlay.helpMessage(for: RunCommand.self) + "\n").utf8))
+                FileHandle.standardError.write(Data("See 'pgha-play --help'.\n".utf8))
                 return 5
             }
             return exitCode.rawValue == 64 ? 5 : 1

@@ -98,7 +98,7 @@ struct AuthenticationTests {
         }
         #expect(error?.kind == .unreachable)
         #expect(error?.message.contains("cannot connect") == true)
-        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(Date().timeIntervalSince(start) < 60)
     }
 
     /// A TCP peer that accepts and then says nothing: the handshake must give up after the connect timeout.
@@ -126,6 +126,6 @@ struct AuthenticationTests {
         }
         #expect(error?.kind == .unreachable)
         #expect(error?.message.contains("handshake timed out") == true)
-        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(Date().timeIntervalSince(start) < 60)
     }
 }

@@ -47,7 +47,7 @@ struct BecomeAndFileTests {
         }
         #expect(error?.message.contains("incorrect password") == true)
         #expect(error?.description.contains(secret) == false)
-        #expect(Date().timeIntervalSince(start) < 15)
+        #expect(Date().timeIntervalSince(start) < 60)  // sudo would otherwise wait forever
         await connection.close()
     }
 

@@ -123,7 +123,13 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(try engine.evaluateCondition("n > 2", variables: v, location: here))
         #expect(try !engine.evaluateCondition("n > 5", variables: v, location: here))
         #expect(try engine.evaluateCondition("s | bool", variables: v, location: here))
-        #expect(try !engine.evaluateCondition("empty", variables: v, location: here))
+        // ansible-core 2.19: a non-boolean result is an error, not Python truthiness.
+        #expect {
+            try engine.evaluateCondition("empty", variables: v, location: here)
+        } throws: { error in
+            (error as? PGHAError)?.kind == .template && "\(error)".contains("type 'list'")
+        }
+        #expect(try !engine.evaluateCondition("empty | length > 0", variables: v, location: here))
         #expect(try engine.evaluateCondition("flag", variables: v, location: here))
         #expect(try engine.evaluateCondition("{{ n == 3 }}", variables: v, location: here))
         #expect(try engine.evaluateCondition("missing is not defined", variables: v, location: here))

@@ -55,7 +55,7 @@ public struct ProjectConfiguration: Sendable {
             if fm.fileExists(atPath: candidate) { return candidate }
         }
         throw PGHAError(
-            .usage, "the playbook \(name) could not be found",
+            .io, "the playbook \(name) could not be found",
             hint: playbookDirectories.isEmpty ? nil : "also looked in \(playbookDirectories.joined(separator: ", "))")
     }
 }
