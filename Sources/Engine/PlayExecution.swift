@@ -260,7 +260,7 @@ final class PlayExecution {
         for host in targets {
             invocations.append(try makeInvocation(task, host: host, scope: scope))
         }
-        let outcomes = await execute(invocations)
+        let outcomes = await execute(invocations, taskName: task.displayName)
         var includes: [(host: String, request: IncludeRequest)] = []
         for outcome in outcomes {
             apply(outcome, task: task, scope: scope)
@@ -519,22 +519,31 @@ final class PlayExecution {
             connections: runner.connections, loader: runner.loader, redactor: runner.redactor, sink: runner.sink)
     }
 
-    private func execute(_ invocations: [HostInvocation]) async -> [TaskOutcome] {
+    private func execute(_ invocations: [HostInvocation], taskName: String) async -> [TaskOutcome] {
         let forks = max(1, runner.options.forks)
         var outcomes: [TaskOutcome] = []
         outcomes.reserveCapacity(invocations.count)
+        let running = RunningHosts()
+        let reporter = ProgressReporter.start(task: taskName, running: running, sink: runner.sink)
+        defer { reporter.cancel() }
         await withTaskGroup(of: TaskOutcome.self) { group in
+            func launch(_ invocation: HostInvocation) {
+                running.insert(invocation.host)
+                group.addTask {
+                    let outcome = await invocation.run()
+                    running.remove(invocation.host)
+                    return outcome
+                }
+            }
             var next = 0
             while next < min(forks, invocations.count) {
-                let invocation = invocations[next]
-                group.addTask { await invocation.run() }
+                launch(invocations[next])
                 next += 1
             }
             while let outcome = await group.next() {
                 outcomes.append(outcome)
                 if next < invocations.count {
-                    let invocation = invocations[next]
-                    group.addTask { await invocation.run() }
+                    launch(invocations[next])
                     next += 1
                 }
             }

@@ -10,6 +10,9 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
     private let verbosity: Int
     private let width: Int
     private let lock = NSLock()
+    /// Progress lines are redrawn in place, only on a terminal.
+    private let interactive: Bool
+    private var progressShown = false
 
     /// - Parameters:
     ///   - colors: ANSI colours (on by default when stdout is a terminal and NO_COLOR is unset).
@@ -17,6 +20,7 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
         self.verbosity = verbosity
         self.colors = colors ?? (isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
         self.width = width
+        self.interactive = colors ?? (isatty(STDOUT_FILENO) == 1)
         self.write = write
     }
 
@@ -41,6 +45,10 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
     public func handle(_ event: EngineEvent) {
         lock.lock()
         defer { lock.unlock() }
+        if progressShown, case .progress = event {} else if progressShown {
+            write("\r\u{1B}[2K")
+            progressShown = false
+        }
         switch event {
         case .playStart(let name, _, _):
             write(banner("PLAY [\(name)]"))
@@ -49,9 +57,10 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
         case .hostResult(_, let result):
             write(render(result))
         case .progress(let task, let running, let elapsed):
-            if colors {
+            if interactive {
                 let hosts = running.prefix(5).joined(separator: ", ") + (running.count > 5 ? ", ..." : "")
-                write("\r\u{1B}[2K  ... \(task): \(running.count) running (\(hosts)) \(Int(elapsed))s\r")
+                write("\r\u{1B}[2K  ... \(task): \(Int(elapsed))s, waiting for \(running.count) host(s): \(hosts)")
+                progressShown = true
             }
         case .noHostsMatched(let pattern):
             write(paint("[WARNING]: Could not match supplied host pattern, ignoring: \(pattern)\n", .brightPurple))
