@@ -133,11 +133,10 @@ public enum CronModule: Module {
         var changed = false
         let values: OrderedDictionary<String, Value>
         var removeFile = false
-        if let cronFile, !present, name == nil, job == nil {
+        if cronFile != nil, !present, name == nil, job == nil {
             // Only cron_file given with state=absent: the whole file goes.
             removeFile = loaded.exists
             changed = removeFile
-            _ = cronFile
         } else {
             let prefix = (args.bool("disabled") ?? false) ? "#" : ""
             let userPart = cronFile != nil ? " \(user)" : ""

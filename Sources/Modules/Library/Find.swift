@@ -50,7 +50,7 @@ public enum FindModule: Module {
     }
 
     static func bytes(_ spec: String) -> Double? {
-        let units: [Character: Double] = ["b": 1, "k": 1024, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40]
+        let units: [Character: Double] = ["b": 1, "k": 1024, "m": 1_048_576, "g": 1_073_741_824, "t": 1_099_511_627_776]
         guard let last = spec.last else { return nil }
         if let unit = units[Character(last.lowercased())] { return Double(spec.dropLast()).map { $0 * unit } }
         return Double(spec)

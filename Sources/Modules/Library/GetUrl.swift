@@ -93,8 +93,6 @@ public enum GetUrlModule: Module {
             }
             values.merge(FileSupport.statValues(FileSupport.predicted(current, applying: wanted, probe: state), pathKey: "dest"), uniquingKeysWith: { $1 })
             values["checksum_dest"] = current.checksum.map(Value.string) ?? .null
-            values["msg"] = "file already exists"
-            values.removeValue(forKey: "msg")
             return ModuleResult(changed: attributesChanged, msg: "file already exists", values: values)
         }
         if !current.parentExists {
@@ -113,16 +111,18 @@ public enum GetUrlModule: Module {
         if let user = args.string("url_username") {
             options.append(("user", "\(user):\(args.string("url_password") ?? "")"))
         }
-        let tempDir = args.string("tmp_dest") ?? (dest as NSString).deletingLastPathComponent
+        // Under --check the download goes to the temporary directory so dest's directory stays untouched.
+        let tempDir =
+            args.string("tmp_dest").map(shellQuote)
+            ?? (context.checkMode ? "\"${TMPDIR:-/tmp}\"" : shellQuote((dest as NSString).deletingLastPathComponent))
         let sumCommand = "\(algorithm ?? "sha1")sum"
         let q = shellQuote(dest)
         // One command: download, checksum, compare, and (unless --check) move into place.
         var lines = [
             "command -v curl >/dev/null || { echo 'curl is not installed on the host' >&2; exit 91; }",
-            "t=$(mktemp \(shellQuote(tempDir))/.pgha-get_url.XXXXXXXX) || exit 92",
+            "t=$(mktemp \(tempDir)/.pgha-get_url.XXXXXXXX) || exit 92",
             "trap 'rm -f -- \"$t\"' EXIT",
-            "curl -K - -s -S -o \"$t\" -w '%{http_code}' > \"$t.code\" || { rc=$?; cat \"$t.code\" >&2; rm -f \"$t.code\"; exit $rc; }",
-            "code=$(cat \"$t.code\"); rm -f \"$t.code\"",
+            "code=$(curl -K - -s -S -o \"$t\" -w '%{http_code}') || exit $?",
             "src=$(\(sumCommand) < \"$t\" | cut -d' ' -f1); size=$(stat -c %s \"$t\")",
             "old=; [ -f \(q) ] && old=$(\(sumCommand) < \(q) | cut -d' ' -f1)",
             "printf '%s|%s|%s|%s\\n' \"$code\" \"$src\" \"$old\" \"$size\"",

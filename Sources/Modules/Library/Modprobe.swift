@@ -51,7 +51,6 @@ public enum ModprobeModule: Module {
         } else if !present && state == "builtin" {
             return .failure("\(name) is builtin and cannot be unloaded")
         }
-        let wantLoad = "\(name)\n"
         let wantOptions = "options \(name) \(params)\n"
         if persistent == "present" {
             if !loadText.split(separator: "\n").contains(where: { $0 == name }) {
@@ -72,7 +71,6 @@ public enum ModprobeModule: Module {
                 changed = true
             }
         }
-        _ = wantLoad
         let values: OrderedDictionary<String, Value> = [
             "name": .string(name), "params": .string(params), "state": .string(present ? "present" : "absent"),
         ]

@@ -81,10 +81,8 @@ public enum FetchModule: Module {
         let local = FileManager.default.contents(atPath: dest).map { [UInt8]($0) }
         let localChecksum = local.map(ModuleSHA1.hex)
         if localChecksum == remoteChecksum {
-            values["changed"] = false
             values["md5sum"] = .string(ModuleMD5.hex(local ?? []))
             values["checksum"] = .string(remoteChecksum)
-            values.removeValue(forKey: "changed")
             return ModuleResult(changed: false, values: values)
         }
         var data: [UInt8] = []

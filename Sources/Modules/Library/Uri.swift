@@ -23,7 +23,8 @@ enum Curl {
     }
 
     static func config(_ options: [(String, String?)]) -> [UInt8] {
-        Array(options.map { $0.1.map { v in "\($0.0) = \(quote(v))" } ?? $0.0 }.joined(separator: "\n").utf8 + "\n".utf8)
+        let lines = options.map { option in option.1.map { "\(option.0) = \(quote($0))" } ?? option.0 }
+        return Array((lines.joined(separator: "\n") + "\n").utf8)
     }
 
     struct Response {
@@ -183,21 +184,17 @@ public enum UriModule: Module {
         values["url"] = .string(response.effectiveURL.isEmpty ? url : response.effectiveURL)
         values["status"] = .int(response.curlExit == 0 ? response.status : -1)
         values["elapsed"] = .int(Int(response.elapsed))
-        values["changed"] = false
-        values.removeValue(forKey: "changed")
         let msg: String
         if response.curlExit != 0 {
             msg = "Request failed: \(response.error)"
         } else {
             msg = "OK (\(response.headers["content-length"] ?? "unknown") bytes)"
         }
-        values["msg"] = .string(msg)
         let text = String(decoding: response.body, as: UTF8.self)
         if (response.headers["content-type"] ?? "").contains("json"), let parsed = try? JSON.decode(text) {
             values["json"] = parsed
         }
         if args.bool("return_content") ?? false { values["content"] = .string(text) }
-        values.removeValue(forKey: "msg")
         let status = response.curlExit == 0 ? response.status : -1
         if !statusCodes.contains(status) {
             let reason = response.curlExit == 0 ? "HTTP Error \(status)" : msg
