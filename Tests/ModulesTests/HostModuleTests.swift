@@ -50,10 +50,12 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         #expect(trips1 == 2 && trips2 == 1)
         let flat = box.localDir + "/flat/"
         box.checkMode = true
-        let (check, _) = try await box.run(FetchModule.self, ["src": .string(src), "dest": .string(flat), "flat": true])
+        let (check, _) = try await box.run(
+            FetchModule.self, ["src": .string(src), "dest": .string(flat), "flat": true])
         #expect(check.changed && !FileManager.default.fileExists(atPath: flat + "remote.txt"))
         box.checkMode = false
-        _ = try await box.expectIdempotent(FetchModule.self, ["src": .string(src), "dest": .string(flat), "flat": true])
+        _ = try await box.expectIdempotent(
+            FetchModule.self, ["src": .string(src), "dest": .string(flat), "flat": true])
         #expect(FileManager.default.fileExists(atPath: flat + "remote.txt"))
         let (missing, _) = try await box.run(FetchModule.self, ["src": "/nonexistent/x", "dest": .string(flat)])
         #expect(missing.failed && missing.msg == "the remote file does not exist")
@@ -113,7 +115,9 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         ]
         let (first, _, _) = try await box.expectIdempotent(CronModule.self, args)
         #expect(first.values["jobs"] == ["backup"])
-        #expect(try await box.sh("cat \(shellQuote(file))") == "#Ansible: backup\n0 3 * * * postgres /usr/local/bin/backup.sh\n")
+        #expect(
+            try await box.sh("cat \(shellQuote(file))")
+                == "#Ansible: backup\n0 3 * * * postgres /usr/local/bin/backup.sh\n")
         var reboot = args
         reboot["name"] = "start"
         reboot["special_time"] = "reboot"
@@ -128,7 +132,8 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         _ = try await box.expectIdempotent(CronModule.self, disabled)
         #expect(
             try await box.sh("cat \(shellQuote(file))")
-                == "#Ansible: backup\n#0 3 * * * postgres /usr/local/bin/backup.sh\n#Ansible: start\n@reboot postgres echo hi\n")
+                == "#Ansible: backup\n#0 3 * * * postgres /usr/local/bin/backup.sh\n#Ansible: start\n@reboot postgres echo hi\n"
+        )
         _ = try await box.expectIdempotent(
             CronModule.self, ["name": "backup", "cron_file": .string(file), "user": "postgres", "state": "absent"])
         #expect(try await box.sh("cat \(shellQuote(file))") == "#Ansible: start\n@reboot postgres echo hi\n")
@@ -162,7 +167,10 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         #expect(flat.values["examined"] == 5)
         let (deep, _) = try await box.run(
             FindModule.self,
-            ["paths": .string(box.dir), "patterns": "^[a-c]\\.conf$", "use_regex": true, "recurse": true, "hidden": true])
+            [
+                "paths": .string(box.dir), "patterns": "^[a-c]\\.conf$", "use_regex": true, "recurse": true,
+                "hidden": true,
+            ])
         #expect(deep.values["matched"] == 2)
         let (contains, _) = try await box.run(
             FindModule.self, ["paths": .string(box.dir), "recurse": true, "contains": "port=\\d"])
@@ -207,7 +215,9 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         try await box.sh(
             "(python3 \(shellQuote(box.path("srv.py"))) > \(portFile) 2>&1 &); for i in $(seq 100); do [ -s \(portFile) ] && break; sleep 0.2; done"
         )
-        return Int(try await box.sh("cat \(shellQuote(box.path("port")))").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return Int(
+            try await box.sh("cat \(shellQuote(box.path("port")))").trimmingCharacters(in: .whitespacesAndNewlines))
+            ?? 0
     }
 
     @Test(arguments: TestTarget.all)

@@ -60,16 +60,19 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         box.diffMode = true
         let check = try await box.expectCheckModeChangesNothing(
             LineInFileModule.self, ["path": .string(f), "line": "extra"])
-        #expect(check.diffs == [
-            FileDiff(
-                before: "host=db1 port=2\n", after: "host=db1 port=2\nextra\n", beforeHeader: "\(f) (content)",
-                afterHeader: "\(f) (content)")
-        ])
+        #expect(
+            check.diffs == [
+                FileDiff(
+                    before: "host=db1 port=2\n", after: "host=db1 port=2\nextra\n", beforeHeader: "\(f) (content)",
+                    afterHeader: "\(f) (content)")
+            ])
         let (created, _) = try await box.run(
             LineInFileModule.self, ["path": .string(missing), "line": "a", "create": true, "mode": "0600"])
         #expect(created.changed && created.msg == "line added")
         #expect(try await box.sh("stat -c %a \(shellQuote(missing)); cat \(shellQuote(missing))") == "600\na\n")
-        #expect(throws: PGHAError.self) { try validate(LineInFileModule.self, ["path": "/x", "line": "a", "bogus": 1]) }
+        #expect(throws: PGHAError.self) {
+            try validate(LineInFileModule.self, ["path": "/x", "line": "a", "bogus": 1])
+        }
         #expect(throws: PGHAError.self) { try validate(LineInFileModule.self, ["line": "a"]) }
         #expect(throws: PGHAError.self) {
             try validate(LineInFileModule.self, ["path": "/x", "line": "a", "insertafter": "a", "insertbefore": "b"])
@@ -99,7 +102,9 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         // An existing block is replaced where it is; insertbefore only places new blocks.
         #expect(updated.changed)
         #expect(updated.diffs.first?.beforeHeader == "\(f) (content)")
-        #expect(try await box.sh("tail -4 \(shellQuote(f))") == "# BEGIN ANSIBLE MANAGED BLOCK\na\nb\n# END ANSIBLE MANAGED BLOCK\n")
+        #expect(
+            try await box.sh("tail -4 \(shellQuote(f))")
+                == "# BEGIN ANSIBLE MANAGED BLOCK\na\nb\n# END ANSIBLE MANAGED BLOCK\n")
         box.diffMode = false
         let custom: OrderedDictionary<String, Value> = [
             "path": .string(f), "block": "x", "marker": "<!-- {mark} pgha -->", "marker_begin": "start",
@@ -129,7 +134,10 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         try await box.sh("printf 'a=1\\n[x]\\na=2\\nb=3\\n[y]\\na=4\\n' > \(shellQuote(f))")
         let (first, _, _) = try await box.expectIdempotent(
             ReplaceModule.self,
-            ["path": .string(f), "regexp": "^a=(\\d)$", "replace": "a=\\g<1>0", "after": "\\[x\\]", "before": "\\[y\\]"])
+            [
+                "path": .string(f), "regexp": "^a=(\\d)$", "replace": "a=\\g<1>0", "after": "\\[x\\]",
+                "before": "\\[y\\]",
+            ])
         #expect(first.msg == "1 replacements made")
         #expect(try await box.sh("cat \(shellQuote(f))") == "a=1\n[x]\na=20\nb=3\n[y]\na=4\n")
         box.diffMode = true
@@ -258,8 +266,9 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
             AuthorizedKeyModule.self,
             ["user": .string(user), "path": .string(f), "key": .string(Self.key1 + "\n" + Self.key2)])
         #expect(first.values["keyfile"] == .string(f))
-        #expect(try await box.sh("cat \(shellQuote(f)); stat -c %a \(shellQuote(f)) \(shellQuote(box.path("ssh")))")
-            == "# keep\n\(Self.key1)\n\(Self.key2)\n600\n700\n")
+        #expect(
+            try await box.sh("cat \(shellQuote(f)); stat -c %a \(shellQuote(f)) \(shellQuote(box.path("ssh")))")
+                == "# keep\n\(Self.key1)\n\(Self.key2)\n600\n700\n")
         _ = try await box.expectIdempotent(
             AuthorizedKeyModule.self,
             [
@@ -311,7 +320,8 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
             MountModule.self, ["path": "/srv/pg data", "state": "absent", "fstab": .string(fstab)])
         #expect(absent.changed)
         #expect(try await box.sh("cat \(shellQuote(fstab))") == "# fstab\nUUID=1 / ext4 errors=remount-ro 0 1\n")
-        let (missing, _) = try await box.run(MountModule.self, ["path": "/x", "state": "present", "fstab": .string(fstab)])
+        let (missing, _) = try await box.run(
+            MountModule.self, ["path": "/x", "state": "present", "fstab": .string(fstab)])
         #expect(missing.failed && missing.msg == "state is present but all of the following are missing: src, fstype")
         #expect(throws: PGHAError.self) { try validate(MountModule.self, ["path": "/x"]) }
     }

@@ -201,7 +201,8 @@ public enum CronModule: Module {
                 CommandRequest(
                     script, stdin: Array(after.utf8), environment: context.environment, become: context.become))
             if !run.succeeded {
-                return .failure("Unable to install crontab: \(run.stderrText)", values: ["rc": .int(Int(run.exitStatus))])
+                return .failure(
+                    "Unable to install crontab: \(run.stderrText)", values: ["rc": .int(Int(run.exitStatus))])
             }
         }
         return result

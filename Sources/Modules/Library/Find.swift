@@ -24,7 +24,9 @@ public enum FindModule: Module {
         .init("hidden", .bool, default: false),
         .init("follow", .bool, default: false),
         .init("get_checksum", .bool, default: false),
-        .init("checksum_algorithm", .choice(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]), default: "sha1", aliases: ["checksum", "checksum_algo"]),
+        .init(
+            "checksum_algorithm", .choice(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]), default: "sha1",
+            aliases: ["checksum", "checksum_algo"]),
         .init("use_regex", .bool, default: false),
         .init("depth", .int),
         .init("mode", .string),
@@ -50,7 +52,9 @@ public enum FindModule: Module {
     }
 
     static func bytes(_ spec: String) -> Double? {
-        let units: [Character: Double] = ["b": 1, "k": 1024, "m": 1_048_576, "g": 1_073_741_824, "t": 1_099_511_627_776]
+        let units: [Character: Double] = [
+            "b": 1, "k": 1024, "m": 1_048_576, "g": 1_073_741_824, "t": 1_099_511_627_776,
+        ]
         guard let last = spec.last else { return nil }
         if let unit = units[Character(last.lowercased())] { return Double(spec.dropLast()).map { $0 * unit } }
         return Double(spec)
@@ -73,7 +77,9 @@ public enum FindModule: Module {
                 regexes = try patterns.map { try PyRegex($0) }
                 excludeRegexes = try excludes.map { try PyRegex($0) }
             }
-            contains = try args.string("contains").map { try PyRegex($0, multiline: args.bool("read_whole_file") == true) }
+            contains = try args.string("contains").map {
+                try PyRegex($0, multiline: args.bool("read_whole_file") == true)
+            }
         } catch {
             return .failure("invalid regular expression: \(error)")
         }
@@ -97,9 +103,12 @@ public enum FindModule: Module {
         var matched: [OrderedDictionary<String, Value>] = []
         let now = Date().timeIntervalSince1970
         for record in listing.stdout.split(separator: 0) {
-            let fields = String(decoding: record, as: UTF8.self).split(separator: "|", maxSplits: 14, omittingEmptySubsequences: false).map(String.init)
+            let fields = String(decoding: record, as: UTF8.self).split(
+                separator: "|", maxSplits: 14, omittingEmptySubsequences: false
+            ).map(String.init)
             if fields.first == "X", fields.count == 2, let i = Int(fields[1]), i < paths.count {
-                skipped[paths[i]] = .string("\(paths[i]) was skipped as it does not seem to be a valid directory or it cannot be accessed")
+                skipped[paths[i]] = .string(
+                    "\(paths[i]) was skipped as it does not seem to be a valid directory or it cannot be accessed")
                 continue
             }
             guard fields.count == 15 else { continue }
@@ -166,13 +175,16 @@ public enum FindModule: Module {
             if !candidates.isEmpty {
                 let read = candidates.map { "cat -- \(shellQuote($0)) | base64 -w0; echo" }.joined(separator: "\n")
                 let result = try await context.connection.run(
-                    CommandRequest("exec 2>/dev/null\n" + read + "\nexit 0", environment: context.environment, become: context.become))
+                    CommandRequest(
+                        "exec 2>/dev/null\n" + read + "\nexit 0", environment: context.environment,
+                        become: context.become))
                 let blobs = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
                 for (i, path) in candidates.enumerated() where i < blobs.count {
                     let text = String(decoding: Base64.decode(String(blobs[i])) ?? [], as: UTF8.self)
                     if args.bool("read_whole_file") == true {
                         if contains.matches(text) { keep.insert(path) }
-                    } else if TextFileEdit.lines(text).contains(where: { contains.firstMatch($0)?.range.location == 0 }) {
+                    } else if TextFileEdit.lines(text).contains(where: { contains.firstMatch($0)?.range.location == 0 })
+                    {
                         keep.insert(path)
                     }
                 }
@@ -183,7 +195,8 @@ public enum FindModule: Module {
             let files = matched.filter { $0["isreg"] == true }.compactMap { $0["path"]?.stringValue }
             if !files.isEmpty {
                 let algorithm = args.string("checksum_algorithm") ?? "sha1"
-                let command = files.map { "\(algorithm)sum < \(shellQuote($0)) | cut -d' ' -f1" }.joined(separator: "\n")
+                let command = files.map { "\(algorithm)sum < \(shellQuote($0)) | cut -d' ' -f1" }.joined(
+                    separator: "\n")
                 let result = try await context.connection.run(
                     CommandRequest(command, environment: context.environment, become: context.become))
                 let sums = result.stdoutText.split(separator: "\n").map(String.init)
@@ -196,7 +209,8 @@ public enum FindModule: Module {
         }
         if let limit = args.int("limit"), matched.count > limit { matched = Array(matched.prefix(limit)) }
         return ModuleResult(
-            changed: false, msg: skipped.isEmpty ? "All paths examined" : "Not all paths examined, check warnings for details",
+            changed: false,
+            msg: skipped.isEmpty ? "All paths examined" : "Not all paths examined, check warnings for details",
             values: [
                 "files": .list(matched.map(Value.dict)), "matched": .int(matched.count), "examined": .int(examined),
                 "skipped_paths": .dict(skipped),

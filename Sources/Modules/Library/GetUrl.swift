@@ -49,7 +49,8 @@ public enum GetUrlModule: Module {
         var expected: String?
         if let checksum = args.string("checksum"), !checksum.isEmpty {
             let parts = checksum.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].contains(parts[0].lowercased())
+            guard parts.count == 2,
+                ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].contains(parts[0].lowercased())
             else {
                 return .failure("The checksum parameter has to be in format <algorithm>:<checksum>")
             }
@@ -91,12 +92,15 @@ public enum GetUrlModule: Module {
                     return failure.result
                 }
             }
-            values.merge(FileSupport.statValues(FileSupport.predicted(current, applying: wanted, probe: state), pathKey: "dest"), uniquingKeysWith: { $1 })
+            values.merge(
+                FileSupport.statValues(FileSupport.predicted(current, applying: wanted, probe: state), pathKey: "dest"),
+                uniquingKeysWith: { $1 })
             values["checksum_dest"] = current.checksum.map(Value.string) ?? .null
             return ModuleResult(changed: attributesChanged, msg: "file already exists", values: values)
         }
         if !current.parentExists {
-            return .failure("Destination \((dest as NSString).deletingLastPathComponent) does not exist", values: values)
+            return .failure(
+                "Destination \((dest as NSString).deletingLastPathComponent) does not exist", values: values)
         }
         let timeout = args.int("timeout") ?? 10
         var options: [(String, String?)] = [

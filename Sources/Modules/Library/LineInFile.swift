@@ -31,7 +31,9 @@ public enum LineInFileModule: Module {
             .init("unsafe_writes", .bool, default: false),
             .init("others", .string),
         ],
-        mutuallyExclusive: [["insertbefore", "insertafter"], ["regexp", "search_string"], ["backrefs", "search_string"]]
+        mutuallyExclusive: [
+            ["insertbefore", "insertafter"], ["regexp", "search_string"], ["backrefs", "search_string"],
+        ]
     )
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {

@@ -43,7 +43,9 @@ public enum ModprobeModule: Module {
         if present && !loaded {
             commands.append(
                 "modprobe -- \(shellQuote(name))"
-                    + (params.isEmpty ? "" : " " + params.split(separator: " ").map { shellQuote(String($0)) }.joined(separator: " ")))
+                    + (params.isEmpty
+                        ? "" : " " + params.split(separator: " ").map { shellQuote(String($0)) }.joined(separator: " "))
+            )
             changed = true
         } else if !present && state == "loaded" {
             commands.append("modprobe -r -- \(shellQuote(name))")
@@ -54,11 +56,13 @@ public enum ModprobeModule: Module {
         let wantOptions = "options \(name) \(params)\n"
         if persistent == "present" {
             if !loadText.split(separator: "\n").contains(where: { $0 == name }) {
-                commands.append("mkdir -p /etc/modules-load.d && printf '%s\\n' \(shellQuote(name)) > \(shellQuote(loadFile))")
+                commands.append(
+                    "mkdir -p /etc/modules-load.d && printf '%s\\n' \(shellQuote(name)) > \(shellQuote(loadFile))")
                 changed = true
             }
             if !params.isEmpty && optionsText != wantOptions {
-                commands.append("mkdir -p /etc/modprobe.d && printf '%s' \(shellQuote(wantOptions)) > \(shellQuote(optionsFile))")
+                commands.append(
+                    "mkdir -p /etc/modprobe.d && printf '%s' \(shellQuote(wantOptions)) > \(shellQuote(optionsFile))")
                 changed = true
             }
         } else if persistent == "absent" {
@@ -76,7 +80,8 @@ public enum ModprobeModule: Module {
         ]
         if changed && !context.checkMode {
             let result = try await context.connection.run(
-                CommandRequest(commands.joined(separator: " && "), environment: context.environment, become: context.become))
+                CommandRequest(
+                    commands.joined(separator: " && "), environment: context.environment, become: context.become))
             if !result.succeeded {
                 return .failure(
                     result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines),

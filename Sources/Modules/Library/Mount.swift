@@ -17,7 +17,10 @@ public enum MountModule: Module {
         .init("dump", .string, default: "0"),
         .init("passno", .string, default: "0"),
         .init("fstab", .string),
-        .init("state", .choice(["absent", "absent_from_fstab", "mounted", "present", "unmounted", "remounted", "ephemeral"]), required: true),
+        .init(
+            "state",
+            .choice(["absent", "absent_from_fstab", "mounted", "present", "unmounted", "remounted", "ephemeral"]),
+            required: true),
         .init("boot", .bool, default: true),
         .init("backup", .bool, default: false),
         .init("opts_no_log", .bool, default: false),
@@ -45,7 +48,8 @@ public enum MountModule: Module {
         if ["mounted", "present"].contains(state) {
             let missing = ["src", "fstype"].filter { args.string($0) == nil }
             if !missing.isEmpty {
-                return .failure("state is \(state) but all of the following are missing: \(missing.joined(separator: ", "))")
+                return .failure(
+                    "state is \(state) but all of the following are missing: \(missing.joined(separator: ", "))")
             }
         }
         var opts = (args.string("opts") ?? "defaults").split(separator: ",").map(String.init)
@@ -54,7 +58,8 @@ public enum MountModule: Module {
             if !opts.contains("noauto") { opts.append("noauto") }
         }
         let wanted: [String: String] = [
-            "src": escape(args.string("src") ?? ""), "name": escape(path), "fstype": escape(args.string("fstype") ?? ""),
+            "src": escape(args.string("src") ?? ""), "name": escape(path),
+            "fstype": escape(args.string("fstype") ?? ""),
             "opts": escape(opts.joined(separator: ",")), "dump": args.string("dump") ?? "0",
             "passno": args.string("passno") ?? "0",
         ]
@@ -97,7 +102,8 @@ public enum MountModule: Module {
             out += changed ? fieldsNow.joined(separator: " ") + "\n" : line
         }
         if (state == "present" || state == "mounted") && !exists {
-            out += ["src", "name", "fstype", "opts", "dump", "passno"].map { wanted[$0]! }.joined(separator: " ") + "\n"
+            out +=
+                ["src", "name", "fstype", "opts", "dump", "passno"].map { wanted[$0]! }.joined(separator: " ") + "\n"
             changed = true
         }
         var values: OrderedDictionary<String, Value> = [

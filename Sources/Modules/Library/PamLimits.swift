@@ -45,7 +45,8 @@ public enum PamLimitsModule: Module {
         }
         let loaded = try await TextFileEdit.load(dest, args: args, context: context)
         if !loaded.exists && !loaded.stat.parentExists {
-            return .failure("directory \((dest as NSString).deletingLastPathComponent) is not writable (check presence)")
+            return .failure(
+                "directory \((dest as NSString).deletingLastPathComponent) is not writable (check presence)")
         }
         var out = ""
         var found = false

@@ -95,7 +95,8 @@ public enum FetchModule: Module {
             let newChecksum = ModuleSHA1.hex(data)
             if (args.bool("validate_checksum") ?? true) && newChecksum != remoteChecksum {
                 return .failure(
-                    "checksum mismatch", values: values.merging(
+                    "checksum mismatch",
+                    values: values.merging(
                         ["checksum": .string(newChecksum), "remote_checksum": .string(remoteChecksum)],
                         uniquingKeysWith: { $1 }))
             }

@@ -235,7 +235,9 @@ struct PyRegex {
                 case "t": out.append("\t")
                 case "r": out.append("\r")
                 case "\\": out.append("\\")
-                default: out.append("\\"); out.append(next)
+                default:
+                    out.append("\\")
+                    out.append(next)
                 }
                 i += 2
             }

@@ -40,7 +40,9 @@ enum Curl {
 
     /// Runs curl on the host with the config on stdin; the script writes headers and body to a
     /// private temporary directory and prints them base64-encoded after curl's own summary.
-    static func perform(_ options: [(String, String?)], context: ModuleContext, timeout: Double?) async throws -> Response {
+    static func perform(_ options: [(String, String?)], context: ModuleContext, timeout: Double?) async throws
+        -> Response
+    {
         let script = """
             t=$(mktemp -d) || exit 90
             trap 'rm -rf -- "$t"' EXIT
@@ -58,11 +60,15 @@ enum Curl {
         }
         let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         func decode(_ i: Int) -> [UInt8] { i < lines.count ? Base64.decode(lines[i]) ?? [] : [] }
-        let write = lines.count > 1 ? lines[1].split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false).map(String.init) : []
+        let write =
+            lines.count > 1
+            ? lines[1].split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false).map(String.init) : []
         // Only the last response's headers count (after redirects and 100-continue).
         let headerText = String(decoding: decode(2), as: UTF8.self)
         var headers: OrderedDictionary<String, String> = [:]
-        for line in headerText.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in headerText.replacingOccurrences(of: "\r", with: "").split(
+            separator: "\n", omittingEmptySubsequences: false)
+        {
             if line.hasPrefix("HTTP/") {
                 headers = [:]
             } else if let colon = line.firstIndex(of: ":") {
@@ -86,7 +92,8 @@ enum Curl {
         func enc(_ s: String) -> String {
             (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s).replacingOccurrences(of: "%20", with: "+")
         }
-        return dict.map { "\(enc($0.key))=\(enc($0.value.pythonString ?? JSON.encode($0.value)))" }.joined(separator: "&")
+        return dict.map { "\(enc($0.key))=\(enc($0.value.pythonString ?? JSON.encode($0.value)))" }.joined(
+            separator: "&")
     }
 }
 
@@ -151,14 +158,18 @@ public enum UriModule: Module {
             return .failure("body_format=form-multipart is not supported by this engine")
         case (_, let value?): body = value.pythonString ?? JSON.encode(value)
         }
-        let statusCodes = (args["status_code"]?.listValue ?? [200]).compactMap { $0.intValue ?? Int($0.pythonString ?? "") }
+        let statusCodes = (args["status_code"]?.listValue ?? [200]).compactMap {
+            $0.intValue ?? Int($0.pythonString ?? "")
+        }
         let timeout = Double(args.int("timeout") ?? 30)
         var options: [(String, String?)] = [("url", url), ("request", method), ("max-time", String(Int(timeout)))]
         options.append(("user-agent", args.string("http_agent") ?? "ansible-httpget"))
         for (k, v) in headers { options.append(("header", "\(k): \(v)")) }
         if let body { options.append(("data-binary", body)) }
         let follow = args.string("follow_redirects") ?? "safe"
-        if ["all", "yes"].contains(follow) || (["safe", "urllib2"].contains(follow) && ["GET", "HEAD"].contains(method)) {
+        if ["all", "yes"].contains(follow)
+            || (["safe", "urllib2"].contains(follow) && ["GET", "HEAD"].contains(method))
+        {
             options.append(("location", nil))
         }
         if !(args.bool("validate_certs") ?? true) { options.append(("insecure", nil)) }

@@ -67,7 +67,8 @@ public enum WaitForModule: Module {
                 }
             } else if let path {
                 command =
-                    regex == nil ? "[ -e \(shellQuote(path)) ]" : "[ -r \(shellQuote(path)) ] && cat -- \(shellQuote(path))"
+                    regex == nil
+                    ? "[ -e \(shellQuote(path)) ]" : "[ -r \(shellQuote(path)) ] && cat -- \(shellQuote(path))"
             } else {
                 // Neither port nor path: wait_for only sleeps for the delay.
                 return .yes
@@ -120,7 +121,9 @@ public enum WaitForModule: Module {
                 default:
                     if let path {
                         message =
-                            args.string("search_regex").map { "Timeout when waiting for search string \($0) in \(path)" }
+                            args.string("search_regex").map {
+                                "Timeout when waiting for search string \($0) in \(path)"
+                            }
                             ?? "Timeout when waiting for file \(path)"
                     } else {
                         message = "Timeout when waiting for \(host):\(port ?? 0)"
