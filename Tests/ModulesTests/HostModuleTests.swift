@@ -248,6 +248,10 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         let (wrong, _) = try await box.run(
             UriModule.self, ["url": .string("http://127.0.0.1:\(port)/"), "status_code": 204])
         #expect(wrong.failed && wrong.msg?.hasPrefix("Status code was 200 and not [204]") == true)
+        let (skipped, trips) = try await box.run(
+            UriModule.self, ["url": "http://127.0.0.1:1/", "creates": .string(box.dir)])
+        #expect(!skipped.changed && !skipped.failed && trips == 1)
+        #expect(skipped.values["stdout"] == .string("skipped, since '\(box.dir)' exists"))
         let (refused, _) = try await box.run(UriModule.self, ["url": "http://127.0.0.1:1/"])
         #expect(refused.failed && refused.values["status"] == -1)
         #expect(throws: PGHAError.self) { try validate(UriModule.self, ["url": "x", "body_format": "xml"]) }

@@ -140,7 +140,8 @@ public enum SysctlModule: Module {
         if args.bool("reload") ?? true {
             let result = try await context.connection.run(
                 CommandRequest(
-                    "sysctl -p \(shellQuote(file))", environment: context.environment, become: context.become))
+                    "sysctl \(args.bool("ignoreerrors") == true ? "-e " : "")-p \(shellQuote(file))",
+                    environment: context.environment, become: context.become))
             let problems = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             if !(args.bool("ignoreerrors") ?? false) && (!result.succeeded || !problems.isEmpty) {
                 return .failure("Failed to reload sysctl: \(result.stdoutText)\(problems)", values: ["changed": true])

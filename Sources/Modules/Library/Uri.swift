@@ -139,6 +139,32 @@ public enum UriModule: Module {
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let url = args.string("url") ?? ""
         let method = (args.string("method") ?? "GET").uppercased()
+        for unsupported in ["dest", "src"] where args[unsupported] != nil {
+            return .failure("uri: \(unsupported) is not supported by this engine")
+        }
+        if args.string("creates") != nil || args.string("removes") != nil {
+            // uri.py checks these before any request is made.
+            var checks: [String] = []
+            if let creates = args.string("creates") {
+                checks.append("[ -e \(RemoteProbe.tildeQuote(creates)) ] && echo creates")
+            }
+            if let removes = args.string("removes") {
+                checks.append("[ -e \(RemoteProbe.tildeQuote(removes)) ] || echo removes")
+            }
+            let result = try await context.connection.run(
+                CommandRequest(
+                    checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
+                    become: context.become))
+            if result.stdoutText.contains("creates") {
+                return ModuleResult(
+                    changed: false, values: ["stdout": .string("skipped, since '\(args.string("creates")!)' exists")])
+            }
+            if result.stdoutText.contains("removes") {
+                return ModuleResult(
+                    changed: false,
+                    values: ["stdout": .string("skipped, since '\(args.string("removes")!)' does not exist")])
+            }
+        }
         var headers: OrderedDictionary<String, String> = [:]
         for (k, v) in args["headers"]?.dictValue ?? [:] { headers[k] = v.pythonString ?? JSON.encode(v) }
         var body: String?
