@@ -152,6 +152,34 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
     }
 }
 
+extension CronModuleTests {
+    @Test(arguments: TestTarget.all)
+    func userCrontabThroughCrontabCommand(target: TestTarget) async throws {
+        guard requireRoot() else { return }
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        guard try await box.sh("command -v crontab || true").contains("crontab") else {
+            if inCI { Issue.record("crontab is not installed on the target") }
+            return
+        }
+        try await box.sh("crontab -u nobody -r 2>/dev/null || true")
+        defer { Task { _ = try? await box.sh("crontab -u nobody -r 2>/dev/null || true") } }
+        let args: OrderedDictionary<String, Value> = [
+            "name": "check", "user": "nobody", "minute": "*/5", "job": "true",
+        ]
+        let (first, _, _) = try await box.expectIdempotent(CronModule.self, args)
+        #expect(first.values["jobs"] == ["check"])
+        #expect(try await box.sh("crontab -u nobody -l") == "#Ansible: check\n*/5 * * * * true\n")
+        box.checkMode = true
+        let (check, _) = try await box.run(CronModule.self, ["name": "check", "user": "nobody", "state": "absent"])
+        #expect(check.changed)
+        box.checkMode = false
+        #expect(try await box.sh("crontab -u nobody -l") == "#Ansible: check\n*/5 * * * * true\n")
+        _ = try await box.expectIdempotent(CronModule.self, ["name": "check", "user": "nobody", "state": "absent"])
+        #expect(try await box.sh("crontab -u nobody -l") == "")
+    }
+}
+
 @Suite struct FindModuleTests {
     @Test(arguments: TestTarget.all)
     func patternsTypesRecurseContains(target: TestTarget) async throws {
