@@ -4,6 +4,26 @@ public enum ModuleRegistry {
     /// Every module this engine implements. Adding a module: append its type here.
     public static let all: [any Module.Type] = [
         CommandModule.self, ShellModule.self, CopyModule.self, TemplateModule.self, FileModule.self, StatModule.self,
+        LineInFileModule.self,
+        BlockInFileModule.self,
+        ReplaceModule.self,
+        IniFileModule.self,
+        PamLimitsModule.self,
+        PingModule.self,
+        RawModule.self,
+        SlurpModule.self,
+        FetchModule.self,
+        SysctlModule.self,
+        AuthorizedKeyModule.self,
+        MountModule.self,
+        CronModule.self,
+        ModprobeModule.self,
+        WaitForModule.self,
+        HostnameModule.self,
+        ScriptModule.self,
+        FindModule.self,
+        UriModule.self,
+        GetUrlModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {

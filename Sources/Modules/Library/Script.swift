@@ -1,0 +1,87 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// `ansible.builtin.script`: copies a controller-side script to the host, runs it with its
+/// arguments (through `executable` when given), and removes it.
+public enum ScriptModule: Module {
+    public static let name = "script"
+    public static let qualifiedNames = ["ansible.builtin.script", "ansible.legacy.script"]
+    public static let supportsCheckMode = true
+    public static let arguments = ArgumentSpec(
+        [
+            .init("_raw_params", .string, aliases: ["cmd"]),
+            .init("chdir", .path),
+            .init("creates", .path),
+            .init("removes", .path),
+            .init("executable", .string),
+            .init("decrypt", .bool, default: true),
+        ], freeForm: true, requiredOneOf: [["_raw_params"]])
+
+    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        let words: [String]
+        do {
+            words = try ShellWords.split(args.string("_raw_params") ?? "")
+        } catch {
+            return .failure("cannot parse the script line: \(error)")
+        }
+        guard let source = words.first else { return .failure("no script given") }
+        // creates/removes are checked first, in one command.
+        if args.string("creates") != nil || args.string("removes") != nil {
+            var checks: [String] = []
+            if let creates = args.string("creates") {
+                checks.append("[ -e \(RemoteProbe.tildeQuote(creates)) ] && echo creates")
+            }
+            if let removes = args.string("removes") {
+                checks.append("[ -e \(RemoteProbe.tildeQuote(removes)) ] || echo removes")
+            }
+            let result = try await context.connection.run(
+                CommandRequest(
+                    checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
+                    become: context.become))
+            if result.stdoutText.contains("creates") {
+                return ModuleResult(
+                    changed: false, skipped: true, msg: "skipped, since \(args.string("creates")!) exists")
+            }
+            if result.stdoutText.contains("removes") {
+                return ModuleResult(
+                    changed: false, skipped: true, msg: "skipped, since \(args.string("removes")!) does not exist")
+            }
+        }
+        if context.checkMode {
+            return ModuleResult(changed: false, skipped: true, msg: "Check mode is not supported for this task")
+        }
+        guard let local = context.resolveLocalPath(source, "files"),
+            let data = FileManager.default.contents(atPath: local)
+        else {
+            return .failure("Could not find or access '\(source)' on the Ansible Controller.")
+        }
+        let made = try await context.connection.run(
+            CommandRequest("mktemp -d \"${TMPDIR:-/tmp}/pgha-script.XXXXXXXX\"", become: context.become))
+        guard made.succeeded else { return .failure("could not create a temporary directory: \(made.stderrText)") }
+        let dir = made.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let remote = dir + "/" + (local as NSString).lastPathComponent
+        try await context.connection.put(
+            [UInt8](data), to: remote, attributes: FileAttributes(mode: 0o700), become: context.become)
+        let argsText = words.dropFirst().map(shellQuote).joined(separator: " ")
+        let invoke = (args.string("executable").map { "\($0) " } ?? "") + shellQuote(remote)
+        var line = invoke + (argsText.isEmpty ? "" : " " + argsText)
+        if let chdir = args.string("chdir") { line = "cd \(RemoteProbe.tildeQuote(chdir)) && " + line }
+        // The trap removes the copy however the script ends.
+        let script = "trap 'rm -rf -- \(shellQuote(dir))' EXIT\n\(line)\n"
+        let result = try await context.connection.run(
+            CommandRequest(script, environment: context.environment, become: context.become))
+        let stdout = result.stdoutText
+        let stderr = result.stderrText
+        let values: OrderedDictionary<String, Value> = [
+            "rc": .int(Int(result.exitStatus)), "stdout": .string(stdout),
+            "stdout_lines": .list(stdout.splitLinesPython.map(Value.string)), "stderr": .string(stderr),
+            "stderr_lines": .list(stderr.splitLinesPython.map(Value.string)),
+        ]
+        if !result.succeeded {
+            return ModuleResult(changed: true, failed: true, msg: "non-zero return code", values: values)
+        }
+        return ModuleResult(changed: true, values: values)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// `ansible.posix.sysctl`: a kernel parameter in a sysctl file (normalized to `key=value` lines as
+/// sysctl.py's fix_lines does) and, with `sysctl_set`, in the running kernel.
+public enum SysctlModule: Module {
+    public static let name = "sysctl"
+    public static let qualifiedNames = ["ansible.posix.sysctl"]
+    public static let supportsCheckMode = true
+    public static let arguments = ArgumentSpec([
+        .init("name", .string, required: true, aliases: ["key"]),
+        .init("value", .string, aliases: ["val"]),
+        .init("state", .choice(["present", "absent"]), default: "present"),
+        .init("reload", .bool, default: true),
+        .init("sysctl_file", .path, default: "/etc/sysctl.conf"),
+        .init("ignoreerrors", .bool, default: false),
+        .init("sysctl_set", .bool, default: false),
+    ])
+
+    /// sysctl.py's _parse_value: booleans become 1/0, text is trimmed.
+    static func parse(_ value: Value?) -> String? {
+        switch value {
+        case .bool(let b)?: return b ? "1" : "0"
+        case nil, .null?: return nil
+        case let v?:
+            let s = v.pythonString ?? ""
+            switch s.lowercased() {
+            case "true", "yes": return "1"
+            case "false", "no": return "0"
+            default: return s.trimmingCharacters(in: .whitespaces)
+            }
+        }
+    }
+
+    /// Values compare with runs of whitespace collapsed (tabs in ip_local_port_range and the like).
+    static func same(_ a: String?, _ b: String?) -> Bool {
+        func norm(_ s: String?) -> String? { s?.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        return norm(a) == norm(b)
+    }
+
+    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        let name = (args.string("name") ?? "").trimmingCharacters(in: .whitespaces)
+        let present = args.string("state") != "absent"
+        let value = parse(args["value"])
+        if present && value == nil { return .failure("value cannot be None") }
+        if name.isEmpty { return .failure("name cannot be None") }
+        if present && value == "" { return .failure("value cannot be blank") }
+        let file = args.string("sysctl_file") ?? "/etc/sysctl.conf"
+        let sysctlSet = args.bool("sysctl_set") ?? false
+        let loaded = try await TextFileEdit.load(
+            file, args: ModuleArguments([:]), context: context,
+            extras: ["sysctl -e -n \(shellQuote(name)) && echo ok"])
+        // The extra prints the value then "ok" when sysctl succeeded.
+        var procValue: String?
+        let procOutput = loaded.extras[0]
+        if procOutput.hasSuffix("ok\n") || procOutput.hasSuffix("ok") {
+            var lines = procOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            while lines.last == "" { lines.removeLast() }
+            lines.removeLast()
+            procValue = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var fileValues: [String: String] = [:]
+        let lines = TextFileEdit.lines(loaded.text ?? "")
+        for line in lines {
+            let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if t.isEmpty || t.hasPrefix("#") || t.hasPrefix(";") || !t.contains("=") { continue }
+            let parts = t.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            fileValues[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        var changed = false
+        var writeFile = false
+        let fileValue = fileValues[name]
+        if fileValue == nil {
+            if present {
+                changed = true
+                writeFile = true
+            }
+        } else if !present {
+            changed = true
+            writeFile = true
+        } else if !same(fileValue, value) {
+            changed = true
+            writeFile = true
+        }
+        var setProc = false
+        if sysctlSet && present {
+            guard procValue != nil else {
+                return .failure("setting \(name) failed: unknown key (sysctl cannot read it)")
+            }
+            if !same(procValue, value) {
+                changed = true
+                setProc = true
+            }
+        }
+        var newText = loaded.text ?? ""
+        if writeFile {
+            var checked: Set<String> = []
+            var fixed = ""
+            for line in lines {
+                let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if t.isEmpty || t.hasPrefix("#") || t.hasPrefix(";") || !line.contains("=") {
+                    fixed += line
+                    continue
+                }
+                let parts = t.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let k = parts[0].trimmingCharacters(in: .whitespaces)
+                let v = parts[1].trimmingCharacters(in: .whitespaces)
+                guard checked.insert(k).inserted else { continue }
+                if k == name {
+                    if present { fixed += "\(k)=\(value ?? "")\n" }
+                } else {
+                    fixed += "\(k)=\(v)\n"
+                }
+            }
+            if !checked.contains(name) && present { fixed += "\(name)=\(value ?? "")\n" }
+            newText = fixed
+        }
+        let diffs =
+            context.diffMode && newText != (loaded.text ?? "")
+            ? TextFileEdit.contentDiff(before: loaded.text, after: newText, path: file) : []
+        if context.checkMode || !changed { return ModuleResult(changed: changed, diffs: diffs) }
+        if setProc {
+            let result = try await context.connection.run(
+                CommandRequest(
+                    "sysctl -w \(shellQuote("\(name)=\(value ?? "")"))", environment: context.environment,
+                    become: context.become))
+            if !result.succeeded {
+                // Containers mount /proc/sys read-only, so kernel.* writes fail here with the reason.
+                let reason = (result.stdoutText + result.stderrText).trimmingCharacters(in: .whitespacesAndNewlines)
+                return .failure("setting \(name) failed: \(reason)", values: ["rc": .int(Int(result.exitStatus))])
+            }
+        }
+        if writeFile {
+            let outcome = try await TextFileEdit.apply(
+                loaded, newText: newText, args: ModuleArguments([:]), context: context)
+            if let failure = outcome.failure { return failure }
+        }
+        if args.bool("reload") ?? true {
+            let result = try await context.connection.run(
+                CommandRequest(
+                    "sysctl \(args.bool("ignoreerrors") == true ? "-e " : "")-p \(shellQuote(file))",
+                    environment: context.environment, become: context.become))
+            let problems = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !(args.bool("ignoreerrors") ?? false) && (!result.succeeded || !problems.isEmpty) {
+                return .failure("Failed to reload sysctl: \(result.stdoutText)\(problems)", values: ["changed": true])
+            }
+        }
+        return ModuleResult(changed: true, diffs: diffs)
+    }
+}
