@@ -4,6 +4,9 @@ public enum ModuleRegistry {
     /// Every module this engine implements. Adding a module: append its type here.
     public static let all: [any Module.Type] = [
         CommandModule.self, ShellModule.self, CopyModule.self, TemplateModule.self, FileModule.self, StatModule.self,
+        GroupModule.self, UserModule.self, GetentModule.self,
+        ServiceFactsModule.self, PackageFactsModule.self,
+        AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {
