@@ -74,7 +74,7 @@ public enum AptModule: Module {
         if let deb {
             probe.append("dpkg-deb -f \(shellQuote(deb)) Package Version || echo __pgha_bad_deb__")
         } else {
-            probe.append("")
+            probe.append(":")
         }
         let statusFormat = "'${db:Status-Abbrev}\\t${Package}\\t${Version}\\n'"
         let packageQuery = deb == nil ? queried.joined(separator: " ") : "$(dpkg-deb -f \(shellQuote(deb!)) Package 2>/dev/null)"
