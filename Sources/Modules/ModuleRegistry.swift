@@ -7,6 +7,7 @@ public enum ModuleRegistry {
         GroupModule.self, UserModule.self, GetentModule.self,
         ServiceFactsModule.self, PackageFactsModule.self,
         AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self,
+        PostgresqlUserModule.self, PostgresqlDbModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {

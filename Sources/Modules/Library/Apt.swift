@@ -218,7 +218,7 @@ public enum AptModule: Module {
             return ModuleResult(changed: changed, values: values, diffs: diffs)
         }
         // The change and the resulting versions in one round trip.
-        let after1 = packageQuery.isEmpty || deb != nil ? ":" : "dpkg-query -W -f=\(statusFormat) \(packageQuery) 2>/dev/null; true"
+        let after1 = packageQuery.isEmpty || deb != nil ? ":" : "{ dpkg-query -W -f=\(statusFormat) \(packageQuery) 2>/dev/null; true; }"
         let result = try await HostScript.run(
             context, "{ " + commands.joined(separator: " && ") + "; } && echo \(HostScript.marker) && " + after1,
             environment: environment)
