@@ -7,7 +7,7 @@ public enum ModuleRegistry {
         GroupModule.self, UserModule.self, GetentModule.self,
         ServiceFactsModule.self, PackageFactsModule.self,
         AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self,
-        PostgresqlUserModule.self, PostgresqlDbModule.self, PostgresqlPgHbaModule.self,
+        PostgresqlUserModule.self, PostgresqlDbModule.self, PostgresqlPgHbaModule.self, PostgresqlQueryModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {

@@ -77,3 +77,33 @@ import Transport
         #expect(validationError(PostgresqlDbModule.self, ["db": "x", "state": "dump"])?.contains("value must be one of") == true)
     }
 }
+
+@Suite(.serialized) struct PostgresQueryModuleTests {
+    @Test func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
+        guard let connection = try await Lab.connect() else { return }
+        let host = HostRunner(connection, become: PostgresModuleTests.postgres)
+        let cleanup = "psql -X -q -c 'DROP TABLE IF EXISTS pghatest_t'"
+        try await host.sh(cleanup)
+        defer { Task { _ = try? await connection.run(CommandRequest(cleanup, become: PostgresModuleTests.postgres)) } }
+        let created = try await host.run(PostgresqlQueryModule.self, ["query": "CREATE TABLE pghatest_t (id int, name text, ok boolean, doc jsonb)"])
+        #expect(created.changed && created.values["statusmessage"] == "CREATE", "\(created.msg ?? "")")
+        let evil = "x'); DROP TABLE pghatest_t; --"
+        let inserted = try await host.run(
+            PostgresqlQueryModule.self,
+            ["query": "INSERT INTO pghatest_t VALUES (%s, %s, %s, %s)", "positional_args": [1, .string(evil), true, "{\"a\": [1]}"]])
+        #expect(inserted.changed && inserted.values["rowcount"] == 1 && inserted.values["statusmessage"] == "INSERT 0 1")
+        let selected = try await host.run(
+            PostgresqlQueryModule.self, ["query": "SELECT id, name, ok, doc, NULL::text AS n FROM pghatest_t WHERE id = %(id)s", "named_args": ["id": 1]])
+        #expect(!selected.changed)
+        #expect(selected.values["query_result"] == [["id": 1, "name": .string(evil), "ok": true, "doc": ["a": [1]], "n": .null]])
+        #expect(selected.values["rowcount"] == 1 && selected.values["statusmessage"] == "SELECT 1")
+        #expect(host.roundTrips == 1)
+        // Check mode rolls back.
+        let deleted = try await host.run(PostgresqlQueryModule.self, ["query": "DELETE FROM pghatest_t"], check: true)
+        #expect(deleted.changed)
+        #expect(try await host.sh("psql -X -A -t -c 'SELECT count(*) FROM pghatest_t'") == "1\n")
+        let bad = try await host.run(PostgresqlQueryModule.self, ["query": "SELECT nosuchcolumn FROM pghatest_t"])
+        #expect(bad.failed && bad.msg?.contains("nosuchcolumn") == true)
+        #expect(validationError(PostgresqlQueryModule.self, ["query": "x", "positional_args": [1], "named_args": ["a": 1]])?.contains("mutually exclusive") == true)
+    }
+}
