@@ -8,7 +8,7 @@ public enum ModuleRegistry {
         ServiceFactsModule.self, PackageFactsModule.self,
         AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self,
         PostgresqlUserModule.self, PostgresqlDbModule.self, PostgresqlPgHbaModule.self, PostgresqlQueryModule.self,
-        UfwModule.self,
+        UfwModule.self, AptRepositoryModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {

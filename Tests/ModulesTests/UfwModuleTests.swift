@@ -46,3 +46,31 @@ import Transport
         #expect(validationError(UfwModule.self, ["rule": "allow", "if": "eth0", "interface_in": "eth1"])?.contains("mutually exclusive") == true)
     }
 }
+
+/// apt_repository on node3 with update_cache off (the lab has no network to fetch indexes).
+@Suite(.serialized) struct AptRepositoryModuleTests {
+    static let snapshot = "for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do [ -f \"$f\" ] && echo \"$f $(stat -c %a \"$f\")\" && cat \"$f\"; done; true"
+
+    @Test func addsAndRemovesASource() async throws {
+        #expect(AptRepositoryModule.suggestFilename("deb [arch=amd64] https://user:pw@apt.example.org/debian bookworm main") == "apt_example_org_debian.list")
+        guard let connection = try await Lab.connect() else { return }
+        let host = HostRunner(connection, become: Lab.root)
+        let file = "/etc/apt/sources.list.d/pghatest.list"
+        defer { Task { _ = try? await connection.run(CommandRequest("rm -f \(file)", become: Lab.root)) } }
+        let args: OrderedDictionary<String, Value> = [
+            "repo": "deb  [trusted=yes] file:/srv/pghatest ./", "filename": "pghatest", "update_cache": false, "mode": "0640",
+        ]
+        host.diffMode = true
+        let (_, first, _) = try await host.expectConverges(AptRepositoryModule.self, args, snapshot: Self.snapshot)
+        #expect(first.values["sources_added"] == [.string(file)])
+        #expect(first.diffs.first?.after == "deb [trusted=yes] file:/srv/pghatest ./\n")
+        #expect(try await host.sh("stat -c %a \(file); cat \(file)") == "640\ndeb [trusted=yes] file:/srv/pghatest ./\n")
+        var absent = args
+        absent["state"] = "absent"
+        let (_, removed, _) = try await host.expectConverges(AptRepositoryModule.self, absent, snapshot: Self.snapshot)
+        #expect(removed.values["sources_removed"] == [.string(file)])
+        #expect(try await host.sh("test -e \(file) && echo present || echo gone") == "gone\n")
+        let bad = try await host.run(AptRepositoryModule.self, ["repo": "http://x", "update_cache": false])
+        #expect(bad.failed)
+    }
+}
