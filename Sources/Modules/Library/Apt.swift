@@ -53,7 +53,7 @@ public enum AptModule: Module {
         var state = args.string("state")!
         if state == "fixed" { state = "present" }
         var specs: [(name: String, version: String?)] = []
-        for item in args.strings("name") ?? [] {
+        for item in args.stringItems("name") ?? [] {
             if item.contains("*") || item.contains("?") || item.contains("[") {
                 return .failure("package name wildcards are not supported: '\(item)'")
             }

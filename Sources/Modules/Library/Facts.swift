@@ -76,7 +76,7 @@ public enum PackageFactsModule: Module {
     ])
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let managers = args.strings("manager") ?? ["auto"]
+        let managers = args.stringItems("manager") ?? ["auto"]
         if let other = managers.first(where: { $0 != "auto" && $0 != "apt" }) {
             return .failure("Unsupported package manager: \(other) (this engine implements apt only)")
         }

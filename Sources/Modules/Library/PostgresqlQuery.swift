@@ -57,7 +57,7 @@ public enum PostgresqlQueryModule: Module {
                 bound = bound.replacingOccurrences(of: "%(\(key))s", with: bind(value, "pgha_n_\(key.filter { $0.isLetter || $0.isNumber || $0 == "_" })"))
             }
         }
-        if let path = args.strings("search_path"), !path.isEmpty {
+        if let path = args.stringItems("search_path"), !path.isEmpty {
             sql += "SET search_path TO " + path.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: ", ") + ";\n"
         }
         if let encoding = args.string("encoding") { sql += Postgres.setVariable("pgha_enc", encoding) + "SET client_encoding TO :'pgha_enc';\n" }

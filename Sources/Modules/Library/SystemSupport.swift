@@ -58,7 +58,7 @@ enum HostScript {
 
 extension ModuleArguments {
     /// A list argument as strings (Ansible's `type: list, elements: str`).
-    func strings(_ name: String) -> [String]? {
+    func stringItems(_ name: String) -> [String]? {
         guard let value = self[name] else { return nil }
         if let list = value.listValue {
             return list.compactMap { $0.pythonString?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

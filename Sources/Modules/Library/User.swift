@@ -104,7 +104,7 @@ public enum UserModule: Module {
             wantedGroup = entry
         }
         var wantedGroups: [String]?
-        if let groups = args.strings("groups") {
+        if let groups = args.stringItems("groups") {
             var names: [String] = []
             for group in groups {
                 guard let entry = resolve(group) else { return .failure("Group \(group) does not exist") }
@@ -209,7 +209,7 @@ public enum UserModule: Module {
             values["create_home"] = .bool(args.bool("create_home")!)
         }
         if password != nil { values["password"] = "NOT_LOGGING_PASSWORD" }
-        if let groups = args.strings("groups") { values["groups"] = .string(groups.joined(separator: ",")) }
+        if let groups = args.stringItems("groups") { values["groups"] = .string(groups.joined(separator: ",")) }
 
         func report(_ a: Account) {
             values["uid"] = .int(a.uid)
