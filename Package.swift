@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),

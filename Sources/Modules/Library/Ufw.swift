@@ -1,0 +1,216 @@
+import Foundation
+import OrderedCollections
+import PGHACore
+import Transport
+
+/// `community.general.ufw`: firewall state, default policies, logging and rules. As Ansible does,
+/// a change is what alters `ufw status verbose` or the user rules files, read before and after in
+/// the same round trip as the commands; check mode asks `ufw --dry-run` for the rules it would write.
+public enum UfwModule: Module {
+    public static let name = "ufw"
+    public static let qualifiedNames = ["community.general.ufw"]
+    public static let supportsCheckMode = true
+    public static let arguments = ArgumentSpec(
+        [
+            .init("state", .choice(["enabled", "disabled", "reloaded", "reset"])),
+            .init("default", .choice(["allow", "deny", "reject"]), aliases: ["policy"]),
+            .init("logging", .choice(["on", "off", "low", "medium", "high", "full"])),
+            .init("direction", .choice(["in", "incoming", "out", "outgoing", "routed"])),
+            .init("delete", .bool, default: false),
+            .init("route", .bool, default: false),
+            .init("insert", .int),
+            .init("insert_relative_to", .choice(["zero", "first-ipv4", "last-ipv4", "first-ipv6", "last-ipv6"]), default: "zero"),
+            .init("rule", .choice(["allow", "deny", "limit", "reject"])),
+            .init("interface", .string, aliases: ["if"]),
+            .init("interface_in", .string, aliases: ["if_in"]),
+            .init("interface_out", .string, aliases: ["if_out"]),
+            .init("log", .bool, default: false),
+            .init("from_ip", .string, default: "any", aliases: ["from", "src"]),
+            .init("from_port", .string),
+            .init("to_ip", .string, default: "any", aliases: ["dest", "to"]),
+            .init("to_port", .string, aliases: ["port"]),
+            .init("proto", .choice(["any", "tcp", "udp", "ipv6", "esp", "ah", "gre", "igmp"]), aliases: ["protocol"]),
+            .init("name", .string, aliases: ["app"]),
+            .init("comment", .string),
+        ],
+        mutuallyExclusive: [["name", "proto", "logging"], ["interface", "interface_in"], ["interface", "interface_out"]],
+        requiredOneOf: [["state", "default", "logging", "rule"]])
+
+    static let readState = "ufw status verbose; echo \(HostScript.marker); cat /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null"
+
+    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        if args["direction"] != nil, args["default"] == nil, args["rule"] == nil {
+            return .failure("parameters are required together: direction with default or rule")
+        }
+        // A rule alone needs no decision up front: its before/after comparison (or dry run) runs in
+        // the same round trip as the state read.
+        let ruleOnly = args["rule"] != nil && args["state"] == nil && args["default"] == nil && args["logging"] == nil
+        if ruleOnly { return try await runRule(args, context: context) }
+        let probe = try await HostScript.run(context, "command -v ufw >/dev/null || exit 127; " + readState)
+        if probe.exitStatus == 127 { return .failure("Failed to find required executable \"ufw\" in paths") }
+        guard probe.succeeded else { return .failure(probe.stderrText) }
+        let beforeParts = HostScript.split(probe.stdoutText, count: 2)
+        let status = beforeParts[0]
+        let active = status.contains("Status: active")
+        var commands: [String] = []
+        var predicted = false
+        var dryRuns: [String] = []
+
+        if let state = args.string("state") {
+            switch state {
+            case "enabled":
+                if !active { commands.append("ufw --force enable"); predicted = true }
+            case "disabled":
+                if active { commands.append("ufw --force disable"); predicted = true }
+            case "reloaded":
+                commands.append("ufw --force reload"); predicted = true
+            default:
+                commands.append("ufw --force reset"); predicted = true
+            }
+        }
+        if let policy = args.string("default") {
+            var direction = args.string("direction") ?? "incoming"
+            if direction == "in" { direction = "incoming" }
+            if direction == "out" { direction = "outgoing" }
+            let current = defaultPolicy(status, direction)
+            if current != policy {
+                commands.append("ufw --force default \(policy) \(direction)")
+                predicted = true
+            }
+        }
+        if let level = args.string("logging") {
+            let line = status.split(separator: "\n").first { $0.hasPrefix("Logging:") }.map(String.init) ?? ""
+            let currentOn = line.contains(": on")
+            let wanted = level == "off" ? "Logging: off" : level == "on" ? nil : "Logging: on (\(level))"
+            if wanted.map({ line != $0 }) ?? !currentOn {
+                commands.append("ufw logging \(level)")
+                predicted = true
+            }
+        }
+        if args["rule"] != nil {
+            let line: String
+            do { line = try ruleLine(args) } catch let problem as Unsupported { return .failure(problem.message) }
+            commands.append("ufw " + line)
+            dryRuns.append("ufw --dry-run " + line)
+        }
+
+        var values: OrderedDictionary<String, Value> = [:]
+        guard !commands.isEmpty else { return ModuleResult(values: values) }
+        let current = tuplesByFamily(beforeParts[1])
+        if context.checkMode {
+            var changed = predicted
+            if !dryRuns.isEmpty {
+                let dry = try await HostScript.run(context, dryRuns.joined(separator: " && "))
+                guard dry.succeeded else { return .failure(dry.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                let dryText = dry.stdoutText
+                if !noOps.contains(where: dryText.contains),
+                    tuplesByFamily(dryText).contains(where: { family, rules in current[family] != rules })
+                {
+                    changed = true
+                }
+            }
+            let diffs = context.diffMode && changed ? [HostScript.textDiff(beforeParts[1], "(check mode: \(commands.joined(separator: "; ")))\n")] : []
+            return ModuleResult(changed: changed, values: values, diffs: diffs)
+        }
+        let result = try await HostScript.run(
+            context, commands.joined(separator: " && ") + " && echo \(HostScript.marker)__ && " + readState)
+        let output = result.stdoutText.components(separatedBy: HostScript.marker + "__\n")
+        values["msg"] = .string(output[0])
+        guard result.succeeded, output.count > 1 else {
+            return .failure(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines), values: HostScript.stdoutValues(result))
+        }
+        let afterParts = HostScript.split(output[1], count: 2)
+        let changed = afterParts[0] != beforeParts[0] || afterParts[1] != beforeParts[1]
+            || args.string("state") == "reloaded" || args.string("state") == "reset"
+        let diffs = context.diffMode && changed
+            ? [HostScript.textDiff(beforeParts[0] + beforeParts[1], afterParts[0] + afterParts[1])] : []
+        return ModuleResult(changed: changed, msg: output[0].trimmingCharacters(in: .newlines), values: [:], diffs: diffs)
+    }
+
+    struct Unsupported: Error { var message: String }
+
+    static func ruleLine(_ args: ModuleArguments) throws -> String {
+            let rule = args.string("rule")!
+            var words: [String] = []
+            if args.bool("route") == true { words.append("route") }
+            if args.bool("delete") == true { words.append("delete") }
+            if let insert = args.int("insert") {
+                var position = insert
+                let relative = args.string("insert_relative_to") ?? "zero"
+                if relative != "zero" {
+                    // Ansible counts from the first/last rule of the given IP version in `status numbered`.
+                    throw Unsupported(message: "insert_relative_to=\(relative) is not supported by this engine")
+                }
+                position = max(position, 1)
+                words.append("insert \(position)")
+            }
+            words.append(rule)
+            if let direction = args.string("direction") {
+                words.append(direction == "incoming" ? "in" : direction == "outgoing" ? "out" : direction)
+            }
+            if let interface = args.string("interface") { words.append("on " + shellQuote(interface)) }
+            if let interface = args.string("interface_in") { words.append("in on " + shellQuote(interface)) }
+            if let interface = args.string("interface_out") { words.append("out on " + shellQuote(interface)) }
+            if args.bool("log") == true { words.append("log") }
+            for (key, template) in [("from_ip", "from"), ("from_port", "port"), ("to_ip", "to"), ("to_port", "port"), ("proto", "proto")] {
+                if let value = args.string(key) { words.append("\(template) \(shellQuote(value))") }
+            }
+            if let app = args.string("name") { words.append("app " + shellQuote(app)) }
+            if let comment = args.string("comment") { words.append("comment " + shellQuote(comment)) }
+            return words.joined(separator: " ")
+    }
+
+    /// Skip messages of a dry run that would change nothing.
+    static let noOps = ["Skipping adding existing rule", "Skipping inserting existing rule", "Could not delete non-existent rule"]
+
+    static func runRule(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
+        let line: String
+        do { line = try ruleLine(args) } catch let problem as Unsupported { return .failure(problem.message) }
+        let script = "command -v ufw >/dev/null || exit 127; " + readState + "; echo \(HostScript.marker)__; "
+            + (context.checkMode ? "ufw --dry-run " + line : "ufw " + line + " && echo \(HostScript.marker)__ && " + readState)
+        let result = try await HostScript.run(context, script)
+        if result.exitStatus == 127 { return .failure("Failed to find required executable \"ufw\" in paths") }
+        let sections = result.stdoutText.components(separatedBy: HostScript.marker + "__\n")
+        guard result.succeeded, sections.count >= 2 else {
+            return .failure(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines), values: HostScript.stdoutValues(result))
+        }
+        let before = HostScript.split(sections[0], count: 2)
+        if context.checkMode {
+            let dry = sections[1]
+            // The dry run prints the rules file of each family it would write; compare family by family.
+            let current = tuplesByFamily(before[1])
+            let changed = !noOps.contains(where: dry.contains)
+                && tuplesByFamily(dry).contains { family, rules in current[family] != rules }
+            let diffs = context.diffMode && changed ? [HostScript.textDiff(before[1], dry)] : []
+            return ModuleResult(changed: changed, diffs: diffs)
+        }
+        let after = sections.count > 2 ? HostScript.split(sections[2], count: 2) : before
+        let changed = after[0] != before[0] || after[1] != before[1]
+        let diffs = context.diffMode && changed ? [HostScript.textDiff(before[0] + before[1], after[0] + after[1])] : []
+        return ModuleResult(changed: changed, msg: sections[1].trimmingCharacters(in: .newlines), diffs: diffs)
+    }
+
+    /// "Default: deny (incoming), allow (outgoing), disabled (routed)" -> the policy for one direction.
+    static func defaultPolicy(_ status: String, _ direction: String) -> String? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Default:") }) else { return nil }
+        for part in line.dropFirst("Default:".count).split(separator: ",") {
+            let words = part.split(separator: " ")
+            if words.count == 2, words[1] == "(\(direction))" { return String(words[0]) }
+        }
+        return nil
+    }
+
+    /// "### tuple ###" lines of ufw rules files (user.rules, user6.rules), keyed by family.
+    static func tuplesByFamily(_ text: String) -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for block in text.components(separatedBy: "*filter\n").dropFirst() {
+            let family = block.contains("ufw6-user-input") ? "v6" : "v4"
+            result[family, default: []].formUnion(tuples(block))
+        }
+        return result
+    }
+
+    static func tuples(_ text: String) -> Set<String> {
+        Set(text.split(separator: "\n").filter { $0.hasPrefix("### tuple ###") }.map(String.init))
+    }
+}
