@@ -144,6 +144,7 @@ struct HostInvocation: Sendable {
             for (k, v) in outcome.setFacts { combined.setFacts[k] = v }
             for (k, v) in outcome.includedVars { combined.includedVars[k] = v }
             for (k, v) in outcome.facts { combined.facts[k] = v }
+            for (k, v) in outcome.moduleFacts { combined.moduleFacts[k] = v }
             combined.includes += outcome.includes
             combined.addHosts += outcome.addHosts
             if let pause = loop.pause, pause > 0 { try await _Concurrency.Task.sleep(nanoseconds: UInt64(pause * 1e9)) }
@@ -253,6 +254,7 @@ struct HostInvocation: Sendable {
         outcome.setFacts = actionResult.setFacts
         outcome.includedVars = actionResult.includedVars
         outcome.facts = actionResult.facts
+        outcome.moduleFacts = actionResult.moduleFacts
         outcome.includes = actionResult.includes
         outcome.addHosts = actionResult.addHosts
         outcome.diffs = actionResult.diffs

@@ -7,6 +7,8 @@ struct HostRuntime {
     let name: String
     /// `ansible_facts` (also injected as top-level `ansible_*` variables).
     var facts: OrderedDictionary<String, Value> = [:]
+    /// Fact names that came from modules other than setup: injected without the `ansible_` prefix.
+    var unprefixedFacts: Set<String> = []
     /// `set_fact` and `register` results: survive across plays, as in Ansible.
     var hostFacts: OrderedDictionary<String, Value> = [:]
     /// `include_vars` results.
@@ -38,6 +40,7 @@ struct TaskOutcome: Sendable {
     var setFacts: OrderedDictionary<String, Value> = [:]
     var includedVars: OrderedDictionary<String, Value> = [:]
     var facts: OrderedDictionary<String, Value> = [:]
+    var moduleFacts: OrderedDictionary<String, Value> = [:]
     var notify: [String] = []
     var meta: String?
     /// Dynamic includes to run next on this host: (node lists, item vars).

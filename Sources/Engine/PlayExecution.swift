@@ -423,7 +423,7 @@ final class PlayExecution {
         stack.push(roleDefaults)
         if let role = task.role { stack.push(role.defaults) }
         for layer in inventoryLayers(for: host) { stack.push(layer) }
-        if !runtime.facts.isEmpty { stack.push(injectedFacts(runtime.facts)) }
+        if !runtime.facts.isEmpty { stack.push(injectedFacts(runtime.facts, unprefixed: runtime.unprefixedFacts)) }
         stack.push(play.vars)
         stack.push(varsFilesVars)
         stack.push(roleVars)
@@ -448,9 +448,11 @@ final class PlayExecution {
         return layers
     }
 
-    private func injectedFacts(_ facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
+    /// Facts as top-level variables (INJECT_FACTS_AS_VARS): setup's with the `ansible_` prefix,
+    /// other modules' under their own names.
+    private func injectedFacts(_ facts: OrderedDictionary<String, Value>, unprefixed: Set<String>) -> OrderedDictionary<String, Value> {
         var layer = OrderedDictionary<String, Value>(minimumCapacity: facts.count)
-        for (key, value) in facts { layer["ansible_" + key] = value }
+        for (key, value) in facts { layer[unprefixed.contains(key) ? key : "ansible_" + key] = value }
         return layer
     }
 
@@ -490,7 +492,7 @@ final class PlayExecution {
             var layers = inventoryLayers(for: host)
             if let runtime {
                 if !runtime.facts.isEmpty {
-                    layers.append(injectedFacts(runtime.facts))
+                    layers.append(injectedFacts(runtime.facts, unprefixed: runtime.unprefixedFacts))
                     layers.append(["ansible_facts": .dict(runtime.facts)])
                 }
                 layers.append(runtime.hostFacts)
@@ -567,6 +569,10 @@ final class PlayExecution {
         for (k, v) in outcome.includedVars { runtime.includedVars[k] = v }
         if outcome.factsDelegatedTo == nil || outcome.factsDelegatedTo == outcome.host {
             for (k, v) in outcome.facts { runtime.facts[k] = v }
+            for (k, v) in outcome.moduleFacts {
+                runtime.facts[k] = v
+                runtime.unprefixedFacts.insert(k)
+            }
         }
         switch outcome.status {
         case .ok, .changed:

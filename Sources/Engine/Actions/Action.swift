@@ -9,7 +9,10 @@ struct ActionResult: Sendable {
     var diffs: [DiffText] = []
     var setFacts: OrderedDictionary<String, Value> = [:]
     var includedVars: OrderedDictionary<String, Value> = [:]
+    /// Facts from `setup`: top-level variables get the `ansible_` prefix.
     var facts: OrderedDictionary<String, Value> = [:]
+    /// Facts other modules return (getent, package_facts): top-level under their own names.
+    var moduleFacts: OrderedDictionary<String, Value> = [:]
     var includes: [IncludeRequest] = []
     var addHosts: [(host: String, groups: [String], vars: OrderedDictionary<String, Value>)] = []
     /// debug shows its result without -v.

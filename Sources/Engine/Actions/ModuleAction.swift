@@ -34,7 +34,7 @@ enum ModuleAction {
         let result = try await module.run(arguments, context: moduleContext)
         var actionResult = ActionResult(result.asValue.dictValue ?? [:])
         // Fact modules (service_facts, package_facts, getent) return ansible_facts, merged as Ansible does.
-        if !result.failed, let facts = result.values["ansible_facts"]?.dictValue { actionResult.facts = facts }
+        if !result.failed, let facts = result.values["ansible_facts"]?.dictValue { actionResult.moduleFacts = facts }
         actionResult.diffs = result.diffs.map {
             DiffText(before: $0.before, after: $0.after, beforeHeader: $0.beforeHeader, afterHeader: $0.afterHeader)
         }
