@@ -367,6 +367,7 @@ final class PlayExecution {
             for host in batch where runner.hosts[host]?.unreachable != true { runner.hosts[host]?.failed = false }
         case "clear_facts":
             for host in selected { runner.hosts[host]?.facts = [:] }
+            hostVarsCache = nil
         case "reset_connection":
             for host in selected { await runner.connections.drop(host) }
         default:
@@ -484,7 +485,11 @@ final class PlayExecution {
         return magic
     }
 
+    /// Rebuilt after any result is applied; shared by every host of a task.
+    private var hostVarsCache: HostVarsSnapshot?
+
     private func hostVarsSnapshot() -> HostVarsSnapshot {
+        if let hostVarsCache { return hostVarsCache }
         var perHost: [String: [OrderedDictionary<String, Value>]] = [:]
         let everyone = runner.inventory.hosts(inGroup: "all")
         for host in everyone {
@@ -500,7 +505,9 @@ final class PlayExecution {
             layers.append(["inventory_hostname": .string(host)])
             perHost[host] = layers
         }
-        return HostVarsSnapshot(order: everyone, layers: perHost)
+        let snapshot = HostVarsSnapshot(order: everyone, layers: perHost, templating: runner.templating)
+        hostVarsCache = snapshot
+        return snapshot
     }
 
     // MARK: - Executing and applying
@@ -555,6 +562,7 @@ final class PlayExecution {
     }
 
     private func apply(_ outcome: TaskOutcome, task: Task, scope: Scope) {
+        hostVarsCache = nil
         if let delegate = outcome.factsDelegatedTo, delegate != outcome.host {
             var target = runner.runtime(delegate)
             for (k, v) in outcome.setFacts { target.hostFacts[k] = v }
@@ -621,20 +629,51 @@ final class PlayExecution {
     }
 }
 
-/// All hosts' variables as `hostvars` shows them, built only when a template asks.
-struct HostVarsSnapshot: Sendable {
+/// All hosts' variables as `hostvars` shows them, built only when a template asks, once per task.
+///
+/// Each host's templated values are rendered in that host's own context, as Ansible's HostVars
+/// does: `hostvars['node2'].address` where `address: "{{ ansible_host }}"` is node2's address,
+/// not the asking host's.
+final class HostVarsSnapshot: @unchecked Sendable {
     let order: [String]
     let layers: [String: [OrderedDictionary<String, Value>]]
+    let templating: Templating
+    private let lock = NSLockShim()
+    private var cached: Value?
+
+    init(order: [String], layers: [String: [OrderedDictionary<String, Value>]], templating: Templating) {
+        self.order = order
+        self.layers = layers
+        self.templating = templating
+    }
 
     func materialize() -> Value {
-        var result = OrderedDictionary<String, Value>()
-        for host in order {
-            var merged = OrderedDictionary<String, Value>()
-            for layer in layers[host] ?? [] {
-                for (k, v) in layer { merged[k] = v }
+        lock.withLock {
+            if let cached { return cached }
+            var result = OrderedDictionary<String, Value>()
+            for host in order {
+                var stack = VariableStack()
+                for layer in layers[host] ?? [] { stack.push(layer) }
+                let location = SourceLocation(file: "<hostvars[\(host)]>")
+                var merged = stack.flattened()
+                for (key, value) in merged where Self.isTemplated(value) {
+                    // A value that cannot be rendered in its own host's context stays as written.
+                    if let rendered = try? templating.render(value, stack, at: location) { merged[key] = rendered }
+                }
+                result[host] = .dict(merged)
             }
-            result[host] = .dict(merged)
+            let value = Value.dict(result)
+            cached = value
+            return value
         }
-        return .dict(result)
+    }
+
+    private static func isTemplated(_ value: Value) -> Bool {
+        switch value {
+        case .string(let s): return s.contains("{{") || s.contains("{%")
+        case .list(let items): return items.contains(where: isTemplated)
+        case .dict(let dict): return dict.values.contains(where: isTemplated)
+        default: return false
+        }
     }
 }
