@@ -32,8 +32,13 @@ struct LabFactsTests {
         let inventory = env.inventory()
         try inventory.write(toFile: work + "/lab.ini", atomically: true, encoding: .utf8)
 
+        // OpenSSH forwards the controller's LANG and LC_* (Debian's ssh_config has SendEnv LANG LC_*),
+        // so Ansible's env facts would show this process's locale; pgha-play's transport forwards
+        // nothing. Without them both tools see the host's own environment.
+        let locale = ProcessInfo.processInfo.environment.keys.filter { $0 == "LANG" || $0.hasPrefix("LC_") }.sorted()
         let oracle = try TestSupport.run(
-            ansible, ["-i", work + "/lab.ini", "all", "-m", "setup", "--tree", work + "/tree"],
+            "/usr/bin/env",
+            locale.flatMap { ["-u", $0] } + [ansible, "-i", work + "/lab.ini", "all", "-m", "setup", "--tree", work + "/tree"],
             environment: ["ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORKS": "5"])
         var mismatches: [String] = []
         for host in env.hosts {
@@ -56,7 +61,7 @@ struct LabFactsTests {
             mismatches += found.map { "\(host.name): \($0)" }
             print("facts parity \(host.name): \(FactParity.comparedKeys.count) keys, \(found.count) mismatches")
         }
-        #expect(mismatches.isEmpty, "facts that differ from ansible-core's setup:\n" + mismatches.joined(separator: "\n"))
+        #expect(mismatches.isEmpty, "facts that differ from ansible-core's setup:\n\(mismatches.joined(separator: "\n"))")
     }
 
     private func gatherNatively(_ host: LabFactsEnvironment.Host) async throws -> OrderedDictionary<String, Value> {
@@ -131,11 +136,13 @@ enum FactParity {
 
     static func compare(native: OrderedDictionary<String, Value>, ansible: OrderedDictionary<String, Value>) -> [String] {
         var out: [String] = []
-        func show(_ v: Value?) -> String { v.map { JSON.encode($0) } ?? "<missing>" }
+        func show(_ v: Value?) -> String { v.map { JSON.encode(canonical($0)) } ?? "<missing>" }
         func differ(_ key: String, _ a: Value?, _ b: Value?) {
             out.append("\(key): pgha-play \(show(a)) != ansible \(show(b))")
         }
-        for key in exactKeys where native[key] != ansible[key] { differ(key, native[key], ansible[key]) }
+        for key in exactKeys where native[key].map(canonical) != ansible[key].map(canonical) {
+            differ(key, native[key], ansible[key])
+        }
         for key in ["all_ipv4_addresses", "all_ipv6_addresses", "interfaces"] {
             let a = Set(native[key]?.listValue ?? [])
             let b = Set(ansible[key]?.listValue ?? [])
@@ -145,7 +152,7 @@ enum FactParity {
             let key = name.replacingOccurrences(of: "-", with: "_")
             let a = native[key]?.dictValue?.filter { !ethtoolKeys.contains($0.key) }
             let b = ansible[key]?.dictValue?.filter { !ethtoolKeys.contains($0.key) }
-            if a.map(Value.dict) != b.map(Value.dict) { differ(key, a.map(Value.dict), b.map(Value.dict)) }
+            if a.map({ canonical(.dict($0)) }) != b.map({ canonical(.dict($0)) }) { differ(key, a.map(Value.dict), b.map(Value.dict)) }
         }
         if let a = native["memtotal_mb"]?.intValue, let b = ansible["memtotal_mb"]?.intValue, abs(a - b) <= 1 {
         } else {
@@ -172,6 +179,19 @@ enum FactParity {
             differ("date_time.epoch", nativeTime?["epoch"], ansibleTime?["epoch"])
         }
         return out
+    }
+
+    /// Dicts with sorted keys: key order is not part of a fact (Ansible's own order depends on
+    /// its collectors' internals).
+    static func canonical(_ value: Value) -> Value {
+        switch value {
+        case .dict(let d):
+            var sorted = OrderedDictionary<String, Value>()
+            for key in d.keys.sorted() { sorted[key] = canonical(d[key]!) }
+            return .dict(sorted)
+        case .list(let l): return .list(l.map(canonical))
+        default: return value
+        }
     }
 
     /// Mount points with device, fstype, options, dump, passno and uuid exactly; sizes within 1%
