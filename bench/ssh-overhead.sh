@@ -73,3 +73,8 @@ p20x3=$(playbook twenty-three "$three" 20)
 a=$(wall "$p20x1")
 b=$(wall "$p20x3")
 echo "(c) 20 tasks on $one: ${a} ms; on $three: ${b} ms; ratio $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }') (target <= 1.5)"
+# The same without start-up and connection set-up: 20 tasks minus 1 task, per host count.
+p1x3=$(playbook one-three "$three" 1)
+c=$(wall "$p1x3")
+echo "(c') 19 extra tasks on $one: $(( a - t1 )) ms; on $three: $(( b - c )) ms (1 task on $three: ${c} ms);" \
+  "ratio $(awk -v x="$(( a - t1 ))" -v y="$(( b - c ))" 'BEGIN { if (x > 0) printf "%.2f", y / x; else print "n/a" }')"
