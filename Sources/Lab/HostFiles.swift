@@ -59,20 +59,23 @@ public struct HostFiles: Sendable {
             try write(labKey, to: upper + "/etc/ssh/pgha-lab/authorized_keys.\(user)", mode: 0o644)
         }
         try write(host.name + "\n", to: upper + "/etc/hostname", mode: 0o644)
-        try write(Self.networkUnit(for: host.address, prefixLength: plan.prefixLength), to: upper + "/etc/systemd/network/10-host0.network", mode: 0o644)
+        try write(Self.networkUnit(for: host.address, prefixLength: plan.prefixLength, gateway: plan.bridgeAddress), to: upper + "/etc/systemd/network/10-host0.network", mode: 0o644)
         try write(Self.hostsFile(for: host.name, allHosts: allHosts), to: upper + "/etc/hosts", mode: 0o644)
     }
 
     /// systemd-networkd config for the container side of the veth. It sorts before the image's
-    /// 80-container-host0.network, which would ask for DHCP. No gateway and no DNS: lab hosts only
-    /// ever talk inside their lab subnet. Carrier options keep the address through a partition.
-    public static func networkUnit(for address: IPv4Address, prefixLength: Int) -> String {
+    /// 80-container-host0.network, which would ask for DHCP. The bridge address is the default
+    /// gateway, because software expects a default route (Ansible's `default_ipv4` is empty
+    /// without one); `LabFirewall` drops anything the controller would route off the bridge. No
+    /// DNS. Carrier options keep the address through a partition.
+    public static func networkUnit(for address: IPv4Address, prefixLength: Int, gateway: IPv4Address) -> String {
         """
         [Match]
         Name=host0
 
         [Network]
         Address=\(address)/\(prefixLength)
+        Gateway=\(gateway)
         LinkLocalAddressing=no
         IPv6AcceptRA=no
         ConfigureWithoutCarrier=yes

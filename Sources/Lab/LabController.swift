@@ -51,6 +51,7 @@ public struct LabController: Sendable {
 
     var network: Network { Network(plan: plan, runner: runner) }
     var runtime: HostRuntime { HostRuntime(paths: paths, runner: runner, bridge: bridge) }
+    var firewall: LabFirewall { LabFirewall(plan: plan, runner: runner) }
     var files: HostFiles { HostFiles(paths: paths, runner: runner, plan: plan) }
     var images: ImageBuilder { ImageBuilder(paths: paths, runner: runner, log: log) }
 
@@ -60,6 +61,7 @@ public struct LabController: Sendable {
     public static let requiredTools: [(tool: String, package: String)] = [
         ("systemd-nspawn", "systemd-container"), ("debootstrap", "debootstrap"), ("ip", "iproute2"),
         ("ssh-keygen", "openssh-client"), ("setsid", "util-linux"), ("chroot", "coreutils"),
+        ("nft", "nftables"),
     ]
 
     /// Refuses clearly when not root or when a tool is missing.
@@ -95,6 +97,8 @@ public struct LabController: Sendable {
             let hash = try images.ensure()
             var state = try LabState.load(from: paths.stateFile)
             try network.ensureBridge()
+            // Before any host boots: hosts route through the bridge address, and nothing may leave it.
+            try firewall.install()
             state.bridge = bridge
             try state.save(to: paths.stateFile)
 
@@ -133,7 +137,8 @@ public struct LabController: Sendable {
         }
     }
 
-    /// Stops every host and removes their disks, ports, the bridge and the state; keeps the image
+    /// Stops every host and removes their disks, ports, the bridge, the lab's nftables table and the
+    /// state; keeps the image
     /// cache and the lab key pair.
     public func down() throws {
         try Self.preflight()
@@ -153,6 +158,7 @@ public struct LabController: Sendable {
                 if Filesystem.mounts(under: propagate).isEmpty { try? FileManager.default.removeItem(atPath: propagate) }
             }
             if state.bridge != nil || isOurBridge() { try network.removeBridge() }
+            try firewall.remove()
             Cgroups(bridge: bridge).removeAll()
             try Filesystem.removeTree(paths.stateDir + "/hosts", runner: runner)
             try? FileManager.default.removeItem(atPath: paths.knownHosts)
@@ -201,6 +207,7 @@ public struct LabController: Sendable {
                                 hint: "run `pgha-play lab down` and `pgha-play lab up`")
             }
             try network.ensureBridge()
+            try firewall.install()
             try files.prepare(host, allHosts: state.hosts)
             try runtime.boot(host, image: paths.image(host.imageHash))
             try applyPartitions([host])

@@ -107,6 +107,35 @@ struct LabRealTests {
         #expect(FileManager.default.fileExists(atPath: image + "/" + ImageBuilder.marker))
     }
 
+    /// Hosts route through the bridge address, and the lab's own nftables table (only it) keeps
+    /// routed traffic on the bridge; `down` removes the table. PGHA_LAB_KEEP=1 leaves the test lab
+    /// up afterwards (for LabFactsTests against hosts with a default route).
+    @Test func gatewayAndFirewall() throws {
+        let firewall = controller.firewall
+        let tablesBefore = try nftTables().filter { $0 != "inet \(firewall.table)" }
+        let report = try controller.up()
+        let route = try ssh(report.hosts[0].address, "ip -4 route show default").stdout
+        #expect(route.hasPrefix("default via \(controller.plan.bridgeAddress) dev host0"), "route: \(route)")
+        // Ansible's default_ipv4 comes from this lookup; it resolves locally, no packet is sent.
+        let get = try ssh(report.hosts[0].address, "ip -4 route get 8.8.8.8").stdout
+        #expect(get.contains("via \(controller.plan.bridgeAddress) dev host0 src \(report.hosts[0].address)"), "\(get)")
+        #expect(firewall.isInstalled())
+        let rules = try ProcessRunner().check(["nft", "list", "table", "inet", firewall.table]).stdout
+        #expect(rules.contains("iifname \"\(controller.bridge)\" oifname != \"\(controller.bridge)\" drop"), "\(rules)")
+        #expect(rules.contains("oifname \"\(controller.bridge)\" iifname != \"\(controller.bridge)\" drop"), "\(rules)")
+        // Other tables are untouched.
+        #expect(try nftTables().filter { $0 != "inet \(firewall.table)" } == tablesBefore)
+        if ProcessInfo.processInfo.environment["PGHA_LAB_KEEP"] == "1" { return }
+        try controller.down()
+        #expect(!firewall.isInstalled())
+        #expect(try nftTables() == tablesBefore)
+    }
+
+    func nftTables() throws -> [String] {
+        try ProcessRunner().check(["nft", "list", "tables"]).stdout.split(separator: "\n")
+            .map { $0.replacingOccurrences(of: "table ", with: "") }
+    }
+
     /// `PGHA_LAB_SCALE=50`: boots that many hosts, checks every one answers SSH as deploy with
     /// strict host key checking, and prints boot time and memory figures.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["PGHA_LAB_SCALE"] != nil))

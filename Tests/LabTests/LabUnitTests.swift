@@ -193,12 +193,45 @@ import Testing
     }
 }
 
+@Suite struct LabFirewallTests {
+    @Test func eachLabOwnsOneTableNamedAfterIt() {
+        let runner = ProcessRunner()
+        #expect(LabFirewall(plan: .standard, runner: runner).table == "pgha_lab")
+        #expect(LabFirewall(plan: .test, runner: runner).table == "pgha_lab_pgha_test0")
+    }
+
+    @Test func rulesetReplacesOnlyItsOwnTableAndDropsTrafficLeavingTheBridge() {
+        let ruleset = LabFirewall(plan: .standard, runner: ProcessRunner()).ruleset
+        let lines = ruleset.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        // Declare-then-delete makes the transaction succeed whether or not the table exists.
+        #expect(Array(lines.prefix(3)) == ["table inet pgha_lab {}", "delete table inet pgha_lab", "table inet pgha_lab {"])
+        #expect(lines.contains("type filter hook forward priority filter; policy accept;"))
+        #expect(lines.contains("iifname \"pgha-br0\" oifname != \"pgha-br0\" drop"))
+        #expect(lines.contains("oifname \"pgha-br0\" iifname != \"pgha-br0\" drop"))
+        #expect(!ruleset.contains("flush ruleset"))
+        let tables = lines.filter { $0.contains("table ") }
+        #expect(tables.allSatisfy { $0.contains("table inet pgha_lab ") || $0.hasSuffix("table inet pgha_lab") })
+    }
+
+    @Test func preflightRequiresNft() {
+        do {
+            try LabController.preflight(isRoot: true, which: { $0 == "nft" ? nil : "/usr/bin/" + $0 })
+            Issue.record("preflight passed without nft")
+        } catch let error as PGHAError {
+            #expect(error.message.contains("nft"))
+            #expect(error.hint?.contains("nftables") == true)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
+
 @Suite struct HostFilesTests {
-    @Test func networkUnitIsStaticWithNoWayOffTheLab() {
-        let unit = HostFiles.networkUnit(for: IPv4Address(10, 77, 0, 12), prefixLength: 16)
+    @Test func networkUnitIsStaticWithTheBridgeAsGateway() {
+        let unit = HostFiles.networkUnit(for: IPv4Address(10, 77, 0, 12), prefixLength: 16, gateway: IPv4Address(10, 77, 0, 1))
         #expect(unit.contains("Name=host0"))
-        #expect(unit.contains("Address=10.77.0.12/16"))
-        #expect(!unit.contains("Gateway"))
+        #expect(unit.contains("Address=10.77.0.12/16\n"))
+        #expect(unit.contains("Gateway=10.77.0.1\n"))
         #expect(!unit.contains("DNS"))
         #expect(!unit.contains("DHCP=yes"))
     }

@@ -8,12 +8,16 @@ enum FactParser {
     static func parse(_ output: String) -> OrderedDictionary<String, Value> {
         var scalars: [String: String] = [:]
         var sections: [String: [String]] = [:]
+        var interfaceOrder: [String] = []
         var current: String?
         for rawLine in output.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = String(rawLine)
             if line.hasPrefix("@@") {
-                current = String(line.dropFirst(2))
-                sections[current!, default: []] = []
+                let tag = String(line.dropFirst(2))
+                // `@@end` closes a block: key=value lines may follow it.
+                current = tag == "end" ? nil : tag
+                if tag.hasPrefix("if ") { interfaceOrder.append(String(tag.dropFirst(3))) }
+                if tag != "end" { sections[tag, default: []] = [] }
                 continue
             }
             if let current {
@@ -23,10 +27,13 @@ enum FactParser {
             }
         }
         var facts = OrderedDictionary<String, Value>()
-        let full = scalars["hostname_full"] ?? ""
-        facts["hostname"] = .string(String(full.split(separator: ".").first ?? ""))
-        facts["nodename"] = .string(full)
-        let fqdn = scalars["fqdn"] ?? full
+        // platform.node(), split like Ansible's hostname fact; fqdn as socket.getfqdn() picks it:
+        // the first of the reverse lookup's names that contains a dot, else its canonical name.
+        let node = scalars["nodename"] ?? ""
+        facts["hostname"] = .string(String(node.split(separator: ".", omittingEmptySubsequences: false).first ?? ""))
+        facts["nodename"] = .string(node)
+        let names = (scalars["fqdn_names"] ?? "").split(separator: " ").map(String.init)
+        let fqdn = names.first(where: { $0.contains(".") }) ?? names.first ?? node
         facts["fqdn"] = .string(fqdn)
         facts["domain"] = .string(fqdn.contains(".") ? String(fqdn[fqdn.index(after: fqdn.firstIndex(of: ".")!)...]) : "")
         facts["system"] = .string(scalars["system"] ?? "Linux")
@@ -35,21 +42,19 @@ enum FactParser {
         facts["architecture"] = .string(scalars["machine"] ?? "")
         facts["machine"] = .string(scalars["machine"] ?? "")
         facts["machine_id"] = .string(scalars["machine_id"] ?? "")
-        facts["user_id"] = .string(scalars["user_id"] ?? "")
-        facts["user_uid"] = .int(Int(scalars["user_uid"] ?? "") ?? -1)
-        facts["user_gid"] = .int(Int(scalars["user_gid"] ?? "") ?? -1)
-        facts["user_dir"] = .string(scalars["user_dir"] ?? "")
-        facts["user_shell"] = .string(scalars["user_shell"] ?? "")
+        addUser(scalars, into: &facts)
         addDistribution(sections["os-release"] ?? [], debianVersion: scalars["debian_version"] ?? "", into: &facts)
-        facts["service_mgr"] = .string(scalars["pid1"] == "systemd" ? "systemd" : (scalars["pid1"] ?? "service"))
+        facts["service_mgr"] = .string(serviceManager(pid1: scalars["pid1"], systemdBooted: scalars["systemd_booted"] == "1"))
         facts["pkg_mgr"] = .string(packageManager(scalars["pkg_tool"]))
-        addVirtualization(scalars["virt"] ?? "none", container: scalars["virt_container"] ?? "none", into: &facts)
+        addVirtualization(scalars, into: &facts)
         addMemory(sections["meminfo"] ?? [], into: &facts)
-        addProcessors(sections["cpuinfo"] ?? [], nproc: Int(scalars["nproc"] ?? "") ?? 1, into: &facts)
+        addProcessors(
+            sections["cpuinfo"] ?? [], architecture: scalars["machine"] ?? "", nproc: Int(scalars["nproc"] ?? ""),
+            into: &facts)
         addNetwork(
-            addresses: sections["addr"] ?? [], links: sections["link"] ?? [], route4: sections["route4"] ?? [],
+            interfaces: interfaceOrder.map { ($0, sections["if " + $0] ?? []) }, route4: sections["route4"] ?? [],
             route6: sections["route6"] ?? [], into: &facts)
-        addMounts(sections["mounts"] ?? [], df: sections["df"] ?? [], into: &facts)
+        addMounts(sections["mounts"] ?? [], bind: Set(sections["bind"] ?? []), lsblk: sections["lsblk"] ?? [], into: &facts)
         addDateTime(scalars, into: &facts)
         if let uptime = Int(scalars["uptime"] ?? "") { facts["uptime_seconds"] = .int(uptime) }
         var env = OrderedDictionary<String, Value>()
@@ -61,6 +66,28 @@ enum FactParser {
         facts["gather_subset"] = ["all"]
         facts["module_setup"] = true
         return facts
+    }
+
+    /// getpass.getuser() plus the passwd entry, as Ansible's user collector reads them.
+    private static func addUser(_ scalars: [String: String], into facts: inout OrderedDictionary<String, Value>) {
+        facts["user_id"] = .string(scalars["user_id"] ?? "")
+        let pw = (scalars["user_pw"] ?? "").split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard pw.count >= 7 else { return }
+        facts["user_uid"] = .int(Int(pw[2]) ?? -1)
+        facts["user_gid"] = .int(Int(pw[3]) ?? -1)
+        facts["user_gecos"] = .string(pw[4])
+        facts["user_dir"] = .string(pw[5])
+        facts["user_shell"] = .string(pw[6])
+    }
+
+    private static func serviceManager(pid1: String?, systemdBooted: Bool) -> String {
+        if systemdBooted { return "systemd" }
+        switch pid1 {
+        case "systemd": return "systemd"
+        case "init", nil, "": return "sysvinit"
+        case "openrc-init", "openrc": return "openrc"
+        case let other?: return other
+        }
     }
 
     private static func packageManager(_ tool: String?) -> String {
@@ -101,10 +128,16 @@ enum FactParser {
         facts["os_family"] = .string(families[id] ?? facts["distribution"]!.stringValue!)
     }
 
-    private static func addVirtualization(_ virt: String, container: String, into facts: inout OrderedDictionary<String, Value>) {
+    private static func addVirtualization(_ scalars: [String: String], into facts: inout OrderedDictionary<String, Value>) {
         let names = ["systemd-nspawn": "systemd-nspawn", "lxc": "lxc", "docker": "docker", "podman": "podman",
             "kvm": "kvm", "qemu": "kvm", "vmware": "VMware", "oracle": "virtualbox", "xen": "xen", "microsoft": "VirtualPC"]
-        if container != "none" {
+        let container = scalars["virt_container"] ?? "none"
+        let virt = scalars["virt"] ?? "none"
+        // Ansible trusts /run/systemd/container (written by nspawn and podman) verbatim.
+        if let systemd = scalars["systemd_container"], !systemd.isEmpty {
+            facts["virtualization_type"] = .string(systemd)
+            facts["virtualization_role"] = "guest"
+        } else if container != "none" {
             facts["virtualization_type"] = .string(names[container] ?? container)
             facts["virtualization_role"] = "guest"
         } else if virt != "none" {
@@ -117,145 +150,246 @@ enum FactParser {
     }
 
     private static func addMemory(_ lines: [String], into facts: inout OrderedDictionary<String, Value>) {
-        var kb: [String: Int] = [:]
+        // Each value is floored to MB before any arithmetic, as Ansible does.
+        var mb: [String: Int] = [:]
         for line in lines {
-            let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " })
-            if parts.count >= 2, let value = Int(parts[1]) { kb[String(parts[0])] = value }
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2,
+                let value = Int(parts[1].trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+            else { continue }
+            mb[String(parts[0])] = value / 1024
         }
-        let total = (kb["MemTotal"] ?? 0) / 1024
-        let free = (kb["MemFree"] ?? 0) / 1024
+        let total = mb["MemTotal"] ?? 0
+        let free = mb["MemFree"] ?? 0
+        let swapTotal = mb["SwapTotal"] ?? 0
+        let swapFree = mb["SwapFree"] ?? 0
         facts["memtotal_mb"] = .int(total)
         facts["memfree_mb"] = .int(free)
-        facts["swaptotal_mb"] = .int((kb["SwapTotal"] ?? 0) / 1024)
-        facts["swapfree_mb"] = .int((kb["SwapFree"] ?? 0) / 1024)
-        let buffers = (kb["Buffers"] ?? 0) / 1024
-        let cached = (kb["Cached"] ?? 0) / 1024
+        facts["swaptotal_mb"] = .int(swapTotal)
+        facts["swapfree_mb"] = .int(swapFree)
+        let nocacheFree = (mb["Cached"] ?? 0) + free + (mb["Buffers"] ?? 0)
         facts["memory_mb"] = [
-            "real": ["total": .int(total), "free": .int(free), "used": .int(total - free)],
-            "nocache": ["free": .int(free + buffers + cached), "used": .int(total - free - buffers - cached)],
-            "swap": ["total": .int((kb["SwapTotal"] ?? 0) / 1024), "free": .int((kb["SwapFree"] ?? 0) / 1024),
-                "used": .int(((kb["SwapTotal"] ?? 0) - (kb["SwapFree"] ?? 0)) / 1024), "cached": .int((kb["SwapCached"] ?? 0) / 1024)],
+            "real": ["total": .int(total), "used": .int(total - free), "free": .int(free)],
+            "nocache": ["free": .int(nocacheFree), "used": .int(total - nocacheFree)],
+            "swap": ["total": .int(swapTotal), "free": .int(swapFree), "used": .int(swapTotal - swapFree),
+                "cached": .int(mb["SwapCached"] ?? 0)],
         ]
     }
 
-    private static func addProcessors(_ lines: [String], nproc: Int, into facts: inout OrderedDictionary<String, Value>) {
+    /// A port of ansible-core's LinuxHardware.get_cpu_facts for the non-Xen, non-s390x case.
+    private static func addProcessors(
+        _ lines: [String], architecture: String, nproc: Int?, into facts: inout OrderedDictionary<String, Value>
+    ) {
         var processor: [Value] = []
-        var physicalIDs = Set<String>()
-        var cores = 0
-        var siblings = 0
-        var index = 0
+        var count = 0
+        var vendorIDs = 0
+        var modelNames = 0
+        var processorLines = 0
+        var physicalID = "0"
+        var coreID = "0"
+        // Python dicts keep insertion order and Ansible reads their first values.
+        var sockets: OrderedDictionary<String, Int> = [:]
+        var cores: OrderedDictionary<String, Int> = [:]
+        var flags: [Value]?
         for line in lines {
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { continue }
-            switch parts[0] {
-            case "processor": index = Int(parts[1]) ?? index
-            case "model name":
-                processor.append(.string(String(index)))
-                processor.append(.string("GenuineIntel"))
-                processor.append(.string(parts[1]))
-            case "physical id": physicalIDs.insert(parts[1])
-            case "cpu cores": cores = Int(parts[1]) ?? cores
-            case "siblings": siblings = Int(parts[1]) ?? siblings
+            let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            let value = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            switch key {
+            case "flags":
+                flags = value.split(separator: " ").map { .string(String($0)) }
+            case "model name", "Processor", "vendor_id", "cpu", "Vendor", "processor":
+                processor.append(.string(value))
+                if key == "vendor_id" { vendorIDs += 1 }
+                if key == "model name" { modelNames += 1 }
+                if key == "processor" { processorLines += 1 }
+                count += 1
+            case "physical id":
+                physicalID = value
+                if sockets[value] == nil { sockets[value] = 1 }
+            case "core id":
+                coreID = value
+                // Ansible tests the core id against `sockets` here, not `cores`; kept for parity.
+                if sockets[value] == nil { cores[value] = 1 }
+            case "cpu cores":
+                sockets[physicalID] = Int(value) ?? 0
+            case "siblings":
+                cores[coreID] = Int(value) ?? 0
             default: break
             }
         }
-        let sockets = max(1, physicalIDs.count)
-        let coresPerSocket = max(1, cores)
-        let threadsPerCore = siblings > 0 && cores > 0 ? max(1, siblings / cores) : 1
+        if vendorIDs > 0, vendorIDs == modelNames { count = vendorIDs }
+        if ["armv", "aarch", "ppc"].contains(where: architecture.hasPrefix) { count = processorLines }
+        let processorCount = sockets.isEmpty ? count : sockets.count
+        let coresPerSocket = (sockets.values.first ?? 0) != 0 ? sockets.values.first! : 1
+        let threads: Int
+        if let first = cores.values.first {
+            threads = Int((Double(first) / Double(coresPerSocket)).rounded(.toNearestOrEven))
+        } else {
+            threads = Int((1.0 / Double(coresPerSocket)).rounded(.toNearestOrEven))
+        }
         facts["processor"] = .list(processor)
-        facts["processor_count"] = .int(sockets)
+        if let flags { facts["flags"] = .list(flags) }
+        facts["processor_count"] = .int(processorCount)
         facts["processor_cores"] = .int(coresPerSocket)
-        facts["processor_threads_per_core"] = .int(threadsPerCore)
-        facts["processor_vcpus"] = .int(sockets * coresPerSocket * threadsPerCore)
-        facts["processor_nproc"] = .int(nproc)
+        facts["processor_threads_per_core"] = .int(threads)
+        facts["processor_vcpus"] = .int(threads * processorCount * coresPerSocket)
+        facts["processor_nproc"] = .int(nproc ?? processorLines)
     }
 
+    /// sysfs type numbers Ansible names.
+    private static let interfaceTypes = ["1": "ether", "32": "infiniband", "512": "ppp", "772": "loopback", "65534": "tunnel"]
+
+    /// A port of ansible-core's LinuxNetwork: interfaces from sysfs, addresses from
+    /// `ip addr show primary|secondary dev X`, the default route from `ip route get`.
     private static func addNetwork(
-        addresses: [String], links: [String], route4: [String], route6: [String],
+        interfaces: [(name: String, lines: [String])], route4: [String], route6: [String],
         into facts: inout OrderedDictionary<String, Value>
     ) {
-        var interfaces: [String] = []
+        var default4 = routeGet(route4, destination: "8.8.8.8")
+        var default6 = routeGet(route6, destination: "2404:6800:400a:800::1012")
         var perInterface: OrderedDictionary<String, OrderedDictionary<String, Value>> = [:]
-        for line in links {
-            // "2: eth0@if5: <BROADCAST,...,UP,LOWER_UP> mtu 1500 ... link/ether aa:bb:.. brd ..."
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard fields.count > 2 else { continue }
-            var name = fields[1].trimmingCharacters(in: CharacterSet(charactersIn: ":"))
-            if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
-            interfaces.append(name)
-            var info: OrderedDictionary<String, Value> = ["device": .string(name)]
-            info["active"] = .bool(fields[2].contains("UP") && !fields[2].contains("NO-CARRIER") || name == "lo")
-            if let mtuIndex = fields.firstIndex(of: "mtu"), mtuIndex + 1 < fields.count, let mtu = Int(fields[mtuIndex + 1]) {
-                info["mtu"] = .int(mtu)
-            }
-            if let linkIndex = fields.firstIndex(where: { $0.hasPrefix("link/") }) {
-                let kind = String(fields[linkIndex].dropFirst(5))
-                info["type"] = .string(kind == "loopback" ? "loopback" : kind == "ether" ? "ether" : kind)
-                if kind == "ether", linkIndex + 1 < fields.count { info["macaddress"] = .string(fields[linkIndex + 1]) }
-            }
-            info["promisc"] = .bool(fields[2].contains("PROMISC"))
-            perInterface[name] = info
-        }
         var all4: [Value] = []
         var all6: [Value] = []
-        for line in addresses {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard fields.count > 3 else { continue }
-            let name = fields[1]
-            let family = fields[2]
-            let cidr = fields[3]
-            let parts = cidr.split(separator: "/")
-            guard parts.count == 2, let prefix = Int(parts[1]) else { continue }
-            let address = String(parts[0])
-            if family == "inet" {
-                if name != "lo" { all4.append(.string(address)) }
-                var entry: OrderedDictionary<String, Value> = [
-                    "address": .string(address), "netmask": .string(netmask(prefix)),
-                    "network": .string(network(address, prefix)), "prefix": .string(String(prefix)),
-                ]
-                if let brd = fields.firstIndex(of: "brd"), brd + 1 < fields.count { entry["broadcast"] = .string(fields[brd + 1]) }
-                if perInterface[name]?["ipv4"] == nil { perInterface[name]?["ipv4"] = .dict(entry) }
-            } else if family == "inet6" {
-                if name != "lo" && !address.hasPrefix("fe80") { all6.append(.string(address)) }
-                let scope = fields.firstIndex(of: "scope").map { fields[$0 + 1] } ?? "global"
-                var list = perInterface[name]?["ipv6"]?.listValue ?? []
-                list.append(["address": .string(address), "prefix": .string(String(prefix)), "scope": .string(scope == "global" ? "global" : scope)])
-                perInterface[name]?["ipv6"] = .list(list)
+        // Ansible's loop leaves `macaddress` from the last interface that had one.
+        var macaddress: Value = .null
+        for (device, lines) in interfaces {
+            var info: OrderedDictionary<String, Value> = ["device": .string(device)]
+            var files: [String: String] = [:]
+            for line in lines where !line.hasPrefix("P ") && !line.hasPrefix("S ") {
+                if let eq = line.firstIndex(of: "=") { files[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
+            }
+            if let mac = files["address"], !mac.isEmpty, mac != "00:00:00:00:00:00" {
+                info["macaddress"] = .string(mac)
+                macaddress = .string(mac)
+            }
+            if let mtu = files["mtu"].flatMap({ Int($0) }) { info["mtu"] = .int(mtu) }
+            if let state = files["operstate"] { info["active"] = .bool(state != "down") }
+            if let module = files["module"] { info["module"] = .string(module) }
+            if let type = files["type"] { info["type"] = .string(interfaceTypes[type] ?? "unknown") }
+            if files["bridge_id"] != nil || files["stp_state"] != nil || files["brif"] != nil {
+                info["type"] = "bridge"
+                info["interfaces"] = .list((files["brif"] ?? "").split(separator: " ").map { .string(String($0)) })
+                if let id = files["bridge_id"] { info["id"] = .string(id) }
+                if let stp = files["stp_state"] { info["stp"] = .bool(stp == "1") }
+            }
+            if let pciid = files["pciid"] { info["pciid"] = .string(pciid) }
+            if let speed = files["speed"].flatMap({ Int($0) }) { info["speed"] = .int(speed) }
+            if let flags = files["flags"], let bits = Int(flags.dropFirst(flags.hasPrefix("0x") ? 2 : 0), radix: 16) {
+                info["promisc"] = .bool(bits & 0x0100 != 0)
+            }
+            perInterface[device] = info
+            for secondary in [false, true] {
+                for line in lines where line.hasPrefix(secondary ? "S " : "P ") {
+                    let words = line.dropFirst(2).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                    guard let first = words.first else { continue }
+                    if first == "inet", words.count > 1 {
+                        let address: String
+                        let prefix: String
+                        var broadcast = ""
+                        if words[1].contains("/") {
+                            let split = words[1].split(separator: "/", maxSplits: 1).map(String.init)
+                            address = split[0]
+                            prefix = split.count > 1 ? split[1] : "32"
+                            if words.count > 3, words[2] == "brd" { broadcast = words[3] }
+                        } else {
+                            address = words[1]
+                            prefix = "32"
+                        }
+                        let length = Int(prefix) ?? 32
+                        let entry: OrderedDictionary<String, Value> = [
+                            "address": .string(address), "broadcast": .string(broadcast),
+                            "netmask": .string(netmask(length)), "network": .string(network(address, length)),
+                            "prefix": .string(prefix),
+                        ]
+                        let label = words.last!
+                        if label != device { perInterface[label] = [:] }
+                        if !secondary && perInterface[label]?["ipv4"] == nil {
+                            perInterface[label]?["ipv4"] = .dict(entry)
+                        } else {
+                            var list = perInterface[label]?["ipv4_secondaries"]?.listValue ?? []
+                            list.append(.dict(entry))
+                            perInterface[label]?["ipv4_secondaries"] = .list(list)
+                        }
+                        if secondary {
+                            var list = perInterface[device]?["ipv4_secondaries"]?.listValue ?? []
+                            if device != label { list.append(.dict(entry)) }
+                            perInterface[device]?["ipv4_secondaries"] = .list(list)
+                        }
+                        if default4["address"] == .string(address) {
+                            default4["broadcast"] = .string(broadcast)
+                            default4["netmask"] = entry["netmask"]
+                            default4["network"] = entry["network"]
+                            default4["prefix"] = .string(prefix)
+                            default4["macaddress"] = macaddress
+                            default4["mtu"] = perInterface[device]?["mtu"] ?? .null
+                            default4["type"] = perInterface[device]?["type"] ?? "unknown"
+                            default4["alias"] = .string(label)
+                        }
+                        if !address.hasPrefix("127.") { all4.append(.string(address)) }
+                    } else if first == "inet6", words.count > 3 {
+                        let address: String
+                        let prefix: String
+                        let scope: String
+                        if words[2] == "peer", words.count > 5 {
+                            address = words[1]
+                            prefix = String(words[3].split(separator: "/").last ?? "")
+                            scope = words[5]
+                        } else {
+                            let split = words[1].split(separator: "/", maxSplits: 1).map(String.init)
+                            address = split[0]
+                            prefix = split.count > 1 ? split[1] : ""
+                            scope = words[3]
+                        }
+                        var list = perInterface[device]?["ipv6"]?.listValue ?? []
+                        list.append(["address": .string(address), "prefix": .string(prefix), "scope": .string(scope)])
+                        perInterface[device]?["ipv6"] = .list(list)
+                        if default6["address"] == .string(address) {
+                            default6["prefix"] = .string(prefix)
+                            default6["scope"] = .string(scope)
+                            default6["macaddress"] = macaddress
+                            default6["mtu"] = perInterface[device]?["mtu"] ?? .null
+                            default6["type"] = perInterface[device]?["type"] ?? "unknown"
+                        }
+                        if address != "::1" { all6.append(.string(address)) }
+                    }
+                }
             }
         }
-        facts["interfaces"] = .list(interfaces.map(Value.string))
-        for (name, info) in perInterface { facts[name.replacingOccurrences(of: "-", with: "_")] = .dict(info) }
+        var names: [Value] = []
+        for (name, info) in perInterface {
+            let key = name.replacingOccurrences(of: ":", with: "_")
+            names.append(.string(key))
+            // Ansible's fact namespace turns dashes into underscores in fact names.
+            facts[key.replacingOccurrences(of: "-", with: "_")] = .dict(info)
+        }
+        facts["interfaces"] = .list(names)
+        facts["default_ipv4"] = .dict(default4)
+        facts["default_ipv6"] = .dict(default6)
         facts["all_ipv4_addresses"] = .list(all4)
         facts["all_ipv6_addresses"] = .list(all6)
-        facts["default_ipv4"] = defaultRoute(route4, interfaces: perInterface, family: "ipv4")
-        facts["default_ipv6"] = defaultRoute(route6, interfaces: perInterface, family: "ipv6")
     }
 
-    private static func defaultRoute(
-        _ lines: [String], interfaces: OrderedDictionary<String, OrderedDictionary<String, Value>>, family: String
-    ) -> Value {
-        guard let line = lines.first(where: { !$0.isEmpty }) else { return .emptyDict }
-        let fields = line.split(separator: " ").map(String.init)
-        guard let devIndex = fields.firstIndex(of: "dev"), devIndex + 1 < fields.count else { return .emptyDict }
-        let device = fields[devIndex + 1]
-        var route: OrderedDictionary<String, Value> = ["interface": .string(device)]
-        if let via = fields.firstIndex(of: "via"), via + 1 < fields.count { route["gateway"] = .string(fields[via + 1]) }
-        if let info = interfaces[device] {
-            if family == "ipv4", case .dict(let ipv4) = info["ipv4"] ?? .null {
-                for key in ["address", "broadcast", "netmask", "network", "prefix"] { if let v = ipv4[key] { route[key] = v } }
-            } else if family == "ipv6", let first = info["ipv6"]?.listValue?.first(where: { $0["scope"] == "global" }),
-                case .dict(let ipv6) = first
-            {
-                for (k, v) in ipv6 { route[k] = v }
+    /// interface, address and gateway from the first line of `ip route get DEST`, when it
+    /// starts with DEST (an unreachable destination prints nothing on stdout).
+    private static func routeGet(_ lines: [String], destination: String) -> OrderedDictionary<String, Value> {
+        var route: OrderedDictionary<String, Value> = [:]
+        guard let line = lines.first else { return route }
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard words.first == destination else { return route }
+        for i in 0..<(words.count - 1) {
+            switch words[i] {
+            case "dev": route["interface"] = .string(words[i + 1])
+            case "src": route["address"] = .string(words[i + 1])
+            case "via" where words[i + 1] != destination: route["gateway"] = .string(words[i + 1])
+            default: break
             }
-            for key in ["macaddress", "mtu", "type"] { if let v = info[key] { route[key] = v } }
         }
-        route["alias"] = .string(device)
-        return .dict(route)
+        return route
     }
 
     private static func netmask(_ prefix: Int) -> String {
-        let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix)
+        let mask: UInt32 = prefix <= 0 ? 0 : prefix >= 32 ? ~0 : ~UInt32(0) << UInt32(32 - prefix)
         return [24, 16, 8, 0].map { String((mask >> UInt32($0)) & 0xFF) }.joined(separator: ".")
     }
 
@@ -263,42 +397,94 @@ enum FactParser {
         let octets = address.split(separator: ".").compactMap { UInt32($0) }
         guard octets.count == 4 else { return address }
         let value = octets.reduce(0) { ($0 << 8) | $1 }
-        let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix)
+        let mask: UInt32 = prefix <= 0 ? 0 : prefix >= 32 ? ~0 : ~UInt32(0) << UInt32(32 - prefix)
         let net = value & mask
         return [24, 16, 8, 0].map { String((net >> UInt32($0)) & 0xFF) }.joined(separator: ".")
     }
 
-    private static func addMounts(_ lines: [String], df: [String], into facts: inout OrderedDictionary<String, Value>) {
-        var sizes: [String: (total: Int, available: Int)] = [:]
-        for line in df.dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            if f.count >= 6, let total = Int(f[1]), let available = Int(f[3]) { sizes[f[5]] = (total, available) }
+    /// Ansible's `\NNN` octal unescaping of mtab fields.
+    private static func unescapeOctal(_ field: String) -> String {
+        guard field.contains("\\") else { return field }
+        var result = ""
+        var chars = Array(field)[...]
+        while let c = chars.first {
+            if c == "\\", chars.count >= 4, chars.dropFirst().prefix(3).allSatisfy({ $0.isASCII && $0.isNumber }),
+                let code = Int(String(chars.dropFirst().prefix(3)), radix: 8), let scalar = Unicode.Scalar(code)
+            {
+                result.append(Character(scalar))
+                chars = chars.dropFirst(4)
+            } else {
+                result.append(c)
+                chars = chars.dropFirst()
+            }
         }
-        let virtual: Set<String> = ["proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "pstore",
-            "debugfs", "tracefs", "mqueue", "hugetlbfs", "configfs", "fusectl", "binfmt_misc", "autofs", "bpf", "rpc_pipefs", "nsfs"]
-        var mounts: [Value] = []
-        for line in lines {
-            let f = line.split(separator: " ").map(String.init)
-            guard f.count >= 4, !virtual.contains(f[2]), let size = sizes[f[1]] else { continue }
-            mounts.append([
-                "mount": .string(f[1]), "device": .string(f[0]), "fstype": .string(f[2]), "options": .string(f[3]),
-                "size_total": .int(size.total), "size_available": .int(size.available),
-            ])
-        }
-        facts["mounts"] = .list(mounts)
+        return result
     }
 
+    /// A port of ansible-core's get_mount_facts: mtab entries whose device is a path (or a
+    /// network `host:/path`), one per mount point (the last entry wins), `,bind` added for
+    /// findmnt's bind mounts, sizes from statvfs.
+    private static func addMounts(
+        _ lines: [String], bind: Set<String>, lsblk: [String], into facts: inout OrderedDictionary<String, Value>
+    ) {
+        var uuids: [String: String] = [:]
+        for line in lsblk {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            if f.count == 2 { uuids[f[0]] = f[1] }
+        }
+        var mounts: OrderedDictionary<String, Value> = [:]
+        for line in lines {
+            let halves = line.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let f = halves[0].split(separator: " ").map { unescapeOctal(String($0)) }
+            guard f.count >= 6 else { continue }
+            var options = f[3]
+            if bind.contains(f[1]) && !(options.contains("bind") && options.contains("\"")) { options += ",bind" }
+            var info: OrderedDictionary<String, Value> = [
+                "mount": .string(f[1]), "device": .string(f[0]), "fstype": .string(f[2]), "options": .string(options),
+                "dump": .int(Int(f[4]) ?? 0), "passno": .int(Int(f[5]) ?? 0),
+            ]
+            let stat = halves.count > 1 ? halves[1].split(separator: " ").compactMap { Int($0) } : []
+            if stat.count == 6 {
+                let (fragment, blockSize, blocks, available, files, free) = (stat[0], stat[1], stat[2], stat[3], stat[4], stat[5])
+                info["size_total"] = .int(fragment * blocks)
+                info["size_available"] = .int(fragment * available)
+                info["block_size"] = .int(blockSize)
+                info["block_total"] = .int(blocks)
+                info["block_available"] = .int(available)
+                info["block_used"] = .int(blocks - available)
+                info["inode_total"] = .int(files)
+                info["inode_available"] = .int(free)
+                info["inode_used"] = .int(files - free)
+            }
+            info["uuid"] = .string(uuids[f[0]] ?? "N/A")
+            mounts[f[1]] = .dict(info)
+        }
+        facts["mounts"] = .list(Array(mounts.values))
+    }
+
+    /// The date_time keys of Ansible's collector, from one `date` reading.
     private static func addDateTime(_ scalars: [String: String], into facts: inout OrderedDictionary<String, Value>) {
-        let f = (scalars["date_fields"] ?? "").split(separator: " ").map(String.init)
-        let utc = (scalars["utc_fields"] ?? "").split(separator: " ").map(String.init)
-        guard f.count >= 15 else { return }
+        // Y m A w W d H M S Z z epoch nanoseconds
+        let f = (scalars["date_local"] ?? "").split(separator: " ").map(String.init)
+        guard f.count >= 13, let utc = scalars["date_utc"] else { return }
+        let micro = String(f[12].prefix(6)).padding(toLength: 6, withPad: "0", startingAt: 0)
+        // Python's time.tzname[1]: July's zone name unless January has the larger UTC offset
+        // (a southern-hemisphere summer).
+        let jan = (scalars["tz_jan"] ?? "").split(separator: " ").map(String.init)
+        let jul = (scalars["tz_jul"] ?? "").split(separator: " ").map(String.init)
+        var dst = f[9]
+        if jan.count == 2, jul.count == 2 {
+            dst = (Int(jan[0]) ?? 0) > (Int(jul[0]) ?? 0) ? jan[1] : jul[1]
+        }
         facts["date_time"] = [
-            "year": .string(f[0]), "month": .string(f[1]), "day": .string(f[2]), "hour": .string(f[3]),
-            "minute": .string(f[4]), "second": .string(f[5]), "tz": .string(f[6]), "tz_offset": .string(f[7]),
-            "weekday": .string(f[9]), "weekday_number": .string(f[14]), "weeknumber": .string(f[13]),
-            "monthname": .string(f[11]), "epoch": .string(scalars["epoch"] ?? ""),
-            "date": .string("\(f[0])-\(f[1])-\(f[2])"), "time": .string("\(f[3]):\(f[4]):\(f[5])"),
-            "iso8601": .string(utc.first ?? ""), "day_of_year": .string(f[12]),
+            "year": .string(f[0]), "month": .string(f[1]), "weekday": .string(f[2]), "weekday_number": .string(f[3]),
+            "weeknumber": .string(f[4]), "day": .string(f[5]), "hour": .string(f[6]), "minute": .string(f[7]),
+            "second": .string(f[8]), "epoch": .string(f[11]), "epoch_int": .string(f[11]),
+            "date": .string("\(f[0])-\(f[1])-\(f[5])"), "time": .string("\(f[6]):\(f[7]):\(f[8])"),
+            "iso8601_micro": .string("\(utc).\(micro)Z"), "iso8601": .string("\(utc)Z"),
+            "iso8601_basic": .string("\(f[0])\(f[1])\(f[5])T\(f[6])\(f[7])\(f[8])\(micro)"),
+            "iso8601_basic_short": .string("\(f[0])\(f[1])\(f[5])T\(f[6])\(f[7])\(f[8])"),
+            "tz": .string(f[9]), "tz_dst": .string(dst), "tz_offset": .string(f[10]),
         ]
     }
 }
