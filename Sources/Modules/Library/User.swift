@@ -29,6 +29,9 @@ public enum UserModule: Module {
         .init("remove", .bool, default: false),
         .init("update_password", .choice(["always", "on_create"]), default: "always"),
         .init("password_lock", .bool),
+        .init("password_expire_max", .int),
+        .init("password_expire_min", .int),
+        .init("password_expire_warn", .int),
         .init("local", .bool, default: false),
     ])
 
@@ -57,7 +60,7 @@ public enum UserModule: Module {
         let probe = try await HostScript.run(
             context,
             HostScript.sections([
-                "getent passwd \(q) || true", "getent shadow \(q) 2>/dev/null | cut -d: -f2 || true", "getent group",
+                "getent passwd \(q) || true", "getent shadow \(q) 2>/dev/null | cut -d: -f2,4,5,6 || true", "getent group",
             ]))
         let parts = HostScript.split(probe.stdoutText, count: 3)
         var groupsByName: [String: GroupEntry] = [:]
@@ -73,9 +76,15 @@ public enum UserModule: Module {
             groupsByName[group] ?? Int(group).flatMap { groupsByGid[$0] }
         }
         var account: Account?
+        /// Password aging from the shadow entry: (min, max, warn) days.
+        var aging: (min: Int?, max: Int?, warn: Int?) = (nil, nil, nil)
         let pw = parts[0].trimmingCharacters(in: .newlines).split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if pw.count >= 7, let uid = Int(pw[2]), let gid = Int(pw[3]) {
-            let hash = parts[1].trimmingCharacters(in: .whitespacesAndNewlines)
+            let shadow = parts[1].trimmingCharacters(in: .whitespacesAndNewlines)
+                .split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let hash = shadow.first ?? ""
+            aging = (shadow.count > 1 ? Int(shadow[1]) : nil, shadow.count > 2 ? Int(shadow[2]) : nil,
+                     shadow.count > 3 ? Int(shadow[3]) : nil)
             account = Account(
                 uid: uid, gid: gid, comment: pw[4], home: pw[5], shell: pw[6], hash: hash.isEmpty ? nil : hash,
                 groups: groupsByName.values.filter { $0.members.contains(name) && $0.gid != gid }.map(\.name).sorted())
@@ -167,6 +176,11 @@ public enum UserModule: Module {
                 }
             }
             if !opts.isEmpty { script.append("usermod " + opts.joined(separator: " ") + " " + q) }
+            var chage: [String] = []
+            if let days = args.int("password_expire_min"), days != aging.min { chage.append("-m \(days)") }
+            if let days = args.int("password_expire_max"), days != aging.max { chage.append("-M \(days)") }
+            if let days = args.int("password_expire_warn"), days != aging.warn { chage.append("-W \(days)") }
+            if !chage.isEmpty { script.append("chage " + chage.joined(separator: " ") + " " + q) }
             if let password, args.string("update_password") == "always", password != account.hash,
                 "!" + password != account.hash
             {
@@ -201,6 +215,11 @@ public enum UserModule: Module {
                 stdin = Array("\(name):\(password)\n".utf8)
             }
             if args.bool("password_lock") == true { command += " && usermod -L \(q)" }
+            var chage: [String] = []
+            if let days = args.int("password_expire_min") { chage.append("-m \(days)") }
+            if let days = args.int("password_expire_max") { chage.append("-M \(days)") }
+            if let days = args.int("password_expire_warn") { chage.append("-W \(days)") }
+            if !chage.isEmpty { command += " && chage " + chage.joined(separator: " ") + " " + q }
             after = Account(
                 uid: args.int("uid") ?? -1, gid: wantedGroup?.gid ?? -1, comment: args.string("comment") ?? "",
                 home: args.string("home") ?? "/home/\(name)", shell: args.string("shell") ?? "", hash: password,
