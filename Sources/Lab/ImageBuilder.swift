@@ -29,7 +29,7 @@ public struct ImageBuilder: Sendable {
         message += recipe
         message += Data("\0".utf8)
         message += packages
-        return String(SHA256.hex(message).prefix(16))
+        return String(Digest.sha256([UInt8](message)).prefix(16))
     }
 
     /// The hash of the recipe files on disk.

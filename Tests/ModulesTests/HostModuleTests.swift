@@ -45,7 +45,7 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
             FetchModule.self, ["src": .string(src), "dest": .string(box.localDir + "/out")])
         let expected = box.localDir + "/out/target" + src
         #expect(first.values["dest"] == .string(expected))
-        #expect(first.values["checksum"] == .string(ModuleSHA1.hex(Array("data\n".utf8))))
+        #expect(first.values["checksum"] == .string(Digest.sha1(Array("data\n".utf8))))
         #expect(FileManager.default.contents(atPath: expected) == Data("data\n".utf8))
         #expect(trips1 == 2 && trips2 == 1)
         let flat = box.localDir + "/flat/"
@@ -292,7 +292,7 @@ extension CronModuleTests {
         let src = box.path("src.txt")
         try await box.sh("printf 'payload\\n' > \(shellQuote(src))")
         let dest = box.path("dl.txt")
-        let sum = ModuleSHA1.hex(Array("payload\n".utf8))
+        let sum = Digest.sha1(Array("payload\n".utf8))
         let args: OrderedDictionary<String, Value> = [
             "url": .string("file://" + src), "dest": .string(dest), "mode": "0640", "checksum": .string("sha1:" + sum),
         ]

@@ -80,7 +80,7 @@ public enum CopyModule: Module {
             }
             values["src"] = .string(local)
         }
-        if let expected = args.string("checksum"), expected != ModuleSHA1.hex(data) {
+        if let expected = args.string("checksum"), expected != Digest.sha1(data) {
             return .failure("Copied file does not match the expected checksum. Transfer failed.")
         }
         var result = try await FileWriter.write(

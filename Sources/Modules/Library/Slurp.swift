@@ -79,9 +79,9 @@ public enum FetchModule: Module {
             return missing("file is not readable")
         }
         let local = FileManager.default.contents(atPath: dest).map { [UInt8]($0) }
-        let localChecksum = local.map(ModuleSHA1.hex)
+        let localChecksum = local.map(Digest.sha1)
         if localChecksum == remoteChecksum {
-            values["md5sum"] = .string(ModuleMD5.hex(local ?? []))
+            values["md5sum"] = .string(Digest.md5(local ?? []))
             values["checksum"] = .string(remoteChecksum)
             return ModuleResult(changed: false, values: values)
         }
@@ -92,7 +92,7 @@ public enum FetchModule: Module {
             } catch let error as PGHAError where error.kind == .io {
                 return .failure(error.message, values: values)
             }
-            let newChecksum = ModuleSHA1.hex(data)
+            let newChecksum = Digest.sha1(data)
             if (args.bool("validate_checksum") ?? true) && newChecksum != remoteChecksum {
                 return .failure(
                     "checksum mismatch",
@@ -108,7 +108,7 @@ public enum FetchModule: Module {
                 return .failure("Failed to write \(dest): \(error.localizedDescription)", values: values)
             }
         }
-        values["md5sum"] = .string(ModuleMD5.hex(data))
+        values["md5sum"] = .string(Digest.md5(data))
         values["checksum"] = .string(remoteChecksum)
         values["remote_md5sum"] = .null
         values["remote_checksum"] = .string(remoteChecksum)

@@ -98,7 +98,7 @@ enum DirectoryCopier {
             } catch let error as PGHAError where error.kind == .execution {
                 return .failure(error.message, values: ["dest": .string(path)])
             }
-            let checksum = ModuleSHA1.hex(file.data)
+            let checksum = Digest.sha1(file.data)
             if current.checksum != checksum || current.type != .file {
                 let newMode = 0o666 & ~state.identity.umask
                 toPut.append(

@@ -35,7 +35,7 @@ enum FileWriter {
     )
         async throws -> ModuleResult
     {
-        var checksum = request.remoteSource == nil ? ModuleSHA1.hex(request.data) : ""
+        var checksum = request.remoteSource == nil ? Digest.sha1(request.data) : ""
         let force = args.bool("force") ?? true
         let follow = args.bool("follow") ?? false
         var probe = RemoteProbe()
@@ -219,7 +219,7 @@ enum FileWriter {
         values.merge(FileSupport.statValues(final, pathKey: "dest"), uniquingKeysWith: { _, new in new })
         values["checksum"] = .string(checksum)
         if contentChanged && request.remoteSource == nil {
-            values["md5sum"] = .string(ModuleMD5.hex(request.data))
+            values["md5sum"] = .string(Digest.md5(request.data))
         }
         if !contentChanged && !attributesChanged {
             // Ansible answers an unchanged copy with the file module's result, which says `path`.
