@@ -11,7 +11,7 @@ import Transport
 @Suite(.serialized) struct LabSystemModuleTests {
     static let dpkgSnapshot = "dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\\n' | sort"
 
-    @Test func aptRemovesAndInstallsIdempotently() async throws {
+    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func aptRemovesAndInstallsIdempotently() async throws {
         guard let connection = try await Lab.connect() else { return }
         let host = HostRunner(connection, become: Lab.root)
         defer { Task { _ = try? await connection.run(CommandRequest("DEBIAN_FRONTEND=noninteractive apt-get install -y jq", become: Lab.root)) } }
@@ -108,7 +108,7 @@ import Transport
             SystemdModule.self, ["name": .string(Self.unit), "masked": false], snapshot: Self.unitSnapshot)
     }
 
-    @Test func serviceAndPackageFactsOnTheLab() async throws {
+    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func serviceAndPackageFactsOnTheLab() async throws {
         guard let connection = try await Lab.connect() else { return }
         let host = HostRunner(connection, become: Lab.root)
         let facts = try await host.run(ServiceFactsModule.self, [:])

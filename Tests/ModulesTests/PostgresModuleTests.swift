@@ -19,7 +19,7 @@ import Transport
         #expect(SCRAM.matches("secret", stored: "md5" + Digest.md5(Array("secretbob".utf8)), user: "bob"))
     }
 
-    @Test func userAndDatabaseConverge() async throws {
+    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func userAndDatabaseConverge() async throws {
         guard let connection = try await Lab.connect() else { return }
         let host = HostRunner(connection, become: Self.postgres)
         let cleanup = "psql -X -q -c 'DROP DATABASE IF EXISTS pghatest_db' -c 'DROP ROLE IF EXISTS pghatest_role' -c 'DROP ROLE IF EXISTS pghatest_owner2'"
@@ -79,7 +79,7 @@ import Transport
 }
 
 @Suite(.serialized) struct PostgresQueryModuleTests {
-    @Test func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
+    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
         guard let connection = try await Lab.connect() else { return }
         let host = HostRunner(connection, become: PostgresModuleTests.postgres)
         let cleanup = "psql -X -q -c 'DROP TABLE IF EXISTS pghatest_t'"

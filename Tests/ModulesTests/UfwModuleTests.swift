@@ -11,7 +11,7 @@ import Transport
 @Suite(.serialized) struct UfwModuleTests {
     static let snapshot = "ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules"
 
-    @Test func rulesAndLoggingConverge() async throws {
+    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func rulesAndLoggingConverge() async throws {
         guard let connection = try await Lab.connect() else { return }
         let host = HostRunner(connection, become: Lab.root)
         let restore = "ufw delete allow from 10.77.0.0/16 to any port 5999 proto tcp >/dev/null 2>&1; ufw logging low >/dev/null"
