@@ -10,7 +10,12 @@ enum IncludeRoleAction {
             throw PGHAError(.semantic, "include_role needs 'name'", at: context.task.location)
         }
         let tasksFrom = args["tasks_from"].map(Templating.display)
-        var inherited = Keywords()
+        // Included tasks inherit what the include inherited (become, environment, ...), but not the
+        // include's own conditions, tags or vars: those belong to the include task alone.
+        var inherited = context.task.keywords
+        inherited.when = []
+        inherited.tags = []
+        inherited.vars = [:]
         if case .dict(let apply) = args["apply"] ?? .null {
             if let tags = apply["tags"] { inherited.tags = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)] }
             if let become = apply["become"] { inherited.become = become }
