@@ -1,3 +1,4 @@
+import Modules
 import OrderedCollections
 import PGHACore
 
@@ -40,19 +41,8 @@ public struct HostResult: Sendable {
     }
 }
 
-public struct DiffText: Sendable, Equatable {
-    public var before: String
-    public var after: String
-    public var beforeHeader: String
-    public var afterHeader: String
-
-    public init(before: String, after: String, beforeHeader: String, afterHeader: String) {
-        self.before = before
-        self.after = after
-        self.beforeHeader = beforeHeader
-        self.afterHeader = afterHeader
-    }
-}
+/// A before/after pair for `--diff`: the modules' own type, passed through unchanged.
+public typealias DiffText = FileDiff
 
 public struct HostStats: Sendable, Equatable {
     public var ok = 0

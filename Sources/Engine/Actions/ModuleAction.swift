@@ -35,9 +35,7 @@ enum ModuleAction {
         var actionResult = ActionResult(result.asValue.dictValue ?? [:])
         // Fact modules (service_facts, package_facts, getent) return ansible_facts, merged as Ansible does.
         if !result.failed, let facts = result.values["ansible_facts"]?.dictValue { actionResult.moduleFacts = facts }
-        actionResult.diffs = result.diffs.map {
-            DiffText(before: $0.before, after: $0.after, beforeHeader: $0.beforeHeader, afterHeader: $0.afterHeader)
-        }
+        actionResult.diffs = result.diffs
         let diffMode = try context.diffMode
         if !result.diffs.isEmpty && diffMode {
             actionResult.values["diff"] = .list(result.diffs.map {
