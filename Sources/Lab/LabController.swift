@@ -215,6 +215,33 @@ public struct LabController: Sendable {
         }
     }
 
+    /// Gives hosts a fresh disk from the current image (as after `down` and `up`) and boots them,
+    /// leaving every other host running. Tests that need a pristine host use this.
+    public func reset(_ names: [String]) throws {
+        try Self.preflight()
+        try withLock {
+            var state = try LabState.load(from: paths.stateFile)
+            let hosts = try names.map { try knownHost($0, in: state) }
+            let hash = try images.ensure()
+            runtime.stop(hosts.map(\.name), timeout: 5)
+            for var host in hosts {
+                try network.removeLeftoverPort(of: host.name)
+                try Filesystem.removeTree(paths.upperDir(host.name), runner: runner)
+                host.imageHash = hash
+                host.partitioned = false
+                state.upsert(host)
+            }
+            try state.save(to: paths.stateFile)
+            try network.ensureBridge()
+            try firewall.install()
+            for host in hosts { try files.prepare(host, allHosts: state.hosts) }
+            try files.writeKnownHosts(state.hosts.filter { FileManager.default.fileExists(atPath: paths.upperDir($0.name)) })
+            for host in hosts { try runtime.boot(host, image: paths.image(hash)) }
+            log("reset \(hosts.count) host(s): \(hosts.map(\.name).joined(separator: ", "))")
+            try waitForSSH(hosts)
+        }
+    }
+
     /// Cuts the host off the lab network (its bridge port goes down). It stays cut across
     /// kill/start until `heal`.
     public func partition(_ name: String) throws {

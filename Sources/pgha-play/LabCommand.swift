@@ -14,7 +14,7 @@ struct LabCommand: AsyncParsableCommand {
             ssh -i /var/lib/pgha-play/lab/id_ed25519 -o UserKnownHostsFile=/var/lib/pgha-play/lab/known_hosts \
             deploy@10.77.0.11; the inventory is inventory/lab.ini.
             """,
-        subcommands: [Up.self, Down.self, Status.self, Kill.self, Start.self, Partition.self, Heal.self]
+        subcommands: [Up.self, Down.self, Status.self, Kill.self, Start.self, Reset.self, Partition.self, Heal.self]
     )
 
     struct Options: ParsableArguments {
@@ -109,6 +109,17 @@ struct LabCommand: AsyncParsableCommand {
 
         func run() async throws {
             try LabCommand.guarded { try options.controller().start(name) }
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give hosts a fresh disk from the image and boot them; other hosts keep running.")
+        @OptionGroup var options: Options
+        @Argument(help: "Host names, e.g. node3.") var names: [String]
+
+        func run() async throws {
+            try LabCommand.guarded { try options.controller().reset(names) }
         }
     }
 

@@ -319,9 +319,15 @@ extension CronModuleTests {
         let box = try await Sandbox(target)
         defer { Task { await box.cleanup() } }
         let flag = box.path("ready")
-        try await box.sh("(sleep 1; printf 'state: ready 42\\n' > \(shellQuote(flag))) >/dev/null 2>&1 &")
+        // The writer runs from the test, not as a background job on the host, so nothing on the
+        // host (a reaped process group, a loaded CI machine) can keep the file from appearing.
+        let writer = Task {
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            _ = try await box.sh("printf 'state: ready 42\\n' > \(shellQuote(flag))")
+        }
         let (found, _) = try await box.run(
-            WaitForModule.self, ["path": .string(flag), "search_regex": "ready (\\d+)", "timeout": 10])
+            WaitForModule.self, ["path": .string(flag), "search_regex": "ready (\\d+)", "timeout": 30])
+        try await writer.value
         #expect(!found.failed, "\(found.msg ?? "")")
         #expect(found.values["match_groups"] == ["42"])
         #expect(found.values["elapsed"]?.intValue != nil)

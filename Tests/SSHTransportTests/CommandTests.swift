@@ -131,32 +131,6 @@ struct CommandTests {
         #expect(try await connection.run(CommandRequest("echo again")).stdoutText == "again\n")
         await connection.close()
     }
-
-    /// Per-command cost on one reused session, and the cost of setting a session up.
-    @Test func overheadMeasurement() async throws {
-        try SSHD.requireServer()
-        var setups: [Double] = []
-        for _ in 0..<5 {
-            let connection = SSHConnection(hostName: "bench", options: SSHD.options())
-            setups.append(try await connection.connect())
-            await connection.close()
-        }
-        let connection = SSHConnection(hostName: "bench", options: SSHD.options())
-        try await connection.connect()
-        let count = 200
-        let start = Date()
-        for _ in 0..<count {
-            let result = try await connection.run(CommandRequest("true"))
-            #expect(result.exitStatus == 0)
-        }
-        let perCommand = Date().timeIntervalSince(start) / Double(count)
-        await connection.close()
-        let setup = setups.sorted()[setups.count / 2]
-        print(String(format: "ssh overhead: %.2f ms per command (%d x true), session setup %.1f ms (median of 5)",
-                     perCommand * 1000, count, setup * 1000))
-        // Speed targets live in bench/; here the session must simply survive many commands.
-        #expect(perCommand > 0)
-    }
 }
 
 extension CommandTests {
