@@ -16,7 +16,8 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
 
     /// - Parameters:
     ///   - colors: ANSI colours (on by default when stdout is a terminal and NO_COLOR is unset).
-    public init(verbosity: Int = 0, colors: Bool? = nil, width: Int = 80, write: @escaping @Sendable (String) -> Void = HumanOutput.standardOutput) {
+    ///   - width: banner width as Ansible computes it (see ``ansibleColumns()``).
+    public init(verbosity: Int = 0, colors: Bool? = nil, width: Int = HumanOutput.ansibleColumns(), write: @escaping @Sendable (String) -> Void = HumanOutput.standardOutput) {
         self.verbosity = verbosity
         self.colors = colors ?? (isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
         self.width = width
@@ -35,6 +36,14 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
 
     private func paint(_ text: String, _ color: Color) -> String {
         colors ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    /// Ansible's `Display.columns`: one less than the terminal's width, at least 79 (79 when stdout is
+    /// not a terminal), so banners line up with ansible-playbook's.
+    public static func ansibleColumns() -> Int {
+        var size = winsize()
+        guard isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 else { return 79 }
+        return max(79, Int(size.ws_col) - 1)
     }
 
     private func banner(_ title: String) -> String {
@@ -66,7 +75,7 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
             write(paint("[WARNING]: Could not match supplied host pattern, ignoring: \(pattern)\n", .brightPurple))
             write("skipping: no hosts matched\n")
         case .noHostsRemaining:
-            write(paint("\nNO MORE HOSTS LEFT \(String(repeating: "*", count: max(3, width - 19)))\n", .brightRed))
+            write(paint("\nNO MORE HOSTS LEFT \(String(repeating: "*", count: max(3, width - 18)))\n", .brightRed))
         case .warning(let message):
             write(paint("[WARNING]: \(message)\n", .brightPurple))
         case .recap(let stats):
@@ -114,7 +123,13 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
             if verbosity > 0 { line += " => " + JSON.encode(cleaned, style: JSON.Style(sortKeys: true, asciiOnly: false)) }
             text += paint(line, .cyan) + "\n"
         case .failed:
-            let body = JSON.encode(cleaned, style: JSON.Style(sortKeys: true, asciiOnly: false))
+            // ansible-playbook 2.19 leaves the "failed" flag out of a failure's dump: the line says it.
+            var shown = cleaned
+            if case .dict(var dict) = shown, dict["failed"] == .bool(true) {
+                dict.removeValue(forKey: "failed")
+                shown = .dict(dict)
+            }
+            let body = JSON.encode(shown, style: JSON.Style(sortKeys: true, asciiOnly: false))
             if let label = result.itemLabel {
                 text += paint("failed: [\(hostLabel)] (item=\(label)) => \(body)", .red) + "\n"
             } else {
