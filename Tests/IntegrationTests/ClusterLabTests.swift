@@ -137,6 +137,43 @@ struct ClusterLabTests {
         #expect(oldDemoted, "\(leader) stayed primary while cut off")
         try ClusterLab.waitForHealthyReplica(timeout: 180)
     }
+
+    /// Last, because the cluster then has four database nodes: node3 and node4 (fresh) join
+    /// [postgres] and a plain rerun of site.yml extends etcd, Patroni, HAProxy and UFW everywhere.
+    @Test func addingTwoDatabaseNodesExtendsTheCluster() throws {
+        try ClusterLab.requireHealthy()
+        try ClusterLab.lab(["reset", "node3", "node4"])
+        let inventory = try ClusterLab.inventoryCopy(appending: "")
+        defer { try? FileManager.default.removeItem(atPath: inventory.directory) }
+        var ini = try String(contentsOfFile: inventory.file, encoding: .utf8)
+        ini = ini.replacingOccurrences(
+            of: "node2 ansible_host=10.77.0.12\n",
+            with: "node2 ansible_host=10.77.0.12\nnode3 ansible_host=10.77.0.14\nnode4 ansible_host=10.77.0.15\n")
+        try ini.write(toFile: inventory.file, atomically: true, encoding: .utf8)
+
+        let extend = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
+        try #require(extend.status == 0, "\(extend.tail)")
+        let etcd = try ClusterLab.ssh("witness", "sudo etcdctl member list -w simple")
+        #expect(etcd.stdout.split(separator: "\n").filter { $0.contains(", started,") }.count == 5, "\(etcd.stdout)")
+        let deadline = Date().addingTimeInterval(240)
+        var members: [ClusterLab.Member] = []
+        while Date() < deadline {
+            members = (try? ClusterLab.members()) ?? []
+            if members.count == 4, members.allSatisfy({ $0.state == "running" || $0.state == "streaming" }),
+                members.allSatisfy({ $0.role == "Leader" || $0.lag == 0 }) { break }
+            Thread.sleep(forTimeInterval: 3)
+        }
+        #expect(members.count == 4 && members.filter { $0.role == "Leader" }.count == 1, "\(members)")
+        #expect(Set(members.map(\.timeline)).count == 1, "\(members)")
+        for node in ["node1", "node2"] {
+            let config = try ClusterLab.ssh(node, "sudo cat /etc/haproxy/haproxy.cfg; sudo ufw status").stdout
+            #expect(config.contains("server node3 10.77.0.14:5442") && config.contains("server node4 10.77.0.15:5442"), "\(node): \(config)")
+            #expect(config.contains("5442/tcp                   ALLOW       10.77.0.14"), "\(node): \(config)")
+        }
+        let rerun = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
+        #expect(rerun.status == 0, "\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
+    }
 }
 
 /// Access to the lab cluster for the tests above.
