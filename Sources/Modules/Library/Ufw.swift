@@ -75,7 +75,9 @@ public enum UfwModule: Module {
             let current = defaultPolicy(status, direction)
             if current != policy {
                 commands.append("ufw --force default \(policy) \(direction)")
-                predicted = true
+                // As in Ansible's check mode: with forwarding off ufw shows "disabled (routed)"
+                // whatever the policy, and a real run leaves the status unchanged.
+                if current != "disabled" { predicted = true }
             }
         }
         if let level = args.string("logging") {
