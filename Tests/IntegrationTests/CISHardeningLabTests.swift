@@ -57,6 +57,7 @@ struct CISHardeningLabTests {
             sudo -n ufw status | sed -n 's/^Status: /UFW /p'
             sudo -n ufw status | grep -E '^22/tcp +ALLOW +10\\.77\\.0\\.1( |$)' | sed 's/^/SSHRULE /'
             sudo -n sed -n 's/^disk_full_action *= */AUDIT_DISK_FULL /p' /etc/audit/auditd.conf
+            systemctl --failed --no-legend --plain | sed 's/^/FAILED_UNIT /'
             """)
         let lines = probe.stdout.split(separator: "\n").map(String.init)
         #expect(probe.status == 0, "ssh deploy@\(lab.host.address) failed after hardening: \(probe.stderr)")
@@ -66,6 +67,8 @@ struct CISHardeningLabTests {
         #expect(lines.contains("UFW active"), "UFW is not active: \(lines)")
         #expect(lines.contains { $0.hasPrefix("SSHRULE ") }, "UFW does not allow SSH from the controller: \(lines)")
         #expect(lines.contains("AUDIT_DISK_FULL suspend"), "auditd disk_full_action must be suspend, not halt: \(lines)")
+        // Controls a container cannot carry (auditd, acct) must not leave failed units behind.
+        #expect(!lines.contains { $0.hasPrefix("FAILED_UNIT ") }, "failed units after hardening: \(lines.filter { $0.hasPrefix("FAILED_UNIT ") })")
 
         let installed = lines.filter { $0.hasPrefix("PKG ") }.map { String($0.dropFirst(4)).split(separator: ":")[0] }
         #expect(installed.count > 100, "dpkg-query returned too few packages to trust: \(installed.count)")
