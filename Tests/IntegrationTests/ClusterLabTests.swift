@@ -227,8 +227,8 @@ enum ClusterLab {
             "deploy@\(address[host]!)", command,
         ]
         if stdin != nil { arguments.insert("-T", at: 0) }
-        let out = try runFeeding(stdin, "/usr/bin/ssh", arguments)
-        return out
+        let out = try TestSupport.run("/usr/bin/ssh", arguments, stdin: stdin)
+        return Output(status: out.status, stdout: out.stdout, stderr: out.stderr)
     }
 
     /// One value from psql run on `node`, connecting over TCP as postgres with the inventory password
@@ -285,9 +285,12 @@ enum ClusterLab {
         #expect(states.stdout.contains("\(other) streaming"), "\(states.stdout)\(states.stderr)", sourceLocation: sourceLocation)
     }
 
+    /// One leader, and a synchronous standby: with synchronous_mode only that one may be promoted,
+    /// so a failure test that starts before the replica is synchronous again tests nothing.
     static func isHealthy() -> Bool {
         guard let members = try? members(), members.count == 2,
             members.filter({ $0.role == "Leader" }).count == 1,
+            members.contains(where: { $0.role == "Sync Standby" }),
             Set(members.map(\.timeline)).count == 1,
             members.allSatisfy({ $0.state == "running" || $0.state == "streaming" }),
             members.allSatisfy({ $0.role == "Leader" || $0.lag == 0 })
@@ -299,7 +302,7 @@ enum ClusterLab {
         if !isHealthy() { try waitForHealthyReplica(timeout: 60) }
     }
 
-    /// Waits until one leader and one replica on the same timeline with lag 0.
+    /// Waits until one leader and one synchronous standby on the same timeline with lag 0.
     static func waitForHealthyReplica(timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -422,34 +425,5 @@ enum ClusterLab {
             }
             return Outcome(attempts: attempts)
         }
-    }
-
-    /// Runs a program feeding `stdin` (or /dev/null), reading both pipes concurrently.
-    private static func runFeeding(_ stdin: String?, _ program: String, _ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 }

@@ -35,8 +35,11 @@ enum TestSupport {
         var stderr: String
     }
 
-    /// Runs a program to completion, reading both pipes concurrently.
-    static func run(_ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> Output {
+    /// Runs a program to completion, reading both pipes concurrently; `stdin` (or nothing) is its input.
+    static func run(
+        _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+        stdin: String? = nil
+    ) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
@@ -48,8 +51,13 @@ enum TestSupport {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try? input.fileHandleForWriting.close()
+        }
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
         group.enter()
