@@ -6,8 +6,8 @@ import Transport
 
 @testable import Modules
 
-/// The PostgreSQL modules against node3's PostgreSQL 15 (PGHA_LAB_TESTS=1), as become_user postgres
-/// over the unix socket, with pghatest_* roles and databases dropped afterwards.
+/// The PostgreSQL modules against the fresh host's PostgreSQL 15 (node4, PGHA_LAB_TESTS=1), as
+/// become_user postgres over the unix socket, with pghatest_* roles and databases dropped afterwards.
 @Suite(.serialized) struct PostgresModuleTests {
     static let postgres = Become(user: "postgres")
 
@@ -19,8 +19,8 @@ import Transport
         #expect(SCRAM.matches("secret", stored: "md5" + Digest.md5(Array("secretbob".utf8)), user: "bob"))
     }
 
-    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func userAndDatabaseConverge() async throws {
-        guard let connection = try await Lab.connect() else { return }
+    @Test func userAndDatabaseConverge() async throws {
+        guard let connection = try await Lab.connectFresh() else { return }
         let host = HostRunner(connection, become: Self.postgres)
         let cleanup = "psql -X -q -c 'DROP DATABASE IF EXISTS pghatest_db' -c 'DROP ROLE IF EXISTS pghatest_role' -c 'DROP ROLE IF EXISTS pghatest_owner2'"
         try await host.sh(cleanup)
@@ -79,8 +79,8 @@ import Transport
 }
 
 @Suite(.serialized) struct PostgresQueryModuleTests {
-    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
-        guard let connection = try await Lab.connect() else { return }
+    @Test func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
+        guard let connection = try await Lab.connectFresh() else { return }
         let host = HostRunner(connection, become: PostgresModuleTests.postgres)
         let cleanup = "psql -X -q -c 'DROP TABLE IF EXISTS pghatest_t'"
         try await host.sh(cleanup)
