@@ -77,7 +77,7 @@ struct ModuleDifferentialLabTests {
         let expectedEvents = EventNormalizer.normalize(Self.normalize(theirs.stdout))
         let actualEvents = EventNormalizer.normalize(Self.normalize(mine.stdout))
         if expectedEvents != actualEvents {
-            Issue.record("task statuses differ\n\(EventNormalizer.describeDifference(expected: expectedEvents, actual: actualEvents))")
+            Issue.record("task statuses differ\n\(Self.statusDifference(expected: expectedEvents, actual: actualEvents))")
         }
 
         async let theirState = Self.dumpState(Self.oracle)
@@ -143,6 +143,19 @@ struct ModuleDifferentialLabTests {
         let theirSet = Set(theirs)
         let differing = theirs.filter { !mineSet.contains($0) }.map { "- " + $0 } + mine.filter { !theirSet.contains($0) }.map { "+ " + $0 }
         return differing.prefix(80).joined(separator: "\n")
+    }
+
+    /// The differing result lines, each under the task it belongs to.
+    static func statusDifference(expected: [String], actual: [String]) -> String {
+        var out = ""
+        var task = ""
+        for index in 0..<max(expected.count, actual.count) {
+            let e = index < expected.count ? expected[index] : "<none>"
+            let a = index < actual.count ? actual[index] : "<none>"
+            if e.hasPrefix("TASK ") || e.hasPrefix("HANDLER ") { task = e }
+            if e != a { out += "\(task):\n  ansible-playbook: \(e)\n  pgha-play:        \(a)\n" }
+        }
+        return out
     }
 
     /// The failed results in a JSON-lines event stream, for the failure message.

@@ -19,6 +19,8 @@ import Transport
         defer { Task { _ = try? await connection.run(CommandRequest(restore, become: Lab.root)) } }
         let ssh: OrderedDictionary<String, Value> = ["rule": "allow", "port": "22", "proto": "tcp"]
         #expect(try await host.sh("ufw status").contains("Status: inactive"))
+        // Inactive, the status has no Logging line to compare: Ansible's module reports a change.
+        #expect(try await host.run(UfwModule.self, ["logging": "low"]).changed)
         _ = try await host.expectConverges(UfwModule.self, ssh, snapshot: Self.snapshot)
         _ = try await host.expectConverges(UfwModule.self, ["state": "enabled"], snapshot: Self.snapshot)
         #expect(try await host.sh("ufw status").contains("Status: active"))

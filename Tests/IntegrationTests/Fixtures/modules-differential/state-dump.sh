@@ -6,18 +6,23 @@ export LC_ALL=C
 section() { printf '=== %s\n' "$1"; }
 
 section files
-# Type, mode, owner, group, size, link count and link target of everything in the trees a playbook
-# can touch, then the checksum of every regular file; contents in full for the small text files
-# under the playbook's own paths.
+# Type, mode, owner and group of everything in the trees a playbook can touch, with size and link
+# count for files and the target for links; then the checksum of every regular file; contents in
+# full for the small text files under the playbook's own paths. Left out: what the lab makes per
+# host (host keys, machine id, names, network config, the snakeoil certificate), and crontab
+# spool files' size and checksum (crontab(1) stamps them with a temporary name and the time; the
+# crontabs section compares their entries).
 tree() {
   find /etc /srv /home /usr/local /var/spool/cron /mnt /root -xdev \( -path '/etc/ssh/ssh_host_*' \
     -o -path /etc/machine-id -o -path /etc/hostname -o -path /etc/hosts -o -path /etc/ld.so.cache \
     -o -path /etc/ssl/private/ssl-cert-snakeoil.key -o -path /etc/ssl/certs/ssl-cert-snakeoil.pem \
+    -o -lname ssl-cert-snakeoil.pem -o -path /etc/systemd/network/10-host0.network \
     -o -name .ansible -o -path /root/.cache \) -prune -o "$@"
 }
-tree -printf '%p %y %m %u %g %s %n %l\n' | sort
+tree \( -type d -printf '%p %y %m %u %g\n' \) -o \( -path '/var/spool/cron/crontabs/*' -printf '%p %y %m %u %g\n' \) \
+  -o -printf '%p %y %m %u %g %s %n %l\n' | sort
 section checksums
-tree -type f -print0 | xargs -0 sha256sum | sort -k2
+tree -type f ! -path '/var/spool/cron/crontabs/*' -print0 | xargs -0 sha256sum | sort -k2
 
 section contents
 for f in $(find /etc/difftest /srv/difftest /etc/motd /etc/fstab /etc/security/limits.conf \
