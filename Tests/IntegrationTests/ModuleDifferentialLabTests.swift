@@ -67,7 +67,7 @@ struct ModuleDifferentialLabTests {
             ])
         async let ourRun = TestSupport.runAsync(
             TestSupport.executable, ["-i", "\(work)/\(Self.ours.name).ini", "--output", "json", "playbook.yml"],
-            in: Self.directory)
+            in: Self.directory, environment: ["PGHA_ROUND_TRIPS": "1"])
         let (theirs, mine) = try await (ansibleRun, ourRun)
         let playbooksDone = Date()
         #expect(theirs.status == 0, "ansible-playbook failed:\n\(Self.failures(theirs.stdout))\(theirs.stderr)")
@@ -86,6 +86,15 @@ struct ModuleDifferentialLabTests {
         try #require(expected.contains("=== postgres") && actual.contains("=== postgres"), "state dump incomplete:\n\(expected.suffix(2000))\n\(actual.suffix(2000))")
         let difference = Self.lineDifference(expected: expected, actual: actual)
         #expect(difference.isEmpty, "host states differ (- ansible-playbook on \(Self.oracle.name), + pgha-play on \(Self.ours.name)):\n\(difference)")
+        // Idempotence: a second pgha-play run changes only what always reports a change (in Ansible too).
+        let again = try await TestSupport.runAsync(
+            TestSupport.executable, ["-i", "\(work)/\(Self.ours.name).ini", "--output", "json", "playbook.yml"],
+            in: Self.directory)
+        #expect(again.status == 0, "second pgha-play run failed:\n\(Self.failures(again.stdout))\(again.stderr)")
+        let changedAgain = Self.changedTasks(again.stdout)
+        #expect(changedAgain == Self.alwaysChanged, "changed on the second run: \(changedAgain.sorted())")
+
+        for line in Self.roundTripReport(mine.stderr) { print("round trips (fresh host): \(line)") }
         let modules = try Self.modulesUsed()
         print(String(
             format: "module differential: %d modules, %d state lines compared, %d differing; %.0fs playbooks, %.0fs total",
@@ -143,6 +152,37 @@ struct ModuleDifferentialLabTests {
         let theirSet = Set(theirs)
         let differing = theirs.filter { !mineSet.contains($0) }.map { "- " + $0 } + mine.filter { !theirSet.contains($0) }.map { "+ " + $0 }
         return differing.prefix(80).joined(separator: "\n")
+    }
+
+    /// Tasks that report a change on every run: `raw` cannot know, and postgresql_query counts DDL.
+    static let alwaysChanged: Set<String> = ["raw", "a table and a row"]
+
+    /// The names of the tasks with a changed result in a JSON-lines event stream.
+    static func changedTasks(_ events: String) -> Set<String> {
+        var names = Set<String>()
+        for line in events.split(separator: "\n") where line.hasPrefix("{") {
+            guard let event = try? JSON.decode(String(line)), event["event"]?.stringValue == "host_result",
+                event["status"]?.stringValue == "changed", let task = event["task"]?.stringValue
+            else { continue }
+            names.insert(task)
+        }
+        return names
+    }
+
+    /// Per module, from pgha-play's PGHA_ROUND_TRIPS lines: runs and the round trips they took.
+    static func roundTripReport(_ stderr: String) -> [String] {
+        var perModule: [String: [Int]] = [:]
+        for line in stderr.split(separator: "\n") where line.hasPrefix("round trips: ") {
+            let rest = line.dropFirst("round trips: ".count)
+            guard let module = rest.split(separator: " ").first, let colon = rest.lastIndex(of: ":"),
+                let count = Int(rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            else { continue }
+            perModule[String(module), default: []].append(count)
+        }
+        return perModule.keys.sorted().map { module in
+            let counts = perModule[module]!
+            return "\(module): \(counts.count) run(s), \(counts.min()!)-\(counts.max()!) each"
+        }
     }
 
     /// The differing result lines, each under the task it belongs to.

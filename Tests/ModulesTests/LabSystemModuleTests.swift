@@ -14,7 +14,6 @@ import Transport
     @Test func aptRemovesAndInstallsIdempotently() async throws {
         guard let connection = try await Lab.connectFresh() else { return }
         let host = HostRunner(connection, become: Lab.root)
-        defer { Task { _ = try? await connection.run(CommandRequest("DEBIAN_FRONTEND=noninteractive apt-get install -y jq", become: Lab.root)) } }
         let version = try await host.sh("dpkg-query -W -f='${Version}' jq")
         #expect(!version.isEmpty)
 
@@ -73,7 +72,6 @@ import Transport
         let host = HostRunner(connection, become: Lab.root)
         let cleanup = "systemctl disable --now \(Self.unit) 2>/dev/null; systemctl unmask \(Self.unit) 2>/dev/null; rm -f /lib/systemd/system/\(Self.unit); systemctl daemon-reload"
         try await host.sh(cleanup)
-        defer { Task { _ = try? await connection.run(CommandRequest(cleanup, become: Lab.root)) } }
         try await host.sh(
             "cat > /lib/systemd/system/\(Self.unit)",
             stdin: "[Unit]\nDescription=pgha test\n[Service]\nExecStart=/bin/sleep 100000\n[Install]\nWantedBy=multi-user.target\n")
@@ -107,6 +105,8 @@ import Transport
         #expect(masked.failed)
         _ = try await host.expectConverges(
             SystemdModule.self, ["name": .string(Self.unit), "masked": false], snapshot: Self.unitSnapshot)
+        // Awaited, not deferred to a detached task: one still running at process exit can crash it.
+        try await host.sh(cleanup)
     }
 
     @Test func serviceAndPackageFactsOnTheLab() async throws {

@@ -24,7 +24,6 @@ import Transport
         let host = HostRunner(connection, become: Self.postgres)
         let cleanup = "psql -X -q -c 'DROP DATABASE IF EXISTS pghatest_db' -c 'DROP ROLE IF EXISTS pghatest_role' -c 'DROP ROLE IF EXISTS pghatest_owner2'"
         try await host.sh(cleanup)
-        defer { Task { _ = try? await connection.run(CommandRequest(cleanup, become: Self.postgres)) } }
         let snapshot = "psql -X -A -t -c \"SELECT rolname, rolcanlogin, rolcreatedb, rolconnlimit, rolpassword FROM pg_authid WHERE rolname LIKE 'pghatest%' ORDER BY 1\" -c \"SELECT datname, pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'pghatest%'\""
         let password = "s3cret 'quoted' \\ pass"
         let args: OrderedDictionary<String, Value> = [
@@ -69,6 +68,7 @@ import Transport
         _ = try await host.expectConverges(
             PostgresqlUserModule.self, ["name": "pghatest_role", "state": "absent"], snapshot: snapshot)
         #expect(!(try await host.sh(snapshot)).contains("pghatest_role"))
+        try await host.sh(cleanup)
     }
 
     @Test func argumentErrors() {
@@ -84,7 +84,6 @@ import Transport
         let host = HostRunner(connection, become: PostgresModuleTests.postgres)
         let cleanup = "psql -X -q -c 'DROP TABLE IF EXISTS pghatest_t'"
         try await host.sh(cleanup)
-        defer { Task { _ = try? await connection.run(CommandRequest(cleanup, become: PostgresModuleTests.postgres)) } }
         let created = try await host.run(PostgresqlQueryModule.self, ["query": "CREATE TABLE pghatest_t (id int, name text, ok boolean, doc jsonb)"])
         #expect(created.changed && created.values["statusmessage"] == "CREATE", "\(created.msg ?? "")")
         let evil = "x'); DROP TABLE pghatest_t; --"
@@ -105,5 +104,6 @@ import Transport
         let bad = try await host.run(PostgresqlQueryModule.self, ["query": "SELECT nosuchcolumn FROM pghatest_t"])
         #expect(bad.failed && bad.msg?.contains("nosuchcolumn") == true)
         #expect(validationError(PostgresqlQueryModule.self, ["query": "x", "positional_args": [1], "named_args": ["a": 1]])?.contains("mutually exclusive") == true)
+        try await host.sh(cleanup)
     }
 }
