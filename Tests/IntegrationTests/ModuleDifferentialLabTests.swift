@@ -89,12 +89,12 @@ struct ModuleDifferentialLabTests {
         // Idempotence: a second pgha-play run changes only what always reports a change (in Ansible too).
         let again = try await TestSupport.runAsync(
             TestSupport.executable, ["-i", "\(work)/\(Self.ours.name).ini", "--output", "json", "playbook.yml"],
-            in: Self.directory)
+            in: Self.directory, environment: ["PGHA_ROUND_TRIPS": "1"])
         #expect(again.status == 0, "second pgha-play run failed:\n\(Self.failures(again.stdout))\(again.stderr)")
         let changedAgain = Self.changedTasks(again.stdout)
         #expect(changedAgain == Self.alwaysChanged, "changed on the second run: \(changedAgain.sorted())")
 
-        for line in Self.roundTripReport(mine.stderr) { print("round trips (fresh host): \(line)") }
+        for line in Self.roundTripReport(first: mine.stderr, again: again.stderr) { print("round trips: \(line)") }
         let modules = try Self.modulesUsed()
         print(String(
             format: "module differential: %d modules, %d state lines compared, %d differing; %.0fs playbooks, %.0fs total",
@@ -169,19 +169,28 @@ struct ModuleDifferentialLabTests {
         return names
     }
 
-    /// Per module, from pgha-play's PGHA_ROUND_TRIPS lines: runs and the round trips they took.
-    static func roundTripReport(_ stderr: String) -> [String] {
-        var perModule: [String: [Int]] = [:]
-        for line in stderr.split(separator: "\n") where line.hasPrefix("round trips: ") {
-            let rest = line.dropFirst("round trips: ".count)
-            guard let module = rest.split(separator: " ").first, let colon = rest.lastIndex(of: ":"),
-                let count = Int(rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            else { continue }
-            perModule[String(module), default: []].append(count)
+    /// Per module, from pgha-play's PGHA_ROUND_TRIPS lines: the round trips of its runs on the fresh
+    /// host and on the second, idempotent run.
+    static func roundTripReport(first: String, again: String) -> [String] {
+        func counts(_ stderr: String) -> [String: [Int]] {
+            var perModule: [String: [Int]] = [:]
+            for line in stderr.split(separator: "\n") where line.hasPrefix("round trips: ") {
+                let rest = line.dropFirst("round trips: ".count)
+                guard let module = rest.split(separator: " ").first, let colon = rest.lastIndex(of: ":"),
+                    let count = Int(rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                else { continue }
+                perModule[String(module), default: []].append(count)
+            }
+            return perModule
         }
-        return perModule.keys.sorted().map { module in
-            let counts = perModule[module]!
-            return "\(module): \(counts.count) run(s), \(counts.min()!)-\(counts.max()!) each"
+        func range(_ values: [Int]?) -> String {
+            guard let values, let low = values.min(), let high = values.max() else { return "-" }
+            return low == high ? "\(low)" : "\(low)-\(high)"
+        }
+        let fresh = counts(first)
+        let second = counts(again)
+        return fresh.keys.sorted().map { module in
+            "\(module) (\(fresh[module]!.count) task runs): fresh host \(range(fresh[module])), second run \(range(second[module]))"
         }
     }
 
