@@ -16,6 +16,8 @@ enum Lab {
     static let root = Become(user: "root")
 
     /// A connection to the shared lab host, or nil when lab tests are off (a recorded failure under CI).
+    /// Tests close it themselves at the end: a session left to deinit is shut down on its own thread,
+    /// which can still be running when the process exits and crash it.
     static func connect() async throws -> (any Connection)? {
         try await connect(to: host, name: "node3")
     }

@@ -54,6 +54,7 @@ import Transport
         _ = try await host.expectConverges(AptModule.self, ["deb": .string(deb)], snapshot: Self.dpkgSnapshot)
         _ = try await host.expectConverges(PackageModule.self, ["name": "jq", "state": "absent"], snapshot: Self.dpkgSnapshot)
         _ = try await host.expectConverges(PackageModule.self, ["name": "jq", "state": "present"], snapshot: Self.dpkgSnapshot)
+        await connection.close()
     }
 
     @Test func aptArgumentErrors() {
@@ -107,6 +108,7 @@ import Transport
             SystemdModule.self, ["name": .string(Self.unit), "masked": false], snapshot: Self.unitSnapshot)
         // Awaited, not deferred to a detached task: one still running at process exit can crash it.
         try await host.sh(cleanup)
+        await connection.close()
     }
 
     @Test func serviceAndPackageFactsOnTheLab() async throws {
@@ -119,5 +121,6 @@ import Transport
         #expect(services["postgresql@.service"]?["state"] == "unknown")
         let packages = try await host.run(PackageFactsModule.self, [:])
         #expect(packages.values["ansible_facts"]?["packages"]?["postgresql-15"]?.listValue?.first?["arch"] == "amd64")
+        await connection.close()
     }
 }

@@ -69,6 +69,7 @@ import Transport
             PostgresqlUserModule.self, ["name": "pghatest_role", "state": "absent"], snapshot: snapshot)
         #expect(!(try await host.sh(snapshot)).contains("pghatest_role"))
         try await host.sh(cleanup)
+        await connection.close()
     }
 
     @Test func argumentErrors() {
@@ -105,5 +106,6 @@ import Transport
         #expect(bad.failed && bad.msg?.contains("nosuchcolumn") == true)
         #expect(validationError(PostgresqlQueryModule.self, ["query": "x", "positional_args": [1], "named_args": ["a": 1]])?.contains("mutually exclusive") == true)
         try await host.sh(cleanup)
+        await connection.close()
     }
 }

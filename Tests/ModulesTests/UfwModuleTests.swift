@@ -48,6 +48,7 @@ import Transport
         #expect(!enabled.changed && host.roundTrips == 1)
         let policy = try await host.run(UfwModule.self, ["default": "deny", "direction": "incoming"])
         #expect(!policy.changed)
+        await connection.close()
     }
 
     @Test func argumentErrors() {
@@ -82,5 +83,6 @@ import Transport
         #expect(try await host.sh("test -e \(file) && echo present || echo gone") == "gone\n")
         let bad = try await host.run(AptRepositoryModule.self, ["repo": "http://x", "update_cache": false])
         #expect(bad.failed)
+        await connection.close()
     }
 }
