@@ -172,6 +172,13 @@ public struct TemplateEngine: Sendable {
         return have >= wanted ? result : result + String(repeating: "\n", count: wanted - have)
     }
 
+    /// A native result keeps its type; only a string gets the template's trailing newlines back
+    /// (`"{{ lines | join('\n') }}\n"` ends in a newline, `"{{ 5 }}\n"` is still 5).
+    static func restoringTrailingNewlines(of template: String, in result: Value) -> Value {
+        guard case .string(let s) = result else { return result }
+        return .string(restoreTrailingNewlines(of: template, in: s))
+    }
+
     /// Whitespace trim without Foundation (this runs for every `when:`).
     static func trimmed(_ text: Substring) -> Substring {
         var s = text
@@ -332,7 +339,7 @@ public struct TemplateEngine: Sendable {
                 if case .undefined(let u) = rv {
                     throw TemplateRuntimeError(kind: .undefined, message: u.message, line: 1)
                 }
-                return try renderer.value(rv, line: 1)
+                return TemplateEngine.restoringTrailingNewlines(of: text, in: try renderer.value(rv, line: 1))
             }
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
@@ -341,7 +348,7 @@ public struct TemplateEngine: Sendable {
                 if case .undefined(let u) = first, u.silent {
                     throw TemplateRuntimeError.template("Type 'Undefined' is unsupported for variable storage.", line: 1)
                 }
-                return try renderer.value(first, line: 1)
+                return TemplateEngine.restoringTrailingNewlines(of: text, in: try renderer.value(first, line: 1))
             }
             return .string(TemplateEngine.restoreTrailingNewlines(of: text, in: out))
         } catch let error as PGHAError {

@@ -192,8 +192,11 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var template = Array((directory + "/." + url.lastPathComponent + ".pgha-tmp.XXXXXX").utf8CString)
+        // Close-on-exec: a process that another thread spawns meanwhile must not keep the file open for
+        // writing, or running the file (script, validate) fails with "Text file busy".
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw fail("mkstemp") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var success = false
         defer {

@@ -35,7 +35,7 @@ enum TestSupport {
         var stderr: String
     }
 
-    /// Runs a program to completion, reading both pipes concurrently; `stdin` (or nothing) is its input.
+    /// Runs a program to completion, reading both pipes concurrently.
     static func run(
         _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
         stdin: String? = nil
@@ -51,12 +51,13 @@ enum TestSupport {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        let input = stdin.map { _ in Pipe() }
+        process.standardInput = input ?? FileHandle.nullDevice
         try process.run()
-        if let stdin {
+        if let input, let stdin {
+            // A short script: it fits the pipe buffer, so writing before reading cannot deadlock.
             input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
+            try input.fileHandleForWriting.close()
         }
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
@@ -69,6 +70,23 @@ enum TestSupport {
         group.wait()
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// `run` on a dispatch thread, so a long program does not hold one of the few cooperative threads;
+    /// `stdin` is written to the program's standard input.
+    static func runAsync(
+        _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+        stdin: String? = nil
+    ) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    continuation.resume(returning: try run(program, arguments, in: directory, environment: environment, stdin: stdin))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
     }
 
     /// The oracle virtualenv's python (creating it on first use), or nil when it cannot be made.

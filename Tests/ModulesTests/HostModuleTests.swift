@@ -148,6 +148,45 @@ private func validate<M: Module>(_ module: M.Type, _ args: OrderedDictionary<Str
         #expect(try await box.sh("[ -e \(shellQuote(file)) ] || echo gone") == "gone\n")
         let (noJob, _) = try await box.run(CronModule.self, ["name": "x", "cron_file": .string(file)])
         #expect(noJob.failed)
+    }
+
+    @Test(arguments: TestTarget.all)
+    func environmentVariablesAsCronPy(target: TestTarget) async throws {
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        let file = box.path("cron.d/env")
+        try await box.sh("mkdir \(shellQuote(box.path("cron.d")))")
+        let job: OrderedDictionary<String, Value> = [
+            "name": "backup", "cron_file": .string(file), "user": "postgres", "minute": "0", "job": "backup.sh",
+        ]
+        _ = try await box.expectIdempotent(CronModule.self, job)
+        let path: OrderedDictionary<String, Value> = [
+            "name": "PATH", "env": true, "job": "/usr/bin:/bin", "cron_file": .string(file), "user": "postgres",
+        ]
+        let (first, _, _) = try await box.expectIdempotent(CronModule.self, path)
+        #expect(first.values["envs"] == ["PATH"] && first.values["jobs"] == ["backup"])
+        var mailto = path
+        mailto["name"] = "MAILTO"
+        mailto["job"] = "ops@example.org"
+        mailto["insertafter"] = "PATH"
+        _ = try await box.expectIdempotent(CronModule.self, mailto)
+        #expect(try await box.sh("cat \(shellQuote(file))")
+            == "PATH=\"/usr/bin:/bin\"\nMAILTO=\"ops@example.org\"\n#Ansible: backup\n0 * * * * postgres backup.sh\n")
+        mailto["job"] = "dba@example.org"
+        box.diffMode = true
+        let check = try await box.expectCheckModeChangesNothing(CronModule.self, mailto)
+        #expect(check.diffs.first?.after.contains("MAILTO=\"dba@example.org\"\n") == true)
+        box.diffMode = false
+        _ = try await box.expectIdempotent(CronModule.self, mailto)
+        var absent = path
+        absent["state"] = "absent"
+        _ = try await box.expectIdempotent(CronModule.self, absent)
+        #expect(try await box.sh("head -1 \(shellQuote(file))") == "MAILTO=\"dba@example.org\"\n")
+        var missing = path
+        missing["name"] = "LANG"
+        missing["insertbefore"] = "NOPE"
+        #expect(try await box.run(CronModule.self, missing).result.msg == "Variable named 'NOPE' not found.")
+        #expect(try await box.run(CronModule.self, ["name": "x", "job": "y", "insertafter": "PATH", "cron_file": .string(file)]).result.failed)
         #expect(throws: PGHAError.self) { try validate(CronModule.self, ["name": "x", "special_time": "sometimes"]) }
     }
 }

@@ -6,8 +6,8 @@ import Transport
 
 @testable import Modules
 
-/// The PostgreSQL modules against node3's PostgreSQL 15 (PGHA_LAB_TESTS=1), as become_user postgres
-/// over the unix socket, with pghatest_* roles and databases dropped afterwards.
+/// The PostgreSQL modules against the fresh host's PostgreSQL 15 (node4, PGHA_LAB_TESTS=1), as
+/// become_user postgres over the unix socket, with pghatest_* roles and databases dropped afterwards.
 @Suite(.serialized) struct PostgresModuleTests {
     static let postgres = Become(user: "postgres")
 
@@ -19,12 +19,11 @@ import Transport
         #expect(SCRAM.matches("secret", stored: "md5" + Digest.md5(Array("secretbob".utf8)), user: "bob"))
     }
 
-    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func userAndDatabaseConverge() async throws {
-        guard let connection = try await Lab.connect() else { return }
+    @Test func userAndDatabaseConverge() async throws {
+        guard let connection = try await Lab.connectFresh() else { return }
         let host = HostRunner(connection, become: Self.postgres)
         let cleanup = "psql -X -q -c 'DROP DATABASE IF EXISTS pghatest_db' -c 'DROP ROLE IF EXISTS pghatest_role' -c 'DROP ROLE IF EXISTS pghatest_owner2'"
         try await host.sh(cleanup)
-        defer { Task { _ = try? await connection.run(CommandRequest(cleanup, become: Self.postgres)) } }
         let snapshot = "psql -X -A -t -c \"SELECT rolname, rolcanlogin, rolcreatedb, rolconnlimit, rolpassword FROM pg_authid WHERE rolname LIKE 'pghatest%' ORDER BY 1\" -c \"SELECT datname, pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'pghatest%'\""
         let password = "s3cret 'quoted' \\ pass"
         let args: OrderedDictionary<String, Value> = [
@@ -69,6 +68,8 @@ import Transport
         _ = try await host.expectConverges(
             PostgresqlUserModule.self, ["name": "pghatest_role", "state": "absent"], snapshot: snapshot)
         #expect(!(try await host.sh(snapshot)).contains("pghatest_role"))
+        try await host.sh(cleanup)
+        await connection.close()
     }
 
     @Test func argumentErrors() {
@@ -79,12 +80,11 @@ import Transport
 }
 
 @Suite(.serialized) struct PostgresQueryModuleTests {
-    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
-        guard let connection = try await Lab.connect() else { return }
+    @Test func queryReturnsTypedRowsAndBindsArgumentsSafely() async throws {
+        guard let connection = try await Lab.connectFresh() else { return }
         let host = HostRunner(connection, become: PostgresModuleTests.postgres)
         let cleanup = "psql -X -q -c 'DROP TABLE IF EXISTS pghatest_t'"
         try await host.sh(cleanup)
-        defer { Task { _ = try? await connection.run(CommandRequest(cleanup, become: PostgresModuleTests.postgres)) } }
         let created = try await host.run(PostgresqlQueryModule.self, ["query": "CREATE TABLE pghatest_t (id int, name text, ok boolean, doc jsonb)"])
         #expect(created.changed && created.values["statusmessage"] == "CREATE", "\(created.msg ?? "")")
         let evil = "x'); DROP TABLE pghatest_t; --"
@@ -105,5 +105,7 @@ import Transport
         let bad = try await host.run(PostgresqlQueryModule.self, ["query": "SELECT nosuchcolumn FROM pghatest_t"])
         #expect(bad.failed && bad.msg?.contains("nosuchcolumn") == true)
         #expect(validationError(PostgresqlQueryModule.self, ["query": "x", "positional_args": [1], "named_args": ["a": 1]])?.contains("mutually exclusive") == true)
+        try await host.sh(cleanup)
+        await connection.close()
     }
 }

@@ -6,17 +6,27 @@ import Transport
 
 @testable import Modules
 
-/// ufw on node3 (PGHA_LAB_TESTS=1). The host's SSH rules are never touched: only a rule for port
-/// 5999 and the logging level change, and both are restored.
+/// ufw on the fresh host (node4, PGHA_LAB_TESTS=1), where it starts installed and inactive. SSH is
+/// allowed before ufw is enabled, so the default deny-incoming policy never cuts the tests off.
 @Suite(.serialized) struct UfwModuleTests {
     static let snapshot = "ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules"
 
-    @Test(.disabled("assumes packages and state a previous run left on node3; issue #5: make it set up a fresh host itself")) func rulesAndLoggingConverge() async throws {
-        guard let connection = try await Lab.connect() else { return }
+    @Test func rulesAndLoggingConverge() async throws {
+        guard let connection = try await Lab.connectFresh() else { return }
         let host = HostRunner(connection, become: Lab.root)
-        let restore = "ufw delete allow from 10.77.0.0/16 to any port 5999 proto tcp >/dev/null 2>&1; ufw logging low >/dev/null"
-        try await host.sh(restore)
-        defer { Task { _ = try? await connection.run(CommandRequest(restore, become: Lab.root)) } }
+        let ssh: OrderedDictionary<String, Value> = ["rule": "allow", "port": "22", "proto": "tcp"]
+        #expect(try await host.sh("ufw status").contains("Status: inactive"))
+        // Inactive, the status has no Logging line to compare: Ansible's module reports a change.
+        #expect(try await host.run(UfwModule.self, ["logging": "low"]).changed)
+        _ = try await host.expectConverges(UfwModule.self, ssh, snapshot: Self.snapshot)
+        _ = try await host.expectConverges(UfwModule.self, ["state": "enabled"], snapshot: Self.snapshot)
+        #expect(try await host.sh("ufw status").contains("Status: active"))
+        #expect(!(try await host.run(UfwModule.self, ssh)).changed)
+        // The connection still works after enabling: a new one too.
+        let second = try #require(try await Lab.connect(to: FreshHost.address, name: FreshHost.name))
+        #expect(try await second.run(CommandRequest("true")).succeeded)
+        await second.close()
+
         let rule: OrderedDictionary<String, Value> = [
             "rule": "allow", "src": "10.77.0.0/16", "port": "5999", "proto": "tcp", "comment": "pghatest",
         ]
@@ -38,6 +48,7 @@ import Transport
         #expect(!enabled.changed && host.roundTrips == 1)
         let policy = try await host.run(UfwModule.self, ["default": "deny", "direction": "incoming"])
         #expect(!policy.changed)
+        await connection.close()
     }
 
     @Test func argumentErrors() {
@@ -56,7 +67,7 @@ import Transport
         guard let connection = try await Lab.connect() else { return }
         let host = HostRunner(connection, become: Lab.root)
         let file = "/etc/apt/sources.list.d/pghatest.list"
-        defer { Task { _ = try? await connection.run(CommandRequest("rm -f \(file)", become: Lab.root)) } }
+        try await host.sh("rm -f \(file)")
         let args: OrderedDictionary<String, Value> = [
             "repo": "deb  [trusted=yes] file:/srv/pghatest ./", "filename": "pghatest", "update_cache": false, "mode": "0640",
         ]
@@ -72,5 +83,6 @@ import Transport
         #expect(try await host.sh("test -e \(file) && echo present || echo gone") == "gone\n")
         let bad = try await host.run(AptRepositoryModule.self, ["repo": "http://x", "update_cache": false])
         #expect(bad.failed)
+        await connection.close()
     }
 }

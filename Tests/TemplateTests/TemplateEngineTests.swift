@@ -25,6 +25,15 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(try engine.renderString("{{ xs }}", variables: v, location: here) == "[1, 2]")
     }
 
+    @Test func aSingleExpressionsStringKeepsTheTrailingNewline() throws {
+        // As ansible-core 2.19: Jinja drops the final newline, Ansible puts it back on strings only.
+        let v = vars(["xs": ["b", "a"], "n": 3])
+        #expect(try engine.render("{{ xs | join('\n') }}\n", variables: v, location: here) == "b\na\n")
+        #expect(try engine.render("{{ xs | join(',') }}\n\n", variables: v, location: here) == "b,a\n\n")
+        #expect(try engine.render("{{ n }}\n", variables: v, location: here) == 3)
+        #expect(try engine.render("{{ xs }}\n", variables: v, location: here) == ["b", "a"])
+    }
+
     @Test func lazyVariablesRenderOnAccess() throws {
         let v = vars(["a": "{{ b }}", "b": 2, "c": ["{{ a + 1 }}"], "k": "key"])
         #expect(try engine.render("{{ a }}", variables: v, location: here) == 2)

@@ -90,7 +90,10 @@ public enum CronModule: Module {
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        if args.bool("env") == true { return .failure("env=true (cron variables) is not supported by this engine") }
+        let env = args.bool("env") == true
+        if !env && (args.string("insertafter") != nil || args.string("insertbefore") != nil) {
+            return .failure("Insertafter and insertbefore parameters are valid only with env=yes")
+        }
         let name = args.string("name")
         let present = args.string("state") != "absent"
         var cronFile = args.string("cron_file")
@@ -137,6 +140,32 @@ public enum CronModule: Module {
             // Only cron_file given with state=absent: the whole file goes.
             removeFile = loaded.exists
             changed = removeFile
+        } else if env {
+            // cron.py: NAME="value" lines without a marker, found by their name; a new one goes first
+            // unless insertafter/insertbefore name another variable.
+            guard let name, !name.contains(" ") else { return .failure("Invalid name for environment variable") }
+            let declaration = "\(name)=\"\(job ?? "")\""
+            let isDeclaration = { (line: String) in line.hasPrefix(name + "=") }
+            let existingIndex = lines.firstIndex(where: isDeclaration)
+            if present {
+                if existingIndex == nil {
+                    if let other = args.string("insertafter") ?? args.string("insertbefore") {
+                        guard let index = lines.firstIndex(where: { $0.hasPrefix(other + "=") }) else {
+                            return .failure("Variable named '\(other)' not found.")
+                        }
+                        lines.insert(declaration, at: args.string("insertafter") != nil ? index + 1 : index)
+                    } else {
+                        lines.insert(declaration, at: 0)
+                    }
+                    changed = true
+                } else if let existingIndex, lines[existingIndex] != declaration {
+                    lines = lines.map { isDeclaration($0) ? declaration : $0 }
+                    changed = true
+                }
+            } else if existingIndex != nil {
+                lines.removeAll(where: isDeclaration)
+                changed = true
+            }
         } else {
             let prefix = (args.bool("disabled") ?? false) ? "#" : ""
             let userPart = cronFile != nil ? " \(user)" : ""
@@ -168,7 +197,13 @@ public enum CronModule: Module {
             changed = true
         }
         let jobNames = lines.filter { $0.hasPrefix(marker) }.map { String($0.dropFirst(marker.count)) }
-        values = ["jobs": .list(jobNames.map(Value.string)), "envs": .list([])]
+        let envNames = lines.compactMap { line -> String? in
+            guard let eq = line.firstIndex(of: "="), eq != line.startIndex,
+                !line[..<eq].contains(where: { $0 == " " || $0 == "\t" })
+            else { return nil }
+            return String(line[..<eq])
+        }
+        values = ["jobs": .list(jobNames.map(Value.string)), "envs": .list(envNames.map(Value.string))]
         let after = removeFile ? "" : render(lines)
         let header = cronFile ?? "crontab"
         var diffs: [FileDiff] = []

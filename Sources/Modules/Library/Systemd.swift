@@ -52,10 +52,11 @@ public enum SystemdModule: Module {
         var values: OrderedDictionary<String, Value> = [:]
         guard let name else {
             guard !pre.isEmpty else { return .failure("one of the following is required: name, daemon_reload, daemon_reexec") }
-            if context.checkMode { return ModuleResult(changed: true, values: values) }
+            // Ansible's module never counts a reload or re-exec as a change.
+            if context.checkMode { return ModuleResult(values: values) }
             let result = try await HostScript.run(context, pre.joined(separator: " && "))
             guard result.succeeded else { return .failure("failure \(result.exitStatus) during daemon-reload: \(result.stderrText)") }
-            return ModuleResult(changed: true, values: values)
+            return ModuleResult(values: values)
         }
         values["name"] = .string(name)
         // daemon-reload must come before reading the unit, as Ansible orders it: run both together.
@@ -81,7 +82,7 @@ public enum SystemdModule: Module {
             return .failure("Could not find the requested service \(name): host")
         }
         var commands: [String] = context.checkMode ? [] : pre
-        var changed = !pre.isEmpty
+        var changed = false
         let unit = shellQuote(name)
         var before: OrderedDictionary<String, Value> = [:]
         var after: OrderedDictionary<String, Value> = [:]

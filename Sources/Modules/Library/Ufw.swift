@@ -73,18 +73,32 @@ public enum UfwModule: Module {
             if direction == "in" { direction = "incoming" }
             if direction == "out" { direction = "outgoing" }
             let current = defaultPolicy(status, direction)
-            if current != policy {
+            // Ansible's check mode predicts no change from a disabled (routed) policy.
+            if current != policy && !(context.checkMode && current == "disabled") {
                 commands.append("ufw --force default \(policy) \(direction)")
                 // As in Ansible's check mode: with forwarding off ufw shows "disabled (routed)"
                 // whatever the policy, and a real run leaves the status unchanged.
                 if current != "disabled" { predicted = true }
             }
         }
+        // A logging change is decided from the status alone, as Ansible's module decides it, and counts
+        // even when the status does not show it afterwards (an inactive firewall has no Logging line).
+        var loggingChanged = false
         if let level = args.string("logging") {
-            let line = status.split(separator: "\n").first { $0.hasPrefix("Logging:") }.map(String.init) ?? ""
-            let currentOn = line.contains(": on")
-            let wanted = level == "off" ? "Logging: off" : level == "on" ? nil : "Logging: on (\(level))"
-            if wanted.map({ line != $0 }) ?? !currentOn {
+            let line = status.split(separator: "\n").first { $0.hasPrefix("Logging: ") }.map(String.init)
+            if let line {
+                let words = line.dropFirst("Logging: ".count).split(separator: " ")
+                let onOff = words.first.map(String.init) ?? ""
+                let current = words.count > 1 ? String(words[1].dropFirst().dropLast()) : nil
+                if level != "off" {
+                    loggingChanged = onOff == "off" || (level != "on" && level != current)
+                } else {
+                    loggingChanged = onOff != "off"
+                }
+            } else {
+                loggingChanged = true
+            }
+            if loggingChanged {
                 commands.append("ufw logging \(level)")
                 predicted = true
             }
@@ -122,7 +136,7 @@ public enum UfwModule: Module {
             return .failure(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines), values: HostScript.stdoutValues(result))
         }
         let afterParts = HostScript.split(output[1], count: 2)
-        let changed = afterParts[0] != beforeParts[0] || afterParts[1] != beforeParts[1]
+        let changed = loggingChanged || afterParts[0] != beforeParts[0] || afterParts[1] != beforeParts[1]
             || args.string("state") == "reloaded" || args.string("state") == "reset"
         let diffs = context.diffMode && changed
             ? [HostScript.textDiff(beforeParts[0] + beforeParts[1], afterParts[0] + afterParts[1])] : []
