@@ -111,7 +111,7 @@ enum EventNormalizer {
                 starts.append("\(dict["event"]!.stringValue == "handler_start" ? "HANDLER" : "TASK") \(dict["name"]?.stringValue ?? "")")
             case "host_result":
                 let host = dict["host"]?.stringValue ?? ""
-                perHost[host, default: []].append("  \(dict["task"]?.stringValue ?? ""): " + resultEntry(dict))
+                perHost[host, default: []].append("  \(dict["task"]?.stringValue ?? ""): " + resultEntry(event))
             case "recap":
                 closePlay()
                 if case .dict(let hosts) = dict["hosts"] ?? .null {
