@@ -533,8 +533,18 @@ final class PlayExecution {
         return layer
     }
 
+    /// The inventory's magic variables per host (groups, group_names, inventory_dir...): they change
+    /// only when add_host changes the inventory, and building them costs a file check per host.
+    private var inventoryMagic: [String: OrderedDictionary<String, Value>] = [:]
+
     private func magicVariables(for host: String, task: Task, facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
-        var magic = runner.inventory.magicVariables(for: host)
+        var magic: OrderedDictionary<String, Value>
+        if let cached = inventoryMagic[host] {
+            magic = cached
+        } else {
+            magic = runner.inventory.magicVariables(for: host)
+            inventoryMagic[host] = magic
+        }
         let playMagic: OrderedDictionary<String, Value> = [
             "ansible_play_hosts_all": .list(allHosts.map(Value.string)),
             "ansible_play_hosts": .list(active(batch).map(Value.string)),
@@ -713,6 +723,7 @@ final class PlayExecution {
                 runner.sink.handle(.warning("add_host \(added.host): \(error)"))
             }
             inventoryLayers[added.host] = nil
+            inventoryMagic = [:]
         }
         runner.hosts[outcome.host] = runtime
     }

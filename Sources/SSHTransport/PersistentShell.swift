@@ -140,14 +140,19 @@ extension SSHSession {
 
     /// Removes `\n<token> <status>\n` from the end of `stream` and returns the status, once it is there.
     private static func takeStatus(_ stream: inout [UInt8], marker: [UInt8]) -> Int32? {
-        guard stream.last == 10, stream.count > marker.count + 1 else { return nil }
-        // The status has at most 3 digits.
-        let from = max(0, stream.count - marker.count - 5)
-        guard let range = stream[from...].firstRange(of: marker) else { return nil }
-        let digits = stream[range.upperBound..<(stream.count - 1)]
-        guard !digits.isEmpty, digits.allSatisfy({ (48...57).contains($0) }) else { return nil }
-        let status = Int32(String(decoding: digits, as: UTF8.self))
-        stream.removeSubrange(range.lowerBound...)
-        return status
+        guard stream.last == 10 else { return nil }
+        // The status has one to three digits.
+        for digits in 1...3 {
+            let start = stream.count - 1 - digits - marker.count
+            guard start >= 0 else { return nil }
+            let statusBytes = stream[(start + marker.count)..<(stream.count - 1)]
+            guard statusBytes.allSatisfy({ (48...57).contains($0) }),
+                stream[start..<(start + marker.count)].elementsEqual(marker)
+            else { continue }
+            let status = Int32(String(decoding: statusBytes, as: UTF8.self))
+            stream.removeSubrange(start...)
+            return status
+        }
+        return nil
     }
 }
