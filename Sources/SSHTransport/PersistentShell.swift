@@ -42,19 +42,49 @@ extension SSHSession {
     }
 
     private func startPersistentShell() throws -> PersistentShell {
-        if let shell { return shell }
-        let (channel, _) = try openChannel()
+        if let shell, idleShellIsAlive(shell) { return shell }
+        let (channel, spare) = try openChannel()
         let command = "exec /bin/sh"
         let rc = try retry(deadline: monotonicSeconds() + options.inactivityTimeout, timeoutMessage: "") {
             libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count))
         }
         if rc != 0 {
+            if spare, let session, Self.isSocketError(libssh2_session_last_errno(session)) {
+                // The spare channel belonged to a session that has died since: reconnect.
+                disconnect()
+                return try startPersistentShell()
+            }
             discard(channel)
             throw unreachable("\(endpoint) refused to run a command: \(lastError())")
         }
         let started = PersistentShell(channel: channel, token: "pgha-end-" + randomHex(12))
         shell = started
         return started
+    }
+
+    /// Whether a kept shell can take the next command. One that exited while idle is replaced, and so
+    /// is the session if it died meanwhile (the host rebooted), as a fresh exec request would find
+    /// out; output that came between commands (a background process's) belongs to no command.
+    private func idleShellIsAlive(_ shell: PersistentShell) -> Bool {
+        var scratch = [CChar](repeating: 0, count: 16 * 1024)
+        for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
+            while true {
+                let count = libssh2_channel_read_ex(shell.channel, stream, &scratch, scratch.count)
+                if count > 0 { continue }
+                if count == 0 || count == Int(LIBSSH2_ERROR_EAGAIN) { break }
+                if let session, Self.isSocketError(libssh2_session_last_errno(session)) {
+                    disconnect()
+                } else {
+                    stopPersistentShell()
+                }
+                return false
+            }
+        }
+        if libssh2_channel_eof(shell.channel) != 0 {
+            stopPersistentShell()
+            return false
+        }
+        return true
     }
 
     /// Drops the persistent shell (its channel is closed; the next plain command starts a new one).
