@@ -2,8 +2,10 @@
 # SSH transport figures of pgha-play against the running lab (read-only: every task is `true`).
 #   bench/ssh-overhead.sh              (a) per-command overhead, (b) connections per host per run,
 #                                      (c) 3 hosts vs 1 host
-#   bench/ssh-overhead.sh scale        (d) every lab host x 20 tasks (boot e.g. 50 hosts first:
-#                                      sudo pgha-play lab up --hosts 50)
+#   bench/ssh-overhead.sh scale        (d) every inventory host x 20 tasks (boot e.g. 52 hosts first:
+#                                      sudo pgha-play lab up --hosts 52, then list them in an
+#                                      inventory: pgha-play lab status | awk 'NR>1 {print $1" ansible_host="$2}'
+#                                      plus the [all:vars] of inventory/lab.ini; INVENTORY=that file)
 # Env: PGHA_BIN (default .build/release/pgha-play), INVENTORY (default inventory/lab.ini),
 #      HOSTS1 (default node1), HOSTS3 (default node1:node2:witness), RUNS (default 3).
 set -euo pipefail

@@ -7,8 +7,9 @@ import Playbook
 /// Runs one play: host selection, serial batches, fact gathering, the task sections with their
 /// handler flush points, blocks with rescue/always, and dynamic includes.
 ///
-/// Hosts move through the task tree together (the linear strategy): a task runs on every active
-/// host in parallel, results are applied, then the next task starts.
+/// With the linear strategy hosts move through the task tree together: a task runs on every active
+/// host in parallel, results are applied, then the next task starts. With `strategy: free` each host
+/// walks the tree on its own (see `runFree`).
 final class PlayExecution {
     let play: Play
     unowned let runner: PlaybookRunner
@@ -25,6 +26,16 @@ final class PlayExecution {
     /// any_errors_fatal or max_fail_percentage tripped: no later play runs.
     private var abortPlaybook = false
     private var batchEnded = false
+    /// free strategy: held by the host walk that touches the play's state; released while a task runs.
+    private var stateGate: AsyncSemaphore?
+    /// free strategy: --forks bounds the tasks running at once, across all host walks.
+    private var forkSlots: AsyncSemaphore?
+    /// free strategy: a host walk failed with an engine error; the others stop at their next task.
+    private var walkFailed = false
+    /// Ansible shows each distinct warning once.
+    private var warningsShown: Set<String> = []
+
+    private var isFree: Bool { play.strategy == "free" }
 
     init(play: Play, runner: PlaybookRunner) {
         self.play = play
@@ -77,18 +88,13 @@ final class PlayExecution {
             batchEnded = false
             for host in batch { runner.hosts[host]?.ended = false }
             try loadVarsFiles()
-            if try shouldGatherFacts() {
-                try await gatherFacts()
+            let gather = try shouldGatherFacts()
+            if isFree {
+                try await runFree(gather: gather)
+            } else {
+                if gather { try await gatherFacts(hosts: batch) }
+                try await runSections(hosts: batch)
             }
-            try await runSection(play.preTasks)
-            if abortPlaybook { return false }
-            try await flushHandlers()
-            try await runSection(play.roles)
-            try await runSection(play.tasks)
-            if abortPlaybook { return false }
-            try await flushHandlers()
-            try await runSection(play.postTasks)
-            try await flushHandlers()
             if abortPlaybook { return false }
             if playEnded { break }
             if !batch.contains(where: { runner.hosts[$0]?.failed != true && runner.hosts[$0]?.unreachable != true }) {
@@ -97,6 +103,64 @@ final class PlayExecution {
             }
         }
         return true
+    }
+
+    /// The play's sections with their handler flush points (stops early once the playbook is aborted).
+    private func runSections(hosts: [String]) async throws {
+        try await runNodes(play.preTasks, hosts: hosts, scope: Scope())
+        if abortPlaybook { return }
+        try await flushHandlers(hosts: hosts)
+        try await runNodes(play.roles, hosts: hosts, scope: Scope())
+        try await runNodes(play.tasks, hosts: hosts, scope: Scope())
+        if abortPlaybook { return }
+        try await flushHandlers(hosts: hosts)
+        try await runNodes(play.postTasks, hosts: hosts, scope: Scope())
+        try await flushHandlers(hosts: hosts)
+    }
+
+    /// The free strategy: every host of the batch walks the play on its own, so a fast host runs
+    /// ahead of a slow one; its handlers run at its own flush points. The walks interleave on one
+    /// gate (the play's state has one writer at a time) that a walk gives up while its task runs on
+    /// the host. As in Ansible, run_once, any_errors_fatal and max_fail_percentage do not apply.
+    private func runFree(gather: Bool) async throws {
+        if play.maxFailPercentage != nil {
+            warnOnce(
+                "Using max_fail_percentage with the free strategy is not supported, as tasks are executed "
+                    + "independently on each host")
+        }
+        let gate = AsyncSemaphore(permits: 1)
+        stateGate = gate
+        forkSlots = AsyncSemaphore(permits: max(1, runner.options.forks))
+        defer {
+            stateGate = nil
+            forkSlots = nil
+        }
+        let execution = UncheckedExecution(value: self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for host in batch {
+                group.addTask {
+                    await gate.wait()
+                    defer { gate.signal() }
+                    try await execution.value.walk(host, gather: gather)
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// One host's way through the play under the free strategy (called with the gate held).
+    private func walk(_ host: String, gather: Bool) async throws {
+        do {
+            if gather { try await gatherFacts(hosts: [host]) }
+            try await runSections(hosts: [host])
+        } catch {
+            walkFailed = true
+            throw error
+        }
+    }
+
+    private func warnOnce(_ message: String) {
+        if warningsShown.insert(message).inserted { runner.sink.handle(.warning(message)) }
     }
 
     private func renderPlayHosts() throws -> String {
@@ -179,7 +243,7 @@ final class PlayExecution {
         return try runner.templating.bool(value, VariableStack(), at: play.location) ?? true
     }
 
-    private func gatherFacts() async throws {
+    private func gatherFacts(hosts: [String]) async throws {
         var task = Task(
             location: play.location, action: "gather_facts", actionAsWritten: "gather_facts",
             args: play.gatherSubset.isEmpty ? [:] : ["gather_subset": .list(play.gatherSubset.map(Value.string))],
@@ -187,7 +251,7 @@ final class PlayExecution {
         task.name = "Gathering Facts"
         task.keywords.tags = ["always"]
         task.keywords.when = []
-        try await runTask(task, hosts: batch, scope: Scope())
+        try await runTask(task, hosts: hosts, scope: Scope())
     }
 
     // MARK: - Task tree
@@ -202,17 +266,13 @@ final class PlayExecution {
         var includeFailedHosts = false
     }
 
-    private func runSection(_ nodes: [TaskNode]) async throws {
-        try await runNodes(nodes, hosts: batch, scope: Scope())
-    }
-
     private func active(_ hosts: [String]) -> [String] {
         hosts.filter { runner.hosts[$0]?.isActive == true }
     }
 
     private func runNodes(_ nodes: [TaskNode], hosts: [String], scope: Scope) async throws {
         for node in nodes {
-            if playEnded || batchEnded || active(hosts).isEmpty { return }
+            if playEnded || batchEnded || walkFailed || active(hosts).isEmpty { return }
             switch node {
             case .task(let task):
                 try await runTask(task, hosts: hosts, scope: scope)
@@ -253,7 +313,21 @@ final class PlayExecution {
         }
         runner.sink.handle(
             .taskStart(name: task.displayName, location: task.location, isHandler: scope.isHandler, hosts: targets))
-        let runOnce = try runner.templating.bool(task.keywords.runOnce, VariableStack(), at: task.location) ?? false
+        var runOnce = try runner.templating.bool(task.keywords.runOnce, VariableStack(), at: task.location) ?? false
+        if isFree {
+            if runOnce {
+                warnOnce(
+                    "Using run_once with the free strategy is not currently supported. This task will still be "
+                        + "executed for every host in the inventory list.")
+                runOnce = false
+            }
+            let taskFatal = try runner.templating.bool(task.keywords.anyErrorsFatal, VariableStack(), at: task.location)
+            if taskFatal ?? play.anyErrorsFatal {
+                warnOnce(
+                    "Using any_errors_fatal with the free strategy is not supported, as tasks are executed "
+                        + "independently on each host")
+            }
+        }
         if runOnce { targets = [targets[0]] }
 
         var invocations: [HostInvocation] = []
@@ -282,6 +356,7 @@ final class PlayExecution {
     }
 
     private func checkFailureLimits(task: Task, outcomes: [TaskOutcome]) throws {
+        if isFree { return }
         let failedNow = outcomes.contains { $0.status == .failed && !$0.ignored }
         guard failedNow else { return }
         let taskFatal = try runner.templating.bool(task.keywords.anyErrorsFatal, VariableStack(), at: task.location)
@@ -354,7 +429,8 @@ final class PlayExecution {
         guard !selected.isEmpty else { return }
         switch action {
         case "flush_handlers":
-            try await flushHandlers()
+            // Under the free strategy a host flushes its own handlers only.
+            try await flushHandlers(hosts: isFree ? selected : batch)
         case "end_play":
             for host in batch { runner.hosts[host]?.ended = true }
             playEnded = true
@@ -379,7 +455,7 @@ final class PlayExecution {
 
     /// Runs notified handlers in definition order; handlers notified by handlers run in the same
     /// flush. A listen topic can wake several handlers, so names are cleared only at the end.
-    private func flushHandlers() async throws {
+    private func flushHandlers(hosts: [String]) async throws {
         var ran: [String: Set<Int>] = [:]
         var passes = 0
         while passes < 100 {
@@ -387,7 +463,7 @@ final class PlayExecution {
             var ranAny = false
             for (index, handler) in handlers.enumerated() {
                 let names = handlerNames(handler)
-                let notifiedHosts = batch.filter { host in
+                let notifiedHosts = hosts.filter { host in
                     guard let runtime = runner.hosts[host], ran[host]?.contains(index) != true else { return false }
                     let eligible = runtime.isActive || (play.forceHandlers && !runtime.unreachable && !runtime.ended)
                     return eligible && !runtime.notified.isDisjoint(with: names)
@@ -402,7 +478,7 @@ final class PlayExecution {
             }
             if !ranAny { break }
         }
-        for host in batch { runner.hosts[host]?.notified.removeAll() }
+        for host in hosts { runner.hosts[host]?.notified.removeAll() }
     }
 
     private func handlerNames(_ handler: Task) -> Set<String> {
@@ -457,8 +533,18 @@ final class PlayExecution {
         return layer
     }
 
+    /// The inventory's magic variables per host (groups, group_names, inventory_dir...): they change
+    /// only when add_host changes the inventory, and building them costs a file check per host.
+    private var inventoryMagic: [String: OrderedDictionary<String, Value>] = [:]
+
     private func magicVariables(for host: String, task: Task, facts: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
-        var magic = runner.inventory.magicVariables(for: host)
+        var magic: OrderedDictionary<String, Value>
+        if let cached = inventoryMagic[host] {
+            magic = cached
+        } else {
+            magic = runner.inventory.magicVariables(for: host)
+            inventoryMagic[host] = magic
+        }
         let playMagic: OrderedDictionary<String, Value> = [
             "ansible_play_hosts_all": .list(allHosts.map(Value.string)),
             "ansible_play_hosts": .list(active(batch).map(Value.string)),
@@ -529,6 +615,19 @@ final class PlayExecution {
     }
 
     private func execute(_ invocations: [HostInvocation], taskName: String) async -> [TaskOutcome] {
+        guard let gate = stateGate, let slots = forkSlots else {
+            return await executeTogether(invocations, taskName: taskName)
+        }
+        // free strategy: other hosts' walks go on while this one's task runs on its host.
+        gate.signal()
+        await slots.wait()
+        let outcomes = await executeTogether(invocations, taskName: taskName)
+        slots.signal()
+        await gate.wait()
+        return outcomes
+    }
+
+    private func executeTogether(_ invocations: [HostInvocation], taskName: String) async -> [TaskOutcome] {
         let forks = max(1, runner.options.forks)
         var outcomes: [TaskOutcome] = []
         outcomes.reserveCapacity(invocations.count)
@@ -624,9 +723,16 @@ final class PlayExecution {
                 runner.sink.handle(.warning("add_host \(added.host): \(error)"))
             }
             inventoryLayers[added.host] = nil
+            inventoryMagic = [:]
         }
         runner.hosts[outcome.host] = runtime
     }
+}
+
+/// Lets the free strategy's host walks share the execution; the gate in `runFree` makes their
+/// accesses take turns.
+private struct UncheckedExecution: @unchecked Sendable {
+    let value: PlayExecution
 }
 
 /// All hosts' variables as `hostvars` shows them, built only when a template asks, once per task.

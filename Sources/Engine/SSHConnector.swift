@@ -49,10 +49,17 @@ enum SSHConnector {
             if strict == "accept-new" { policy = .acceptNew }
         }
         let timeout = Double(try string("ansible_timeout", "ansible_ssh_timeout") ?? "") ?? 10
-        return SSHOptions(
+        var sshOptions = SSHOptions(
             host: address, port: port, user: user, connectTimeout: timeout, authentication: authentication,
             knownHostsFiles: knownHosts, hostKeyPolicy: policy,
             hostKeyAlias: try string("pgha_host_key_alias"))
+        // As OpenSSH: a host is given up after ServerAliveCountMax (default 3) unanswered keepalives.
+        if let interval = sshOption("ServerAliveInterval", in: commonArgs).flatMap({ Int($0) }), interval > 0 {
+            let count = sshOption("ServerAliveCountMax", in: commonArgs).flatMap { Int($0) } ?? 3
+            sshOptions.keepaliveInterval = interval
+            sshOptions.inactivityTimeout = Double(interval * max(1, count))
+        }
+        return sshOptions
     }
 
     /// `-o Name=value` (or `-oName=value`) from ssh argument strings.

@@ -39,6 +39,11 @@ extension SSHSession {
         let script = try composeScript(request)
         let stdin = request.stdin ?? []
         guard let become = request.become else {
+            if fitsPersistentShell(request) {
+                let outcome = try runInPersistentShell(script)
+                return CommandResult(
+                    stdout: outcome.stdout, stderr: outcome.stderr, exitStatus: outcome.exitStatus, signal: outcome.signal)
+            }
             let spec = ExecSpec(
                 command: announcingProcessGroup("/bin/sh -c " + shellQuote(script), timed: request.timeout != nil),
                 stdin: stdin, timeout: request.timeout)

@@ -48,23 +48,53 @@ private func takeProcessGroupLine(_ stream: inout [UInt8]) -> Int?? {
 }
 
 extension SSHSession {
-    /// Opens a session channel, reconnecting once when the session turns out to be dead (the host
-    /// rebooted or dropped us between commands).
-    private func openChannel() throws -> OpaquePointer {
+    private static func openSessionChannel(_ session: OpaquePointer) -> OpaquePointer? {
+        libssh2_channel_open_ex(
+            session, "session", 7, UInt32(2 * 1024 * 1024), UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
+    }
+
+    /// Sends the open request of the next command's channel while the session is idle, without
+    /// waiting for the answer: the next command then spends one round trip (and one wake-up of the
+    /// server) less. Commands on a host come one after another, so there is nearly always a next one.
+    func openSpareChannel() {
+        guard let session, !closed, spareChannel == nil, !spareOpening else { return }
+        if let channel = Self.openSessionChannel(session) {
+            spareChannel = channel
+        } else if libssh2_session_last_errno(session) == LIBSSH2_ERROR_EAGAIN {
+            spareOpening = true
+        }
+    }
+
+    /// Completes a pending spare open, so that libssh2 (which tracks one channel open per session)
+    /// can open another channel (SFTP) or run the command. A failure here is left to the next open,
+    /// which reconnects.
+    func settleSpareChannel() {
+        guard spareOpening, let session else { return }
+        spareOpening = false
+        let deadline = monotonicSeconds() + options.connectTimeout
+        do {
+            spareChannel = try retryPointer(deadline: deadline) { Self.openSessionChannel(session) }
+            // Refused (the server's MaxSessions): the next command opens its own channel.
+            if spareChannel == nil && Self.isSocketError(libssh2_session_last_errno(session)) { disconnect() }
+        } catch {
+            disconnect()
+        }
+    }
+
+    /// Opens a session channel (or takes the spare one), reconnecting once when the session turns
+    /// out to be dead (the host rebooted or dropped us between commands).
+    func openChannel() throws -> (channel: OpaquePointer, spare: Bool) {
+        settleSpareChannel()
+        if let spare = spareChannel {
+            spareChannel = nil
+            return (spare, true)
+        }
         for attempt in 0..<2 {
             let session = try ensureConnected()
-            let channel = try retryPointer {
-                libssh2_channel_open_ex(
-                    session, "session", 7, UInt32(2 * 1024 * 1024),
-                    UInt32(LIBSSH2_CHANNEL_PACKET_DEFAULT), nil, 0)
-            }
-            if let channel { return channel }
-            let errno = libssh2_session_last_errno(session)
+            let channel = try retryPointer { Self.openSessionChannel(session) }
+            if let channel { return (channel, false) }
             let message = lastError()
-            let socketLevel = [
-                LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
-                LIBSSH2_ERROR_SOCKET_TIMEOUT,
-            ].contains(errno)
+            let socketLevel = Self.isSocketError(libssh2_session_last_errno(session))
             disconnect()
             if socketLevel && attempt == 0 { continue }
             throw unreachable("cannot open a channel to \(endpoint): \(message)")
@@ -72,8 +102,15 @@ extension SSHSession {
         throw unreachable("cannot open a channel to \(endpoint)")
     }
 
+    static func isSocketError(_ code: Int32) -> Bool {
+        [
+            LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+            LIBSSH2_ERROR_SOCKET_TIMEOUT,
+        ].contains(code)
+    }
+
     /// Closes and frees a channel without waiting long for a peer that may be gone.
-    private func discard(_ channel: OpaquePointer) {
+    func discard(_ channel: OpaquePointer) {
         // Cleanup must finish even when the caller was cancelled, or the channel stays open on the server.
         let wasCancelled = isCancelled
         isCancelled = { false }
@@ -88,7 +125,7 @@ extension SSHSession {
     func exec(_ spec: ExecSpec) throws -> ExecOutcome {
         let start = monotonicSeconds()
         let deadline = spec.timeout.map { start + $0 }
-        let channel = try openChannel()
+        let (channel, spare) = try openChannel()
         var freed = false
         defer { if !freed { discard(channel) } }
         do {
@@ -114,7 +151,15 @@ extension SSHSession {
             let rc = try retry(deadline: deadline, timeoutMessage: "", activitySince: start) {
                 libssh2_channel_process_startup(channel, "exec", 4, spec.command, UInt32(spec.command.utf8.count))
             }
-            if rc != 0 { throw unreachable("\(endpoint) refused to run a command: \(lastError())") }
+            if rc != 0 {
+                if spare, let session, Self.isSocketError(libssh2_session_last_errno(session)) {
+                    // The spare channel was opened on a session that has died since: start over on a new one.
+                    disconnect()
+                    freed = true
+                    return try exec(spec)
+                }
+                throw unreachable("\(endpoint) refused to run a command: \(lastError())")
+            }
             let outcome = try pump(channel, spec: spec, start: start, deadline: deadline)
             freed = true
             discard(channel)

@@ -28,8 +28,11 @@ public final class SSHConnection: Connection {
             return try await thread.perform { session, isCancelled in
                 session.isCancelled = isCancelled
                 defer { session.isCancelled = { false } }
+                session.settleSpareChannel()
                 do {
-                    return try body(session)
+                    let result = try body(session)
+                    session.openSpareChannel()
+                    return result
                 } catch let error as PGHAError where error.kind == .unreachable {
                     // A session that stopped answering is not trusted again; the next request reconnects.
                     session.disconnect()

@@ -52,6 +52,9 @@ public struct SSHOptions: Sendable {
     public var hostKeyPolicy: HostKeyPolicy
     /// The name looked up in known_hosts instead of `host` (OpenSSH `HostKeyAlias`).
     public var hostKeyAlias: String?
+    /// Run plain commands (no stdin, no become, no time limit) in one shell kept open on the session
+    /// instead of an exec request each (see `PersistentShell`).
+    public var persistentShell = true
 
     public init(
         host: String, port: Int = 22, user: String, connectTimeout: Double = 10, keepaliveInterval: Int = 10,

@@ -27,6 +27,12 @@ final class SSHSession {
     private(set) var session: OpaquePointer?
     private var socketFD: Int32 = -1
     var sftpHandle: OpaquePointer?
+    /// A channel opened ahead of the next command (see `openSpareChannel`).
+    var spareChannel: OpaquePointer?
+    /// The spare channel's open request is sent and its confirmation not yet read.
+    var spareOpening = false
+    /// The shell that runs plain commands (see `PersistentShell`), started on first use.
+    var shell: PersistentShell?
     let context = CallbackContext()
     /// Set by the thread for the job being run, so waits can notice Swift task cancellation.
     var isCancelled: () -> Bool = { false }
@@ -82,6 +88,10 @@ final class SSHSession {
     }
 
     func disconnect() {
+        // libssh2_session_free frees the session's channels, the spare one included.
+        spareChannel = nil
+        spareOpening = false
+        shell = nil
         if let sftpHandle {
             _ = libssh2_sftp_shutdown(sftpHandle)
             self.sftpHandle = nil

@@ -116,9 +116,13 @@ struct CommandTests {
         options.keepaliveInterval = 1
         options.inactivityTimeout = 3
         let connection = SSHConnection(hostName: "frozen", options: options)
-        let pid = try await connection.run(CommandRequest("echo $PPID")).stdoutText
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(Int(pid) != nil)
+        // The session's sshd process: the command's parent is a shell kept open on the session.
+        let pid = try await connection.run(
+            CommandRequest(
+                "p=$PPID; while [ \"$(ps -o comm= -p $p)\" != sshd ] && [ \"$p\" -gt 1 ]; do p=$(ps -o ppid= -p $p | tr -d ' '); done; echo $p"
+            )
+        ).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require((Int(pid) ?? 0) > 1, "no sshd process above the command: \(pid)")
         defer { SSHD.shell("kill -KILL \(pid)") }
         let start = Date()
         let error = await expectPGHAError {

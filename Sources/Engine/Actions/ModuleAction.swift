@@ -29,7 +29,8 @@ enum ModuleAction {
         if let counter { connection = counter }
         let moduleContext = ModuleContext(
             connection: connection, host: context.host, checkMode: checkMode, diffMode: try context.diffMode,
-            become: try become(context), environment: try environment(context), taskLocation: context.task.location,
+            become: try become(context), environment: try environment(context) + parsableLocale(for: module.name),
+            taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
             resolveLocalPath: localPathResolver(context),
             renderTemplate: templateRenderer(context))
@@ -79,6 +80,15 @@ enum ModuleAction {
             for (k, v) in dict { merged[k] = Templating.display(v) }
         }
         return merged.map { ($0.key, $0.value) }
+    }
+
+    /// Modules parse the output of the tools they run, so those run in an English, UTF-8 locale
+    /// whatever the host's default, as Ansible's modules do (get_best_parsable_locale picks C.utf8 on
+    /// Debian, and it overrides the task's environment). command, shell and script run the user's
+    /// own commands, which see the host's locale, as under Ansible.
+    static func parsableLocale(for module: String) -> [(String, String)] {
+        if ["command", "shell", "script"].contains(module) { return [] }
+        return [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
     }
 
     /// `src:` lookup order: the role's files/ or templates/, the playbook's, then the path itself.

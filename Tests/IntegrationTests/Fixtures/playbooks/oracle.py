@@ -64,6 +64,47 @@ def normalize(text):
     return lines
 
 
+def result_entry(e):
+    s = "%s: [%s]" % (e.get("status", "?"), e.get("host", ""))
+    if isinstance(e.get("item"), str):
+        s += " (item=%s)" % e["item"]
+    if e.get("ignored") is True:
+        s += " ...ignoring"
+    return s + shown(e.get("result"), e.get("task", ""))
+
+
+def normalize_per_host(text):
+    """Cases with a `per-host` file (strategy: free): per play, sorted task starts, then each host's results."""
+    lines, starts, hosts = [], [], {}
+
+    def close():
+        lines.extend(sorted(starts))
+        for h in sorted(hosts):
+            lines.extend(hosts[h])
+        starts.clear()
+        hosts.clear()
+    for line in text.split("\n"):
+        if not line.startswith("{"):
+            continue
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        ev = e.get("event")
+        if ev == "play_start":
+            close()
+            lines.append("PLAY " + e.get("name", ""))
+        elif ev in ("task_start", "handler_start"):
+            starts.append(("HANDLER " if ev == "handler_start" else "TASK ") + e.get("name", ""))
+        elif ev == "host_result":
+            hosts.setdefault(e.get("host", ""), []).append("  %s: %s" % (e.get("task", ""), result_entry(e)))
+        elif ev == "recap":
+            close()
+            for h, st in e.get("hosts", {}).items():
+                lines.append("RECAP %s %s" % (h, json.dumps(st, sort_keys=True)))
+    return lines
+
+
 def run(case, py, raw):
     d = os.path.join(HERE, case)
     extra = []
@@ -77,7 +118,8 @@ def run(case, py, raw):
     p = subprocess.run([os.path.join(os.path.dirname(py), "ansible-playbook"), "-i", inv, "-c", "local",
                         "playbook.yml"] + extra, cwd=d, env=env, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL)
-    out = p.stdout if raw else "\n".join(normalize(p.stdout))
+    per_host = os.path.exists(os.path.join(d, "per-host"))
+    out = p.stdout if raw else "\n".join((normalize_per_host if per_host else normalize)(p.stdout))
     return p.returncode, out, p.stderr
 
 
