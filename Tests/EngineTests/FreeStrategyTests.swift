@@ -7,9 +7,11 @@ import Testing
 /// `strategy: free`: hosts do not wait for each other between tasks (issue 4).
 @Suite("Free strategy")
 struct FreeStrategyTests {
-    /// Two local hosts; `slow` spends its first task in `sleep`, `fast` has three quick tasks and a
-    /// handler. Returns the order in which host results arrived, as "task host".
-    private func run(strategy: String) async throws -> [String] {
+    /// Two local hosts; `fast` has three quick tasks and a handler that touches a flag file. With
+    /// `slowWaitsForFast`, `slow`'s first task waits (up to 120 s) for that flag, so it can only end
+    /// after `fast` ran ahead through everything, however loaded the machine is; otherwise it sleeps
+    /// 2 s. Returns the order in which host results arrived, as "task host".
+    private func run(strategy: String, slowWaitsForFast: Bool) async throws -> [String] {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgha-free-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -24,7 +26,11 @@ struct FreeStrategyTests {
               strategy: \(strategy)
               tasks:
                 - name: first
-                  command: "{{ 'sleep 2' if inventory_hostname == 'slow' else 'true' }}"
+                  shell: "{{ slow_command if inventory_hostname == 'slow' else 'true' }}"
+                  vars:
+                    slow_command: "\(slowWaitsForFast
+                        ? "timeout 120 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done'"
+                        : "sleep 2")"
                 - name: second
                   command: 'true'
                   notify: handler
@@ -32,7 +38,9 @@ struct FreeStrategyTests {
                   command: 'true'
               handlers:
                 - name: handler
-                  command: 'true'
+                  command: "touch {{ inventory_hostname }}-handler-ran"
+                  args:
+                    chdir: \(work)
 
             """.write(toFile: work + "/play.yml", atomically: true, encoding: .utf8)
         var options = RunOptions()
@@ -48,7 +56,7 @@ struct FreeStrategyTests {
     }
 
     @Test func aFastHostRunsAheadOfASlowOne() async throws {
-        let order = try await run(strategy: "free")
+        let order = try await run(strategy: "free", slowWaitsForFast: true)
         let slowFirst = try #require(order.firstIndex(of: "first slow"), "\(order)")
         // While `slow` is still in its first task, `fast` finishes all three and its handler.
         for done in ["first fast", "second fast", "third fast", "handler fast"] {
@@ -61,7 +69,7 @@ struct FreeStrategyTests {
     }
 
     @Test func linearKeepsHostsTogether() async throws {
-        let order = try await run(strategy: "linear")
+        let order = try await run(strategy: "linear", slowWaitsForFast: false)
         #expect(order.prefix(2).sorted() == ["first fast", "first slow"], "\(order)")
         #expect(order.last?.hasPrefix("handler") == true, "\(order)")
     }
