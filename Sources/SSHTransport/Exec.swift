@@ -122,6 +122,31 @@ extension SSHSession {
 
     /// Runs one command, reading stdout and stderr as they come so neither can fill the window and stall
     /// the other, while feeding stdin.
+    /// Reads what stdout and stderr hold right now, each until it has nothing more (non-blocking, so a
+    /// full stderr never stalls stdout); true when anything arrived.
+    func drainAvailable(
+        _ channel: OpaquePointer, buffer: UnsafeMutablePointer<CChar>, size bufferSize: Int,
+        stdout: inout [UInt8], stderr: inout [UInt8]
+    ) throws -> Bool {
+        var progressed = false
+        for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
+            while true {
+                let count = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
+                if count > 0 {
+                    buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
+                        let bytes = UnsafeBufferPointer(start: $0, count: count)
+                        if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
+                    }
+                    progressed = true
+                    continue
+                }
+                if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
+                throw unreachable("reading command output from \(endpoint) failed: \(lastError())")
+            }
+        }
+        return progressed
+    }
+
     func exec(_ spec: ExecSpec) throws -> ExecOutcome {
         let start = monotonicSeconds()
         let deadline = spec.timeout.map { start + $0 }
@@ -210,22 +235,7 @@ extension SSHSession {
                     let rc = libssh2_channel_send_eof(channel)
                     if rc != LIBSSH2_ERROR_EAGAIN { eofSent = true }
                 }
-                // stdout and stderr, each drained until it has nothing more right now
-                for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-                    while true {
-                        let count = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
-                        if count > 0 {
-                            buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
-                                let bytes = UnsafeBufferPointer(start: $0, count: count)
-                                if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
-                            }
-                            progressed = true
-                            continue
-                        }
-                        if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
-                        throw unreachable("reading command output from \(endpoint) failed: \(lastError())")
-                    }
-                }
+                if try drainAvailable(channel, buffer: buffer, size: bufferSize, stdout: &stdout, stderr: &stderr) { progressed = true }
                 if processGroupPending {
                     // With a pty the marker arrives on the merged output stream.
                     if spec.pty {

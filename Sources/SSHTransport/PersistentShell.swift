@@ -126,21 +126,7 @@ extension SSHSession {
                     throw unreachable("writing to the shell on \(endpoint) failed: \(lastError())")
                 }
             }
-            for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
-                while true {
-                    let count = libssh2_channel_read_ex(channel, stream, buffer, bufferSize)
-                    if count > 0 {
-                        buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
-                            let bytes = UnsafeBufferPointer(start: $0, count: count)
-                            if stream == 0 { stdout.append(contentsOf: bytes) } else { stderr.append(contentsOf: bytes) }
-                        }
-                        progressed = true
-                        continue
-                    }
-                    if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
-                    throw unreachable("reading command output from \(endpoint) failed: \(lastError())")
-                }
-            }
+            if try drainAvailable(channel, buffer: buffer, size: bufferSize, stdout: &stdout, stderr: &stderr) { progressed = true }
             if status == nil, let code = Self.takeStatus(&stdout, marker: shell.stdoutMarker) { status = code }
             if !stderrDone, stderr.count >= shell.stderrMarker.count,
                 stderr[(stderr.count - shell.stderrMarker.count)...].elementsEqual(shell.stderrMarker)
