@@ -258,7 +258,7 @@ extension CronModuleTests {
 }
 
 @Suite struct NetworkModuleTests {
-    /// A one-shot HTTP server on loopback, run on the target with python3.
+    /// An HTTP server for three requests on loopback, run on the target with python3.
     static func serve(_ box: Sandbox, body: String, contentType: String, status: Int = 200) async throws -> Int {
         let script = """
             import http.server, socketserver, sys
@@ -274,8 +274,12 @@ extension CronModuleTests {
                 def log_message(self, *a): pass
             s = socketserver.TCPServer(('127.0.0.1', 0), H)
             print(s.server_address[1], flush=True)
-            s.timeout = 20
-            for _ in range(3): s.handle_request()
+            # Three requests within five minutes in all: a loaded CI machine may leave long gaps.
+            import time
+            deadline = time.time() + 300
+            for _ in range(3):
+                s.timeout = max(1, deadline - time.time())
+                s.handle_request()
             """
         try await box.sh("printf '%s' \(shellQuote(script)) > \(shellQuote(box.path("srv.py")))")
         let portFile = shellQuote(box.path("port"))
