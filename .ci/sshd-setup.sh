@@ -43,7 +43,8 @@ chmod 755 "$DIR"
 mkdir -p "$DIR/authorized_keys"
 
 # pghatest: passwordless sudo. pghapw: sudo asks for its password. pghatty: sudo demands a tty.
-for user in pghatest pghapw pghatty; do
+# pghaone and pghatwo: passwordless sudo, at most one or two channels per connection (MaxSessions).
+for user in pghatest pghapw pghatty pghaone pghatwo; do
     if ! id "$user" >/dev/null 2>&1; then
         useradd -m -s /bin/sh "$user"
     fi
@@ -56,6 +57,9 @@ pghatest ALL=(ALL) NOPASSWD: ALL
 pghapw ALL=(ALL) ALL
 Defaults:pghatty requiretty
 pghatty ALL=(ALL) NOPASSWD: ALL
+Defaults:pghaone,pghatwo lecture=never
+pghaone ALL=(ALL) NOPASSWD: ALL
+pghatwo ALL=(ALL) NOPASSWD: ALL
 SUDO
 chmod 440 /etc/sudoers.d/pgha-test
 
@@ -77,6 +81,8 @@ cat "$DIR/id_ed25519.pub" "$DIR/id_ecdsa.pub" "$DIR/id_rsa.pub" "$DIR/id_ed25519
     > "$DIR/authorized_keys/pghatest"
 cat "$DIR/id_ed25519.pub" > "$DIR/authorized_keys/pghapw"
 cat "$DIR/id_ed25519.pub" > "$DIR/authorized_keys/pghatty"
+cat "$DIR/id_ed25519.pub" > "$DIR/authorized_keys/pghaone"
+cat "$DIR/id_ed25519.pub" > "$DIR/authorized_keys/pghatwo"
 chmod 644 "$DIR"/authorized_keys/*
 
 write_if_changed() { # file: stdin replaces it only when different, so sshd restarts only on change
@@ -98,6 +104,11 @@ LogLevel VERBOSE
 StrictModes no
 MaxAuthTries 20
 Subsystem sftp /usr/lib/openssh/sftp-server
+# Hardened servers allow few channels per connection (CIS 5.1.17).
+Match User pghaone
+    MaxSessions 1
+Match User pghatwo
+    MaxSessions 2
 CONF
 }
 {

@@ -57,7 +57,7 @@ extension SSHSession {
     /// waiting for the answer: the next command then spends one round trip (and one wake-up of the
     /// server) less. Commands on a host come one after another, so there is nearly always a next one.
     func openSpareChannel() {
-        guard let session, !closed, spareChannel == nil, !spareOpening else { return }
+        guard let session, !closed, spareChannel == nil, !spareOpening, roomForSpareChannel else { return }
         if let channel = Self.openSessionChannel(session) {
             spareChannel = channel
         } else if libssh2_session_last_errno(session) == LIBSSH2_ERROR_EAGAIN {
@@ -74,8 +74,15 @@ extension SSHSession {
         let deadline = monotonicSeconds() + options.connectTimeout
         do {
             spareChannel = try retryPointer(deadline: deadline) { Self.openSessionChannel(session) }
-            // Refused (the server's MaxSessions): the next command opens its own channel.
-            if spareChannel == nil && Self.isSocketError(libssh2_session_last_errno(session)) { disconnect() }
+            guard spareChannel == nil else { return }
+            let code = libssh2_session_last_errno(session)
+            if code == LIBSSH2_ERROR_CHANNEL_FAILURE {
+                // Refused (the server's MaxSessions): keep no spare from now on; the command opens its own.
+                let heldOpen = idleChannelCount
+                if heldOpen > 0 { channelBudget = min(channelBudget ?? heldOpen, heldOpen) }
+            } else if Self.isSocketError(code) {
+                disconnect()
+            }
         } catch {
             disconnect()
         }
@@ -89,17 +96,22 @@ extension SSHSession {
             spareChannel = nil
             return (spare, true)
         }
-        for attempt in 0..<2 {
+        var reconnected = false
+        while true {
             let session = try ensureConnected()
-            let channel = try retryPointer { Self.openSessionChannel(session) }
-            if let channel { return (channel, false) }
+            makeRoomForChannel(keepSFTP: false)
+            let heldOpen = idleChannelCount
+            if let channel = try retryPointer({ Self.openSessionChannel(session) }) { return (channel, false) }
+            let code = libssh2_session_last_errno(session)
+            if code == LIBSSH2_ERROR_CHANNEL_FAILURE, channelRefused(heldOpen: heldOpen, keepSFTP: false) { continue }
             let message = lastError()
-            let socketLevel = Self.isSocketError(libssh2_session_last_errno(session))
             disconnect()
-            if socketLevel && attempt == 0 { continue }
+            if Self.isSocketError(code) && !reconnected {
+                reconnected = true
+                continue
+            }
             throw unreachable("cannot open a channel to \(endpoint): \(message)")
         }
-        throw unreachable("cannot open a channel to \(endpoint)")
     }
 
     static func isSocketError(_ code: Int32) -> Bool {
@@ -118,6 +130,7 @@ extension SSHSession {
         let deadline = monotonicSeconds() + 2
         _ = try? retry(deadline: deadline, timeoutMessage: "") { libssh2_channel_close(channel) }
         _ = try? retry(deadline: deadline, timeoutMessage: "") { libssh2_channel_free(channel) }
+        lastChannelClose = monotonicSeconds()
     }
 
     /// Runs one command, reading stdout and stderr as they come so neither can fill the window and stall

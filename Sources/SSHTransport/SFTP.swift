@@ -7,7 +7,15 @@ extension SSHSession {
     func sftp() throws -> OpaquePointer {
         if let sftpHandle { return sftpHandle }
         let session = try ensureConnected()
-        guard let handle = try retryPointer(deadline: nil, { libssh2_sftp_init(session) }) else {
+        settleSpareChannel()
+        makeRoomForChannel(keepSFTP: true)
+        var handle = try retryPointer(deadline: nil, { libssh2_sftp_init(session) })
+        while handle == nil, libssh2_session_last_errno(session) == LIBSSH2_ERROR_CHANNEL_FAILURE,
+            channelRefused(heldOpen: idleChannelCount, keepSFTP: true)
+        {
+            handle = try retryPointer(deadline: nil, { libssh2_sftp_init(session) })
+        }
+        guard let handle else {
             let message = lastError()
             throw unreachable(
                 "cannot start SFTP on \(endpoint): \(message)",

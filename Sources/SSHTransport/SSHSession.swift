@@ -33,6 +33,10 @@ final class SSHSession {
     var spareOpening = false
     /// The shell that runs plain commands (see `PersistentShell`), started on first use.
     var shell: PersistentShell?
+    /// The most channels the server allows open at once, once it has refused one (see ChannelBudget.swift).
+    var channelBudget: Int?
+    /// When this session last closed a channel (the server may count it a moment longer).
+    var lastChannelClose: Double?
     let context = CallbackContext()
     /// Set by the thread for the job being run, so waits can notice Swift task cancellation.
     var isCancelled: () -> Bool = { false }
