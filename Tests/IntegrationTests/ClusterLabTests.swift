@@ -139,9 +139,11 @@ struct ClusterLabTests {
     }
 
     /// Last, because the cluster then has four database nodes: node3 and node4 (fresh) join
-    /// [postgres] and a plain rerun of site.yml extends etcd, Patroni, HAProxy and UFW everywhere.
+    /// [postgres] and a plain rerun of site.yml extends etcd, Patroni, HAProxy and UFW everywhere,
+    /// without a failover. Then node3 is rebuilt (fresh disk) and a rerun replaces its etcd member.
     @Test func addingTwoDatabaseNodesExtendsTheCluster() throws {
         try ClusterLab.requireHealthy()
+        let before = try ClusterLab.members()
         try ClusterLab.lab(["reset", "node3", "node4"])
         let inventory = try ClusterLab.inventoryCopy(appending: "")
         defer { try? FileManager.default.removeItem(atPath: inventory.directory) }
@@ -153,6 +155,32 @@ struct ClusterLabTests {
 
         let extend = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
         try #require(extend.status == 0, "\(extend.tail)")
+        try expectFourMembersAndFiveEtcdMembers()
+        let after = try ClusterLab.members()
+        // Extending the cluster restarts no existing etcd member at once and moves no leader.
+        #expect(
+            after.first { $0.role == "Leader" }?.name == before.first { $0.role == "Leader" }?.name
+                && Set(after.map(\.timeline)) == Set(before.map(\.timeline)),
+            "before \(before), after \(after)")
+        for node in ["node1", "node2"] {
+            let config = try ClusterLab.ssh(node, "sudo cat /etc/haproxy/haproxy.cfg; sudo ufw status").stdout
+            #expect(config.contains("server node3 10.77.0.14:5442") && config.contains("server node4 10.77.0.15:5442"), "\(node): \(config)")
+            #expect(config.contains("5442/tcp                   ALLOW       10.77.0.14"), "\(node): \(config)")
+        }
+
+        // A rebuilt host: the cluster still lists its old etcd member, whose data is gone.
+        try ClusterLab.lab(["reset", "node3"])
+        let replace = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
+        try #require(replace.status == 0, "\(replace.tail)")
+        #expect(replace.stdout.contains("TASK [etcd : Remove this host's old member, whose data is gone]"), "\(replace.tail)")
+        try expectFourMembersAndFiveEtcdMembers()
+
+        let rerun = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
+        #expect(rerun.status == 0, "\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
+    }
+
+    private func expectFourMembersAndFiveEtcdMembers() throws {
         let etcd = try ClusterLab.ssh("witness", "sudo etcdctl member list -w simple")
         #expect(etcd.stdout.split(separator: "\n").filter { $0.contains(", started,") }.count == 5, "\(etcd.stdout)")
         let deadline = Date().addingTimeInterval(240)
@@ -164,15 +192,8 @@ struct ClusterLabTests {
             Thread.sleep(forTimeInterval: 3)
         }
         #expect(members.count == 4 && members.filter { $0.role == "Leader" }.count == 1, "\(members)")
+        #expect(members.allSatisfy { $0.state == "running" || $0.state == "streaming" }, "\(members)")
         #expect(Set(members.map(\.timeline)).count == 1, "\(members)")
-        for node in ["node1", "node2"] {
-            let config = try ClusterLab.ssh(node, "sudo cat /etc/haproxy/haproxy.cfg; sudo ufw status").stdout
-            #expect(config.contains("server node3 10.77.0.14:5442") && config.contains("server node4 10.77.0.15:5442"), "\(node): \(config)")
-            #expect(config.contains("5442/tcp                   ALLOW       10.77.0.14"), "\(node): \(config)")
-        }
-        let rerun = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
-        #expect(rerun.status == 0, "\(rerun.tail)")
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
     }
 }
 
