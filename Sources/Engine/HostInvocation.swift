@@ -276,16 +276,29 @@ struct HostInvocation: Sendable {
         let itemLabel = itemLabel == "" ? nil : itemLabel
         let hidden = noLog(variables)
         var shown = redactor.redact(value: outcome.result)
+        if case .list(let entries)? = outcome.result["diff"], var fields = shown.dictValue {
+            fields["diff"] = .list(entries.map { entry in
+                guard var fields = entry.dictValue, let before = fields["before"]?.stringValue,
+                    let after = fields["after"]?.stringValue
+                else { return redactor.redact(value: entry) }
+                let redacted = redactor.redact(before: before, after: after)
+                fields["before"] = .string(redacted.before)
+                fields["after"] = .string(redacted.after)
+                return redactor.redact(value: .dict(fields))
+            })
+            shown = .dict(fields)
+        }
         if hidden {
             shown = [
                 "censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
                 "changed": .bool(outcome.status == .changed),
             ]
         }
-        let diffs = hidden ? [] : outcome.diffs.map {
-            DiffText(
-                before: redactor.redact($0.before), after: redactor.redact($0.after),
-                beforeHeader: $0.beforeHeader, afterHeader: $0.afterHeader)
+        let diffs = hidden ? [] : outcome.diffs.map { diff -> DiffText in
+            let redacted = redactor.redact(before: diff.before, after: diff.after)
+            return DiffText(
+                before: redacted.before, after: redacted.after, beforeHeader: diff.beforeHeader,
+                afterHeader: diff.afterHeader)
         }
         sink.handle(
             .hostResult(

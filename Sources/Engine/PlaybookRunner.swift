@@ -89,6 +89,7 @@ public final class PlaybookRunner {
                 }
             }
         }
+        for (name, value) in options.extraVars where SecretNames.isSecret(name) { redactor.register(value: value) }
         if let password = options.becomePassword { redactor.register(password) }
         if let password = options.connectionPassword { redactor.register(password) }
     }

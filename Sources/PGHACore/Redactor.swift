@@ -17,6 +17,8 @@ public struct Origin: Sendable, Hashable {
 /// Replaces every known secret string in text that is about to leave the process.
 public final class Redactor: @unchecked Sendable {
     public static let mask = "********"
+    /// Stands for a secret in a file's old content that differs from the one replacing it.
+    public static let previousMask = "******** (previous value)"
     private let lock = NSLock()
     private var secrets: Set<String> = []
     private var ordered: [String] = []
@@ -24,14 +26,23 @@ public final class Redactor: @unchecked Sendable {
     public init() {}
 
     /// Registers a secret; very short values are ignored because masking them would mangle output.
+    /// The secret is also masked as templates write it into JSON or YAML strings (`to_json`, with
+    /// or without ensure_ascii) and into URLs (percent-encoded), where its bytes differ.
     public func register(_ secret: String) {
         guard secret.count >= 4 else { return }
+        var forms: Set<String> = [secret]
+        for asciiOnly in [true, false] {
+            let quoted = JSON.encode(.string(secret), style: JSON.Style(asciiOnly: asciiOnly))
+            forms.insert(String(quoted.dropFirst().dropLast()))
+        }
+        let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved) { forms.insert(encoded) }
         lock.lock()
         defer { lock.unlock() }
-        if secrets.insert(secret).inserted {
-            ordered.append(secret)
-            ordered.sort { $0.count > $1.count }
+        for form in forms where secrets.insert(form).inserted {
+            ordered.append(form)
         }
+        ordered.sort { $0.count > $1.count }
     }
 
     /// Registers every string inside a value.
@@ -59,6 +70,38 @@ public final class Redactor: @unchecked Sendable {
             result = result.replacingOccurrences(of: secret, with: Redactor.mask)
         }
         return result
+    }
+
+    /// Redacts both sides of a diff. A file's old content can hold a secret that is no longer
+    /// known (the password before a rotation): a line of the old text that has the same text
+    /// around it as a line of the new text has around a secret is masked in the same place, as
+    /// `previousMask` when it differs, so the diff still shows which secret changed.
+    public func redact(before: String, after: String) -> (before: String, after: String) {
+        let redactedAfter = redact(after)
+        var frames: [(prefix: Substring, suffix: Substring)] = []
+        for line in redactedAfter.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let first = line.range(of: Redactor.mask), let last = line.range(of: Redactor.mask, options: .backwards)
+            else { continue }
+            let frame = (prefix: line[..<first.lowerBound], suffix: line[last.upperBound...])
+            // A secret alone on its line gives no frame to recognise the old one by.
+            if frame.prefix.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            frames.append(frame)
+        }
+        guard !frames.isEmpty else { return (redact(before), redactedAfter) }
+        // Compared unmasked: an old and a new secret, both known, would otherwise look the same.
+        let afterLines = Set(after.split(separator: "\n", omittingEmptySubsequences: false))
+        let lines = before.split(separator: "\n", omittingEmptySubsequences: false).map { raw -> String in
+            let line = redact(String(raw))
+            for frame in frames
+            where line.count > frame.prefix.count + frame.suffix.count && line.hasPrefix(frame.prefix)
+                && line.hasSuffix(frame.suffix)
+            {
+                let mask = afterLines.contains(raw) ? Redactor.mask : Redactor.previousMask
+                return String(frame.prefix + mask + frame.suffix)
+            }
+            return line
+        }
+        return (lines.joined(separator: "\n"), redactedAfter)
     }
 
     public func redact(value: Value) -> Value {

@@ -1,0 +1,58 @@
+import PGHACore
+import Testing
+
+struct RedactorTests {
+    @Test func masksTheSecretAndLongerSecretsFirst() {
+        let redactor = Redactor()
+        redactor.register("hunter2-long")
+        redactor.register("hunter2-long-and-longer")
+        redactor.register("abc")  // too short to mask without mangling output
+        #expect(redactor.redact("a=hunter2-long-and-longer b=hunter2-long c=abc") == "a=******** b=******** c=abc")
+    }
+
+    /// A password written into a config file through `to_json` or into a connection URL has other
+    /// bytes than the variable; a diff of that file must still not show it.
+    @Test func masksTheSecretAsJSONAndURLsSpellIt() {
+        let redactor = Redactor()
+        let secret = #"Pa"ss\wörd/1 2"#
+        redactor.register(secret)
+        let json = JSON.encode(.string(secret))
+        #expect(json == #""Pa\"ss\\w\u00f6rd/1 2""#)
+        #expect(redactor.redact("password: \(json)") == "password: \"********\"")
+        let utf8JSON = JSON.encode(.string(secret), style: JSON.Style(asciiOnly: false))
+        #expect(redactor.redact("password: \(utf8JSON)") == "password: \"********\"")
+        #expect(redactor.redact("postgres://u:Pa%22ss%5Cw%C3%B6rd%2F1%202@db/x") == "postgres://u:********@db/x")
+        #expect(redactor.redact(value: .list([.string("x \(secret) y")])) == .list([.string("x ******** y")]))
+    }
+}
+
+extension RedactorTests {
+    /// After a password rotation the file on the host still holds the old password, which no
+    /// variable names any more: the diff masks it where the new one sits.
+    @Test func diffMasksTheOldSecretWhereTheNewOneSits() {
+        let redactor = Redactor()
+        redactor.register("new-Secret-42")
+        let before = "listen stats\n    stats auth admin:old-Secret-17\n  password: \"old-Secret-17\"\nkeep old-Secret-17\n"
+        let after = "listen stats\n    stats auth admin:new-Secret-42\n  password: \"new-Secret-42\"\nkeep old-Secret-17\n"
+        let redacted = redactor.redact(before: before, after: after)
+        #expect(redacted.after == "listen stats\n    stats auth admin:********\n  password: \"********\"\nkeep old-Secret-17\n")
+        #expect(
+            redacted.before
+                == "listen stats\n    stats auth admin:******** (previous value)\n  password: \"******** (previous value)\"\nkeep old-Secret-17\n")
+        // An unchanged secret leaves both sides equal: no diff line.
+        let same = redactor.redact(before: after, after: after)
+        #expect(same.before == same.after)
+        // Both secrets known (the old from the inventory, the new from -e): still shown as changed.
+        redactor.register("old-Secret-17")
+        let known = redactor.redact(before: before, after: after)
+        #expect(known.before.contains("admin:******** (previous value)\n") && known.after.contains("admin:********\n"))
+        #expect(!known.before.contains("Secret") && !known.after.contains("Secret"))
+    }
+
+    @Test func aSecretAloneOnItsLineMasksNothingElse() {
+        let redactor = Redactor()
+        redactor.register("new-Secret-42")
+        let redacted = redactor.redact(before: "old\nother line\n", after: "new-Secret-42\nother line\n")
+        #expect(redacted == (before: "old\nother line\n", after: "********\nother line\n"))
+    }
+}
