@@ -96,6 +96,7 @@ enum Filters {
             return .v(.string(try PyFormat.percent(fmt, args: args, line: c.line)))
         }
         t["quote"] = { c, input in .v(.string(shellQuote(Py.str(try c.input(input))))) }
+        t["strftime"] = PyTime.filter
         t["b64encode"] = { c, input in .v(.string(Base64.encode(Py.str(try c.input(input))))) }
         t["b64decode"] = { c, input in
             let s = Py.str(try c.input(input))

@@ -109,6 +109,7 @@ enum Globals {
             }
             return .v(.list(out))
         })
+        t["now"] = .obj(BuiltinFunction("now", DateTimeObject.now))
         t["dict"] = .obj(BuiltinFunction("dict") { r, args, kwargs, line in
             var d = OrderedDictionary<String, Value>()
             if let first = args.first {
