@@ -153,6 +153,11 @@ struct ClusterLabTests {
             with: "node2 ansible_host=10.77.0.12\nnode3 ansible_host=10.77.0.14\nnode4 ansible_host=10.77.0.15\n")
         try ini.write(toFile: inventory.file, atomically: true, encoding: .utf8)
 
+        // Limited to a new host, the etcd role cannot see the running members: it refuses rather
+        // than found a second cluster.
+        let limited = try ClusterLab.pgha(["site.yml", "-i", inventory.file, "--limit", "node3", "--tags", "etcd"])
+        #expect(limited.status == 2 && limited.stdout.contains("it could only start a cluster of its own"), "\(limited.tail)")
+
         let extend = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
         try #require(extend.status == 0, "\(extend.tail)")
         try expectFourMembersAndFiveEtcdMembers()
