@@ -49,7 +49,9 @@ public final class PlaybookRunner {
         self.connector = connector
         self.sink = sink
         self.redactor = redactor
-        self.templating = Templating(engine: templateEngine)
+        var engine = templateEngine
+        engine.lookups = InventoryLookups(inventory: inventory, base: templateEngine.lookups)
+        self.templating = Templating(engine: engine)
     }
 
     public func run() async throws -> RunOutcome {

@@ -97,6 +97,7 @@ enum Filters {
         }
         t["quote"] = { c, input in .v(.string(shellQuote(Py.str(try c.input(input))))) }
         t["strftime"] = PyTime.filter
+        TextFilters.register(&t)
         t["b64encode"] = { c, input in .v(.string(Base64.encode(Py.str(try c.input(input))))) }
         t["b64decode"] = { c, input in
             let s = Py.str(try c.input(input))

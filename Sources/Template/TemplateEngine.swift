@@ -113,7 +113,7 @@ public struct TemplateEngine: Sendable {
     }
 
     /// Strips collection prefixes so `ansible.builtin.combine` finds `combine`.
-    static func shortName(_ name: String) -> String {
+    public static func shortName(_ name: String) -> String {
         guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { return name }
         return String(name[name.utf8.index(after: dot)...])
     }

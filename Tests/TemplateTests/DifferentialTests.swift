@@ -73,7 +73,7 @@ import Testing
             return v
         }
         let script = repoRoot.appendingPathComponent("scripts/oracle-venv.sh").path
-        guard let (status, output) = try? run("/bin/sh", [script]), status == 0 else { return nil }
+        guard let (status, output) = try? run("/bin/bash", [script]), status == 0 else { return nil }
         let python = output.trimmingCharacters(in: .whitespacesAndNewlines)
         let (rc, json) = try run(
             python,
