@@ -20,6 +20,10 @@ if [ "$(id -u)" != 0 ]; then
     log "must run as root"; exit 1
 fi
 
+# Test processes may start the fixture at the same moment: one at a time, so keys are made once.
+exec 9>"$DIR.lock"
+flock 9
+
 missing=""
 [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"

@@ -116,11 +116,23 @@ enum LoopExpander {
         return (a, b, parts.count > 1 ? String(parts[1]) : nil)
     }
 
+    /// Python's `glob.glob` for one directory level: the directory's own (readdir) order, as
+    /// Ansible's fileglob returns it, and names starting with a dot only for a pattern that does.
     private static func glob(_ pattern: String) -> [String] {
         let directory = (pattern as NSString).deletingLastPathComponent
         let namePattern = (pattern as NSString).lastPathComponent
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.sorted().filter { fnmatch(namePattern, $0, 0) == 0 }.map { directory + "/" + $0 }
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var matches: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            if name.hasPrefix(".") && !namePattern.hasPrefix(".") { continue }
+            if fnmatch(namePattern, name, 0) == 0 { matches.append(directory + "/" + name) }
+        }
+        return matches
     }
 
     /// `ansible_loop` with `loop_control: extended: true`.

@@ -145,12 +145,23 @@ enum Globals {
                 for a in args.dropFirst() { terms.append(try r.value(a, line: line)) }
                 var options = OrderedDictionary<String, Value>()
                 var wantList = isQuery
+                var errors = "strict"
                 for (k, v) in kwargs {
                     if k == "wantlist" { wantList = try r.value(v, line: line).isTruthy; continue }
+                    if k == "errors" { errors = Py.str(try r.value(v, line: line)); continue }
                     options[k] = try r.value(v, line: line)
                 }
+                guard ["strict", "warn", "ignore"].contains(errors) else {
+                    throw TemplateRuntimeError.template("lookup errors must be strict, warn or ignore, not '\(errors)'", line: line)
+                }
                 let context = LookupContext(engine: r.engine, variables: r.variables, location: r.location)
-                let results = try r.engine.lookups.run(plugin, terms: terms, options: options, context: context)
+                let results: [Value]
+                do {
+                    results = try r.engine.lookups.run(plugin, terms: terms, options: options, context: context)
+                } catch where errors != "strict" {
+                    // As Ansible: a failed lookup gives None (lookup) or [] (query) instead of an error.
+                    return wantList ? .v(.list([])) : .none
+                }
                 if wantList { return .v(.list(results)) }
                 if results.count == 1 { return .v(results[0]) }
                 if results.allSatisfy({ $0.stringValue != nil }) {

@@ -36,6 +36,7 @@ struct LabFactsTests {
         // so Ansible's env facts would show this process's locale; pgha-play's transport forwards
         // nothing. Without them both tools see the host's own environment.
         let locale = ProcessInfo.processInfo.environment.keys.filter { $0 == "LANG" || $0.hasPrefix("LC_") }.sorted()
+        let started = Int(Date().timeIntervalSince1970)
         let oracle = try TestSupport.run(
             "/usr/bin/env",
             locale.flatMap { ["-u", $0] } + [ansible, "-i", work + "/lab.ini", "all", "-m", "setup", "--tree", work + "/tree"],
@@ -57,7 +58,8 @@ struct LabFactsTests {
             }
             var expected = OrderedDictionary<String, Value>()
             for (key, value) in facts { expected[key.hasPrefix("ansible_") ? String(key.dropFirst(8)) : key] = value }
-            let found = FactParity.compare(native: native, ansible: expected)
+            let found = FactParity.compare(
+                native: native, ansible: expected, clockWindow: started...Int(Date().timeIntervalSince1970))
             mismatches += found.map { "\(host.name): \($0)" }
             print("facts parity \(host.name): \(FactParity.comparedKeys.count) keys, \(found.count) mismatches")
         }
@@ -134,7 +136,11 @@ enum FactParity {
     /// Filled in by ethtool when the host has it; pgha-play does not run ethtool.
     static let ethtoolKeys: Set<String> = ["features", "timestamping", "hw_timestamp_filters", "phc_index"]
 
-    static func compare(native: OrderedDictionary<String, Value>, ansible: OrderedDictionary<String, Value>) -> [String] {
+    /// `clockWindow`: the controller's epoch seconds from before the first gathering to after the
+    /// last; each tool's `date_time.epoch` must fall inside it (the hosts share the controller's clock).
+    static func compare(
+        native: OrderedDictionary<String, Value>, ansible: OrderedDictionary<String, Value>, clockWindow: ClosedRange<Int>
+    ) -> [String] {
         var out: [String] = []
         func show(_ v: Value?) -> String { v.map { JSON.encode(canonical($0)) } ?? "<missing>" }
         func differ(_ key: String, _ a: Value?, _ b: Value?) {
@@ -171,12 +177,14 @@ enum FactParity {
         for key in ["tz", "tz_dst", "tz_offset"] where nativeTime?[key] != ansibleTime?[key] {
             differ("date_time.\(key)", nativeTime?[key], ansibleTime?[key])
         }
-        // Gathered seconds apart: the clocks agree within a minute.
-        if let a = Int(nativeTime?["epoch"]?.stringValue ?? ""), let b = Int(ansibleTime?["epoch"]?.stringValue ?? ""),
-            abs(a - b) < 60
-        {
-        } else {
-            differ("date_time.epoch", nativeTime?["epoch"], ansibleTime?["epoch"])
+        // Gathered at different moments (a loaded machine can take a minute between them): each
+        // reading must lie within the time the gathering took, by the controller's clock.
+        let window = (clockWindow.lowerBound - 1)...(clockWindow.upperBound + 1)
+        for (tool, time) in [("pgha-play", nativeTime), ("ansible", ansibleTime)] {
+            guard let epoch = Int(time?["epoch"]?.stringValue ?? ""), window.contains(epoch) else {
+                out.append("date_time.epoch (\(tool)): \(time?["epoch"].map { JSON.encode($0) } ?? "<missing>") outside \(window)")
+                continue
+            }
         }
         return out
     }
