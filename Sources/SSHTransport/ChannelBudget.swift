@@ -31,8 +31,14 @@ extension SSHSession {
             usleep(20_000)
             return true
         }
-        channelBudget = min(channelBudget ?? heldOpen, heldOpen)
+        rememberChannelLimit(heldOpen: heldOpen)
         return releaseIdleChannel(keepSFTP: keepSFTP)
+    }
+
+    /// The server refused one more channel while `heldOpen` were open: it allows at most that many.
+    func rememberChannelLimit(heldOpen: Int) {
+        guard heldOpen > 0 else { return }
+        channelBudget = min(channelBudget ?? heldOpen, heldOpen)
     }
 
     /// Before a channel is opened: closes idle channels while the server's known limit leaves no room.

@@ -78,8 +78,7 @@ extension SSHSession {
             let code = libssh2_session_last_errno(session)
             if code == LIBSSH2_ERROR_CHANNEL_FAILURE {
                 // Refused (the server's MaxSessions): keep no spare from now on; the command opens its own.
-                let heldOpen = idleChannelCount
-                if heldOpen > 0 { channelBudget = min(channelBudget ?? heldOpen, heldOpen) }
+                rememberChannelLimit(heldOpen: idleChannelCount)
             } else if Self.isSocketError(code) {
                 disconnect()
             }
@@ -133,8 +132,19 @@ extension SSHSession {
         lastChannelClose = monotonicSeconds()
     }
 
-    /// Runs one command, reading stdout and stderr as they come so neither can fill the window and stall
-    /// the other, while feeding stdin.
+    /// Writes to stdin what the channel takes now of `bytes` after `offset` (non-blocking), moving
+    /// `offset` on; returns libssh2's result (bytes written, EAGAIN, or an error code).
+    func writeAvailable(_ channel: OpaquePointer, _ bytes: [UInt8], from offset: inout Int) -> Int {
+        let start = offset
+        let rc = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                libssh2_channel_write_ex(channel, 0, $0.baseAddress! + start, $0.count - start)
+            }
+        }
+        if rc > 0 { offset += rc }
+        return rc
+    }
+
     /// Reads what stdout and stderr hold right now, each until it has nothing more (non-blocking, so a
     /// full stderr never stalls stdout); true when anything arrived.
     func drainAvailable(
@@ -160,6 +170,8 @@ extension SSHSession {
         return progressed
     }
 
+    /// Runs one command, reading stdout and stderr as they come so neither can fill the window and stall
+    /// the other, while feeding stdin.
     func exec(_ spec: ExecSpec) throws -> ExecOutcome {
         let start = monotonicSeconds()
         let deadline = spec.timeout.map { start + $0 }
@@ -231,13 +243,8 @@ extension SSHSession {
                 var progressed = false
                 // stdin
                 if !writingFailed && pendingOffset < pending.count {
-                    let rc = pending.withUnsafeBufferPointer { bytes in
-                        bytes.withMemoryRebound(to: CChar.self) {
-                            libssh2_channel_write_ex(channel, 0, $0.baseAddress! + pendingOffset, $0.count - pendingOffset)
-                        }
-                    }
+                    let rc = writeAvailable(channel, pending, from: &pendingOffset)
                     if rc > 0 {
-                        pendingOffset += rc
                         progressed = true
                     } else if rc != Int(LIBSSH2_ERROR_EAGAIN) {
                         // The command closed its stdin or exited; what it did not read is its business.

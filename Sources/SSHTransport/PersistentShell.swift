@@ -114,13 +114,8 @@ extension SSHSession {
         while status == nil || !stderrDone {
             var progressed = false
             if written < input.count {
-                let rc = input.withUnsafeBufferPointer { bytes in
-                    bytes.withMemoryRebound(to: CChar.self) {
-                        libssh2_channel_write_ex(channel, 0, $0.baseAddress! + written, $0.count - written)
-                    }
-                }
+                let rc = writeAvailable(channel, input, from: &written)
                 if rc > 0 {
-                    written += rc
                     progressed = true
                 } else if rc != Int(LIBSSH2_ERROR_EAGAIN) {
                     throw unreachable("writing to the shell on \(endpoint) failed: \(lastError())")

@@ -112,14 +112,7 @@ enum CISLab {
 
         [witness]
 
-        [all:vars]
-        ansible_user=deploy
-        ansible_ssh_private_key_file=\(stateDir)/id_ed25519
-        ansible_ssh_common_args='-o UserKnownHostsFile=\(stateDir)/known_hosts -o StrictHostKeyChecking=yes'
-        pgha_known_hosts_file=\(stateDir)/known_hosts
-        ansible_python_interpreter=/usr/bin/python3
-
-        """
+        """ + TestSupport.labInventoryVars(stateDirectory: stateDir)
     }
 
     /// Runs `command` on the host with OpenSSH and the lab key (a second client besides pgha-play's libssh2).

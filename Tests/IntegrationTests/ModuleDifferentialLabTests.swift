@@ -102,14 +102,7 @@ struct ModuleDifferentialLabTests {
         [difftest]
         \(host.name) ansible_host=\(host.address)
 
-        [all:vars]
-        ansible_user=deploy
-        ansible_ssh_private_key_file=\(stateDir)/id_ed25519
-        ansible_ssh_common_args='-o UserKnownHostsFile=\(stateDir)/known_hosts -o StrictHostKeyChecking=yes'
-        pgha_known_hosts_file=\(stateDir)/known_hosts
-        ansible_python_interpreter=/usr/bin/python3
-
-        """
+        """ + TestSupport.labInventoryVars(stateDirectory: stateDir)
     }
 
     /// Host names and addresses are the only things the two hosts may not share.

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import PGHACore
 import Testing
 
@@ -67,11 +68,7 @@ enum EventNormalizer {
             case "host_result":
                 lines.append("  " + resultEntry(event))
             case "recap":
-                if case .dict(let hosts) = dict["hosts"] ?? .null {
-                    for (host, stats) in hosts {
-                        lines.append("RECAP \(host) \(JSON.encode(stats, style: .init(sortKeys: true)))")
-                    }
-                }
+                lines += recapLines(dict)
             default:
                 break
             }
@@ -114,16 +111,18 @@ enum EventNormalizer {
                 perHost[host, default: []].append("  \(dict["task"]?.stringValue ?? ""): " + resultEntry(event))
             case "recap":
                 closePlay()
-                if case .dict(let hosts) = dict["hosts"] ?? .null {
-                    for (host, stats) in hosts {
-                        lines.append("RECAP \(host) \(JSON.encode(stats, style: .init(sortKeys: true)))")
-                    }
-                }
+                lines += recapLines(dict)
             default:
                 break
             }
         }
         return lines
+    }
+
+    /// `RECAP host {stats}` per host of a recap event.
+    static func recapLines(_ recap: OrderedDictionary<String, Value>) -> [String] {
+        guard case .dict(let hosts) = recap["hosts"] ?? .null else { return [] }
+        return hosts.map { "RECAP \($0.key) \(JSON.encode($0.value, style: .init(sortKeys: true)))" }
     }
 
     /// Actions whose results are engine output rather than module output: their bodies must match.

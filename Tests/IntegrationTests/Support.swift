@@ -27,6 +27,20 @@ enum TestSupport {
 
     static let fixtures = repositoryRoot + "/Tests/IntegrationTests/Fixtures"
 
+    /// The `[all:vars]` section that reaches lab hosts as inventory/lab.ini does, for a lab whose
+    /// key and known_hosts live in `stateDirectory`.
+    static func labInventoryVars(stateDirectory: String) -> String {
+        """
+        [all:vars]
+        ansible_user=deploy
+        ansible_ssh_private_key_file=\(stateDirectory)/id_ed25519
+        ansible_ssh_common_args='-o UserKnownHostsFile=\(stateDirectory)/known_hosts -o StrictHostKeyChecking=yes'
+        pgha_known_hosts_file=\(stateDirectory)/known_hosts
+        ansible_python_interpreter=/usr/bin/python3
+
+        """
+    }
+
     static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     struct Output {
