@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what building and testing pgha-play needs on Debian 12 (run as root). Idempotent.
+# Installs what building, testing and the demo need on a Debian 12 controller (run as root):
+# every package in scripts/controller-packages.txt. Idempotent; installs only what is missing.
 set -euo pipefail
-packages=(libssh2-1-dev pkg-config openssh-server openssh-client sudo python3-venv iproute2 nftables
-          systemd-container debootstrap)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mapfile -t packages < <(sed -e 's/#.*//' "$here/controller-packages.txt" | awk 'NF {print $1}')
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
