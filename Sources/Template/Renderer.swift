@@ -574,7 +574,22 @@ final class Renderer {
             throw TemplateRuntimeError.template("No filter named '\(rawName)'.", line: line)
         }
         let call = Call(renderer: self, args: args, kwargs: kwargs, line: line, name: name)
-        return try f(call, input)
+        let output = try f(call, input)
+        if let secrets = engine.derivedSecrets, !secrets.isEmpty {
+            Self.registerDerivedSecret(output, from: [input] + args + kwargs.map(\.1), in: secrets)
+        }
+        return output
+    }
+
+    /// A string computed from a string holding a secret is a secret too, unless the secret still
+    /// shows in it verbatim (then masking the secret already hides it).
+    private static func registerDerivedSecret(_ output: RV, from inputs: [RV], in secrets: Redactor) {
+        guard case .v(.string(let derived)) = output, derived.count >= 4, !secrets.containsSecret(derived) else { return }
+        let fromSecret = inputs.contains { input in
+            if case .v(.string(let text)) = input { return secrets.containsSecret(text) }
+            return false
+        }
+        if fromSecret { secrets.register(derived) }
     }
 
     func applyTest(_ rawName: String, _ input: RV, _ args: [RV], _ kwargs: [(String, RV)], line: Int) throws -> Bool {
