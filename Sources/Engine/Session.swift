@@ -27,6 +27,7 @@ public struct Session {
         self.loader = loader
         self.inventory = try Inventory.load(sources: options.inventorySources, vault: vault)
         self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }
+        try VaultPreflight.check(playbooks, vault: vault)
     }
 
     /// Runs every playbook in order with one set of host states and one recap.

@@ -554,7 +554,9 @@ final class Renderer {
             let sc = Py.scalars(s)
             var view = String.UnicodeScalarView()
             for i in Py.sliceIndices(count: sc.count, start: start, stop: stop, step: step) { view.append(sc[i]) }
-            return .string(String(view))
+            let result = Value.string(String(view))
+            registerDerivedSecret(.v(result), from: [.v(v)])
+            return result
         default:
             throw TemplateRuntimeError.template("'\(v.typeName)' object is not subscriptable", line: line)
         }
@@ -575,16 +577,16 @@ final class Renderer {
         }
         let call = Call(renderer: self, args: args, kwargs: kwargs, line: line, name: name)
         let output = try f(call, input)
-        if let secrets = engine.derivedSecrets, !secrets.isEmpty {
-            Self.registerDerivedSecret(output, from: [input] + args + kwargs.map(\.1), in: secrets)
-        }
+        registerDerivedSecret(output, from: [input] + args + kwargs.map(\.1))
         return output
     }
 
-    /// A string computed from a string holding a secret is a secret too, unless the secret still
-    /// shows in it verbatim (then masking the secret already hides it).
-    private static func registerDerivedSecret(_ output: RV, from inputs: [RV], in secrets: Redactor) {
-        guard case .v(.string(let derived)) = output, derived.count >= 4, !secrets.containsSecret(derived) else { return }
+    /// A string computed from a string holding a secret (by a filter, a slice, a string method)
+    /// is a secret too: `b64encode` of "user:" + password shares no text with the password, and a
+    /// slice of it is a partial leak.
+    func registerDerivedSecret(_ output: RV, from inputs: [RV]) {
+        guard let secrets = engine.derivedSecrets, !secrets.isEmpty else { return }
+        guard case .v(.string(let derived)) = output, derived.count >= 4 else { return }
         let fromSecret = inputs.contains { input in
             if case .v(.string(let text)) = input { return secrets.containsSecret(text) }
             return false
