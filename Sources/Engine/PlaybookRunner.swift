@@ -55,7 +55,13 @@ public final class PlaybookRunner {
         self.redactor = redactor
         self.vault = vault ?? VaultContext(secrets: options.vaultSecrets, redactor: redactor)
         var engine = templateEngine
-        engine.lookups = InventoryLookups(inventory: inventory, base: templateEngine.lookups)
+        var lookups = templateEngine.lookups
+        if var files = lookups as? DefaultLookups, files.readFile == nil {
+            let vault = self.vault
+            files.readFile = { path in String(decoding: try vault.readFile(path), as: UTF8.self) }
+            lookups = files
+        }
+        engine.lookups = InventoryLookups(inventory: inventory, base: lookups)
         engine.derivedSecrets = redactor
         self.templating = Templating(engine: engine)
     }

@@ -232,6 +232,8 @@ struct VaultRunTests {
                 - debug: var=db_password
                 - debug: msg="{{ files_secret }} {{ inline_secret }} {{ included_secret }}"
                 - debug: msg="{{ db_password | b64encode }} {{ ('user:' ~ db_password) | b64encode }} {{ db_password | hash('sha256') }} {{ db_password[2:-2] }}"
+                - debug: msg="{{ lookup('file', 'files/secret.txt') }}"
+                - assert: {that: ["lookup('file', 'files/secret.txt') == 'copied File-Secret-7070 line'"]}
                 - copy: src=secret.txt dest={{ playbook_dir }}/out/secret.txt
                 - template: src=conf.j2 dest={{ playbook_dir }}/out/conf
                 - command: echo {{ db_password }} {{ inline_secret }}
