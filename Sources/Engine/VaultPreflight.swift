@@ -55,7 +55,11 @@ enum VaultPreflight {
             candidates = [relative]
         } else {
             // The run's own search order (ModuleAction.localPathResolver, IncludeVarsAction).
-            for base in [task.role?.path, taskDirectory, playbookDirectory].compactMap({ $0 }) {
+            if let role = task.role?.path {
+                candidates.append(role + "/" + kind + "/" + relative)
+                if kind != "vars" { candidates.append(role + "/" + relative) }
+            }
+            for base in [taskDirectory, playbookDirectory] {
                 candidates += [base + "/" + kind + "/" + relative, base + "/" + relative]
             }
         }
