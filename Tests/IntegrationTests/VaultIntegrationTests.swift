@@ -171,6 +171,29 @@ struct VaultCommandTests {
         #expect(none.status != 0 && none.stderr.contains("needs a terminal"), "\(none.stderr)")
     }
 
+    /// `-J` asks on the terminal without echo (script(1) gives the command a pseudo-terminal; the
+    /// password is typed a few times since getpass discards what arrives before it asks).
+    @Test func askVaultPassReadsTheTerminalWithoutEcho() throws {
+        let scratch = try VaultScratch()
+        try scratch.write(".vault-pass", "typed-pw-4242\n")
+        try scratch.write("vault.yml", "asked: terminal-secret\n")
+        try scratch.vaultEncrypt("vault.yml")
+        try scratch.write("inventory.ini", localInventory)
+        try scratch.write(
+            "playbook.yml", "- hosts: local\n  gather_facts: false\n  vars_files: [vault.yml]\n  tasks:\n    - assert: {that: [asked == 'terminal-secret']}\n")
+        func typed(_ command: String) throws -> TestSupport.Output {
+            let typing = "(for i in 1 2 3 4 5 6 7 8; do sleep 1; printf 'typed-pw-4242\\n'; done)"
+            return try TestSupport.run(
+                "/bin/sh", ["-c", "\(typing) | script -qec \"\(TestSupport.executable) \(command)\" /dev/null"], in: scratch.path)
+        }
+        let view = try typed("vault view -J vault.yml")
+        #expect(view.stdout.contains("Vault password: ") && view.stdout.contains("asked: terminal-secret"), "\(view.stdout)\(view.stderr)")
+        #expect(!view.stdout.contains("typed-pw-4242"), "the password was echoed")
+        let run = try typed("-i inventory.ini playbook.yml --ask-vault-pass")
+        #expect(run.stdout.contains("Vault password: ") && run.stdout.contains("ok=1"), "\(run.stdout)\(run.stderr)")
+        #expect(!run.stdout.contains("typed-pw-4242") && !run.stdout.contains("terminal-secret"))
+    }
+
     @Test func encryptStringFormatsYAMLValues() throws {
         let scratch = try VaultScratch()
         try scratch.write(".vault-pass", "string-pw\n")
