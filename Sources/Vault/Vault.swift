@@ -10,9 +10,11 @@ import PGHACore
 public enum Vault {
     /// What decrypting gave: the plaintext and the vault id of the password that opened it.
     public struct Decryption: Sendable {
+        /// The decrypted bytes (any file content, not only text).
         public var plaintext: [UInt8]
         /// The label of the password that decrypted the data (used again when `edit` saves it).
         public var secret: VaultSecret
+        /// The parsed header and payload (its `vaultID` is what `edit` keeps).
         public var envelope: VaultEnvelope
 
         /// The plaintext as UTF-8 text.

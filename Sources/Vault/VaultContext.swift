@@ -8,6 +8,7 @@ import PGHACore
 /// value is decrypted in memory as it is loaded, and its plaintext is a secret from that moment
 /// on. Nothing decrypted is written to disk.
 public struct VaultContext: Sendable {
+    /// The passwords tried on every vaulted file and value.
     public let secrets: VaultSecrets
     /// Learns each decrypted value; nil only where nothing is ever shown (tests, listings).
     public let redactor: Redactor?

@@ -22,6 +22,7 @@ public enum VaultFailure: Error, Sendable, Equatable {
     /// A password source gave nothing usable.
     case password(String)
 
+    /// What went wrong, for people (never with plaintext in it).
     public var message: String {
         switch self {
         case .notVaulted: return "not vault-encrypted data (no $ANSIBLE_VAULT header)"
