@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependencies flow one way, top to bottom:
 //   PGHACore (values, source locations, errors, YAML with marks)
+//   Vault (ansible-vault's format and cipher; decrypting YAML as it is loaded)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
@@ -19,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // AES-CTR and PBKDF2 (_CryptoExtras) for ansible-vault's format; 3.12.3 and 4.x both have them.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(
@@ -28,9 +31,17 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "Vault",
+            dependencies: [
+                "PGHACore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "Template", dependencies: ["PGHACore"]),
-        .target(name: "Inventory", dependencies: ["PGHACore"]),
-        .target(name: "Playbook", dependencies: ["PGHACore"]),
+        .target(name: "Inventory", dependencies: ["PGHACore", "Vault"]),
+        .target(name: "Playbook", dependencies: ["PGHACore", "Vault"]),
         .target(name: "Transport", dependencies: ["PGHACore"]),
         .systemLibrary(
             name: "CLibSSH2",
@@ -41,21 +52,22 @@ let package = Package(
         .target(name: "Modules", dependencies: ["PGHACore", "Transport"]),
         .target(
             name: "Engine",
-            dependencies: ["PGHACore", "Template", "Inventory", "Playbook", "Transport", "SSHTransport", "Modules"]
+            dependencies: ["PGHACore", "Vault", "Template", "Inventory", "Playbook", "Transport", "SSHTransport", "Modules"]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
         .target(name: "Lab", dependencies: ["PGHACore"]),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Engine", "Output", "Lab",
+                "PGHACore", "Vault", "Engine", "Output", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "PGHACoreTests", dependencies: ["PGHACore"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault"]),
         .testTarget(name: "TemplateTests", dependencies: ["Template"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Vault"]),
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
@@ -63,7 +75,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "pgha-play"], exclude: ["Fixtures"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "Vault", "pgha-play"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import OrderedCollections
 import PGHACore
 import Playbook
 import Transport
+import Vault
 
 /// One task on one host: conditions, loop, retries, the action itself, result conditions and
 /// registration. Holds only values, so hosts run in parallel without sharing state.
@@ -18,6 +19,7 @@ struct HostInvocation: Sendable {
     let connections: ConnectionPool
     let loader: any DynamicLoader
     let redactor: Redactor
+    let vault: VaultContext
     let sink: any EventSink
 
     func run() async -> TaskOutcome {

@@ -218,7 +218,7 @@ final class PlayExecution {
                 let name = Templating.display(try runner.templating.render(candidate, stack, at: play.location))
                 let path = name.hasPrefix("/") ? name : runner.playbook.directory + "/" + name
                 guard FileManager.default.fileExists(atPath: path) else { continue }
-                if let node = try YAMLLoader.load(contentsOf: path) {
+                if let node = try runner.vault.loadYAML(contentsOf: path) {
                     guard case .dict(let dict) = node.value else {
                         throw PGHAError(.semantic, "vars file must hold a mapping", at: node.location)
                     }
@@ -611,7 +611,8 @@ final class PlayExecution {
         return HostInvocation(
             task: task, host: host, variables: stack, delegate: delegate, isHandler: scope.isHandler,
             options: runner.options, templating: runner.templating, connector: runner.connector,
-            connections: runner.connections, loader: runner.loader, redactor: runner.redactor, sink: runner.sink)
+            connections: runner.connections, loader: runner.loader, redactor: runner.redactor, vault: runner.vault,
+            sink: runner.sink)
     }
 
     private func execute(_ invocations: [HostInvocation], taskName: String) async -> [TaskOutcome] {

@@ -4,6 +4,7 @@ import Inventory
 import PGHACore
 import Playbook
 import Template
+import Vault
 
 /// How a run ended, mapped to ansible-playbook's exit codes by the CLI.
 public enum RunOutcome: Sendable, Equatable {
@@ -34,12 +35,14 @@ public final class PlaybookRunner {
     let sink: any EventSink
     let templating: Templating
     let redactor: Redactor
+    /// Decrypts vaulted vars files, `include_vars` files and `copy`/`template` sources at run time.
+    let vault: VaultContext
     var hosts: [String: HostRuntime] = [:]
     let connections = ConnectionPool()
 
     public init(
         playbook: Playbook, inventory: Inventory, options: RunOptions, loader: any DynamicLoader,
-        connector: any Connector, sink: any EventSink, redactor: Redactor = Redactor(),
+        connector: any Connector, sink: any EventSink, redactor: Redactor = Redactor(), vault: VaultContext? = nil,
         templateEngine: TemplateEngine = TemplateEngine()
     ) {
         self.playbook = playbook
@@ -47,10 +50,19 @@ public final class PlaybookRunner {
         self.options = options
         self.loader = loader
         self.connector = connector
-        self.sink = sink
+        // Every event passes the redactor on its way out, whatever produced it.
+        self.sink = RedactingSink(inner: sink, redactor: redactor)
         self.redactor = redactor
+        self.vault = vault ?? VaultContext(secrets: options.vaultSecrets, redactor: redactor)
         var engine = templateEngine
-        engine.lookups = InventoryLookups(inventory: inventory, base: templateEngine.lookups)
+        var lookups = templateEngine.lookups
+        if var files = lookups as? DefaultLookups, files.readFile == nil {
+            let vault = self.vault
+            files.readFile = { path in String(decoding: try vault.readFile(path), as: UTF8.self) }
+            lookups = files
+        }
+        engine.lookups = InventoryLookups(inventory: inventory, base: lookups)
+        engine.derivedSecrets = redactor
         self.templating = Templating(engine: engine)
     }
 

@@ -1,5 +1,6 @@
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// What the operator asked for on the command line.
 public struct RunOptions: Sendable {
@@ -27,6 +28,8 @@ public struct RunOptions: Sendable {
     public var startAtTask: String?
     /// Accept unknown SSH host keys and record them.
     public var acceptNewHostKeys = false
+    /// The vault passwords (`--vault-password-file`, `--ask-vault-pass`, `--vault-id`).
+    public var vaultSecrets = VaultSecrets()
 
     public init() {}
 }

@@ -3,6 +3,7 @@ import Inventory
 import OrderedCollections
 import PGHACore
 import Playbook
+import Vault
 
 /// One invocation of pgha-play: the inventory and playbooks loaded and checked up front (so bad
 /// input fails before any host is touched), then listed or run.
@@ -10,14 +11,23 @@ public struct Session {
     public let playbooks: [Playbook]
     public let inventory: Inventory
     public let options: RunOptions
+    /// Knows every secret of the run (vaulted values as they are decrypted, secret-named variables).
+    public let redactor: Redactor
+    let vault: VaultContext
     let loader: PlaybookLoader
 
-    public init(playbookPaths: [String], options: RunOptions) throws {
+    /// - Parameter redactor: the run's redactor, when the caller has registered secrets already
+    ///   (a vaulted `-e @file`) or masks errors with it.
+    public init(playbookPaths: [String], options: RunOptions, redactor: Redactor = Redactor()) throws {
         self.options = options
-        let loader = PlaybookLoader(roleSearchPaths: options.roleSearchPaths, moduleCatalog: EngineModuleCatalog())
+        self.redactor = redactor
+        let vault = VaultContext(secrets: options.vaultSecrets, redactor: redactor)
+        self.vault = vault
+        let loader = PlaybookLoader(roleSearchPaths: options.roleSearchPaths, moduleCatalog: EngineModuleCatalog(), vault: vault)
         self.loader = loader
-        self.inventory = try Inventory.load(sources: options.inventorySources)
+        self.inventory = try Inventory.load(sources: options.inventorySources, vault: vault)
         self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }
+        try VaultPreflight.check(playbooks, vault: vault)
     }
 
     /// Runs every playbook in order with one set of host states and one recap.
@@ -29,7 +39,7 @@ public struct Session {
         let combined = Playbook(path: first.path, plays: playbooks.flatMap(\.plays))
         let runner = PlaybookRunner(
             playbook: combined, inventory: inventory, options: options, loader: loader,
-            connector: HostConnector(options: options), sink: sink)
+            connector: HostConnector(options: options), sink: sink, redactor: redactor, vault: vault)
         return try await runner.run()
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// Hosts, groups and their inventory variables, built from `-i` sources the way ansible-core 2.19's
 /// `InventoryManager` builds them, so `groups`, host order and variable precedence match ansible-playbook.
@@ -52,6 +53,8 @@ public struct Inventory: Sendable {
     var currentSource: String?
 
     let varsCache = VarsFileCache()
+    /// Decrypts vaulted `group_vars`/`host_vars` files and inline `!vault` values as they are read.
+    public internal(set) var vault = VaultContext.none
     let implicitLocalhost = ImplicitLocalhostName()
 
     /// An empty inventory: just `all` and `ungrouped`.

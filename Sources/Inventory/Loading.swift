@@ -1,14 +1,17 @@
 import Foundation
 import OrderedCollections
 import PGHACore
+import Vault
 
 extension Inventory {
     /// Builds an inventory from `-i` sources: INI or YAML files, directories of them, or `host1,host2,`
     /// lists. Later sources add to (and override variables of) earlier ones.
     ///
     /// - Parameter currentDirectory: where relative source paths start (the process's directory if nil).
-    public static func load(sources: [String], currentDirectory: String? = nil) throws -> Inventory {
+    /// - Parameter vault: the vault passwords for vaulted `group_vars`/`host_vars` and `!vault` values.
+    public static func load(sources: [String], currentDirectory: String? = nil, vault: VaultContext = .none) throws -> Inventory {
         var inventory = Inventory()
+        inventory.vault = vault
         for source in sources where !source.isEmpty {
             try inventory.parseSource(source, currentDirectory: currentDirectory)
         }
@@ -83,6 +86,13 @@ extension Inventory {
         guard let text = String(data: data, encoding: .utf8) else {
             throw PGHAError(.syntax, "inventory source is not valid UTF-8", at: SourceLocation(file: path))
         }
+        if VaultEnvelope.isVaulted(text) {
+            // Every value of a vaulted file is a secret, which would hide the host names of a whole
+            // vaulted inventory in all output.
+            throw PGHAError(
+                .inventory, "vault-encrypted inventory sources are not supported", at: SourceLocation(file: path),
+                hint: "keep the hosts in plain text and vault their group_vars/host_vars files (or single values with !vault)")
+        }
         if fm.isExecutableFile(atPath: path), text.hasPrefix("#!") {
             throw PGHAError(
                 .inventory, "executable inventory scripts are not supported", at: SourceLocation(file: path),
@@ -94,7 +104,7 @@ extension Inventory {
         defer { currentSource = previousSource }
         switch ext {
         case "yml", "yaml", "json":
-            guard let root = try YAMLLoader.load(text, file: path) else {
+            guard let root = try vault.loadYAML(text, file: path) else {
                 // Ansible only warns about an empty YAML inventory and carries on.
                 warnings.append("Parsed empty YAML file \(path); it adds no hosts")
                 return
@@ -105,7 +115,7 @@ extension Inventory {
         case "":
             // Ansible offers extension-less files to the YAML plugin first and falls back to INI.
             if let root = try? YAMLLoader.load(text, file: path), root.isMapping {
-                try parseYAMLInventory(root, path: path)
+                try parseYAMLInventory(try vault.decryptInline(root), path: path)
             } else {
                 try parseINI(text, path: path)
             }

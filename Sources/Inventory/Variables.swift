@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// One source of variables for a host, e.g. "inventory group_vars/web.yml".
 public struct VariableLayer: Sendable {
@@ -33,30 +34,25 @@ final class VarsFileCache: @unchecked Sendable {
     private let lock = NSLock()
     private var files: [String: [(key: String, keyNode: YAMLNode, value: YAMLNode)]] = [:]
 
-    func entries(of path: String) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
+    func entries(of path: String, vault: VaultContext) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
         lock.lock()
         if let cached = files[path] { lock.unlock(); return cached }
         lock.unlock()
-        let entries = try Self.read(path)
+        let entries = try Self.read(path, vault: vault)
         lock.lock()
         files[path] = entries
         lock.unlock()
         return entries
     }
 
-    private static func read(_ path: String) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
+    private static func read(_ path: String, vault: VaultContext) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PGHAError(.io, "cannot read variables file", at: SourceLocation(file: path))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PGHAError(.syntax, "variables file is not valid UTF-8", at: SourceLocation(file: path))
         }
-        if text.hasPrefix("$ANSIBLE_VAULT;") {
-            throw PGHAError(
-                .semantic, "vault-encrypted variables files are not supported", at: SourceLocation(file: path, line: 1),
-                hint: "encrypt single values with '!vault' instead of the whole file")
-        }
-        guard let root = try YAMLLoader.load(text, file: path) else { return [] }
+        guard let root = try vault.loadYAML(text, file: path) else { return [] }
         // Ansible ignores files that load as nothing (empty, `~`, `{}`), and rejects any other non-mapping.
         if root.isScalar && root.scalarValue.isNull { return [] }
         guard let entries = root.mappingEntries else {
@@ -125,7 +121,7 @@ extension Inventory {
             }
             for entity in entities where !entity.hasPrefix("/") {
                 for file in Self.varsFiles(in: varsDirectory, name: entity) {
-                    let entries = try varsCache.entries(of: file)
+                    let entries = try varsCache.entries(of: file, vault: vault)
                     if entries.isEmpty { continue }
                     var values = OrderedDictionary<String, Value>()
                     var origins: [String: Origin] = [:]

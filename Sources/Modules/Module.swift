@@ -1,3 +1,4 @@
+import Foundation
 import OrderedCollections
 import PGHACore
 import Transport
@@ -21,6 +22,9 @@ public struct ModuleContext: Sendable {
     public var resolveLocalPath: @Sendable (_ path: String, _ kind: String) -> String?
     /// Renders a Jinja2 template file with the task's variables (the `template` module).
     public var renderTemplate: @Sendable (_ localPath: String) async throws -> String
+    /// Reads a controller file named by `src:`; with `decrypt`, a vault-encrypted file arrives as
+    /// its plaintext (Ansible's `decrypt: true`), which the engine then treats as a secret.
+    public var readLocalFile: @Sendable (_ localPath: String, _ decrypt: Bool) throws -> [UInt8]
 
     public init(
         connection: any Connection, host: String, checkMode: Bool = false, diffMode: Bool = false,
@@ -29,6 +33,12 @@ public struct ModuleContext: Sendable {
         resolveLocalPath: @escaping @Sendable (String, String) -> String? = { path, _ in path },
         renderTemplate: @escaping @Sendable (String) async throws -> String = { path in
             throw PGHAError(.semantic, "templates are not available here", at: SourceLocation(file: path))
+        },
+        readLocalFile: @escaping @Sendable (String, Bool) throws -> [UInt8] = { path, _ in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PGHAError(.io, "could not read the file on the controller", at: SourceLocation(file: path))
+            }
+            return [UInt8](data)
         }
     ) {
         self.connection = connection
@@ -41,6 +51,7 @@ public struct ModuleContext: Sendable {
         self.facts = facts
         self.resolveLocalPath = resolveLocalPath
         self.renderTemplate = renderTemplate
+        self.readLocalFile = readLocalFile
     }
 }
 

@@ -23,6 +23,8 @@ public struct PGHAError: Error, Sendable, CustomStringConvertible {
         /// The local machine refused (permissions, missing tools).
         case environment
         case io
+        /// Vaulted data that cannot be decrypted: no password, a wrong one, a damaged or unknown format.
+        case vault
         case interrupted
     }
 

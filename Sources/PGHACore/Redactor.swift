@@ -37,6 +37,7 @@ public final class Redactor: @unchecked Sendable {
         }
         let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
         if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved) { forms.insert(encoded) }
+        forms.formUnion(Self.base64Forms(of: secret))
         lock.lock()
         defer { lock.unlock() }
         for form in forms where secrets.insert(form).inserted {
@@ -53,6 +54,41 @@ public final class Redactor: @unchecked Sendable {
         case .dict(let dict): dict.values.forEach { register(value: $0) }
         default: break
         }
+    }
+
+    /// The secret's base64 as it appears inside the base64 of any longer text (`b64encode`, slurp):
+    /// for each of the three byte alignments, the characters that only the secret's bytes decide.
+    static func base64Forms(of secret: String) -> [String] {
+        let bytes = Array(secret.utf8)
+        var forms = [Base64.encode(bytes)]
+        for offset in 0..<3 {
+            let encoded = Array(Base64.encode([UInt8](repeating: 0, count: offset) + bytes).utf8)
+            // Whole 4-character groups past the one holding the leading padding bytes, and before
+            // the last, whose characters depend on what follows the secret.
+            let first = offset == 0 ? 0 : 4
+            let last = (offset + bytes.count) / 3 * 4
+            guard last - first >= 8 else { continue }
+            forms.append(String(decoding: encoded[first..<last], as: UTF8.self))
+        }
+        return forms
+    }
+
+    /// True when `text` contains a registered secret.
+    public func containsSecret(_ text: String) -> Bool {
+        lock.lock()
+        let secrets = ordered
+        lock.unlock()
+        return secrets.contains { text.contains($0) }
+    }
+
+    /// The error with every secret in its message, hint and source line masked.
+    public func redact(_ error: PGHAError) -> PGHAError {
+        var copy = error
+        copy.message = redact(error.message)
+        copy.hint = error.hint.map(redact)
+        copy.sourceLine = error.sourceLine.map(redact)
+        copy.task = error.task.map(redact)
+        return copy
     }
 
     public var isEmpty: Bool {

@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// The state of one load: caches, import chains for cycle detection, and what the current play
 /// has gathered so far (role handlers, roles already applied, tasks to check notifications of).
@@ -8,6 +9,7 @@ final class LoadSession {
     let catalog: any ModuleCatalog
     let roleSearchPaths: [String]
     let playbookDirectory: String
+    let vault: VaultContext
     var warnings: [PGHAError] = []
 
     private var yamlCache: [String: YAMLNode?] = [:]
@@ -61,6 +63,7 @@ final class LoadSession {
         self.catalog = loader.moduleCatalog
         self.roleSearchPaths = loader.roleSearchPaths
         self.playbookDirectory = playbookDirectory
+        self.vault = loader.vault
     }
 
     // MARK: Files
@@ -75,7 +78,7 @@ final class LoadSession {
         }
         let node: YAMLNode?
         do {
-            node = try YAMLLoader.load(text, file: path)
+            node = try vault.loadYAML(text, file: path)
         } catch var error as PGHAError where error.location?.line == 0 {
             // Some parser errors (duplicate keys) carry their position only in the message text.
             if let range = error.message.range(of: #"in line (\d+), column (\d+)"#, options: .regularExpression) {

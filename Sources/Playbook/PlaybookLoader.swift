@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// Loads playbooks, task files and roles (ansible-core 2.19 dialect) into the model, expanding every
 /// static import and checking everything that can be checked before a host is touched.
@@ -26,11 +27,17 @@ public struct PlaybookLoader: Sendable {
     /// nil, it is inferred from the including task's file (the directory above `roles/`, or the
     /// file's own directory).
     public var playbookDirectory: String?
+    /// Decrypts vaulted playbooks, task files and role vars/defaults, and inline `!vault` values.
+    public var vault: VaultContext
 
-    public init(roleSearchPaths: [String], moduleCatalog: any ModuleCatalog, playbookDirectory: String? = nil) {
+    public init(
+        roleSearchPaths: [String], moduleCatalog: any ModuleCatalog, playbookDirectory: String? = nil,
+        vault: VaultContext = .none
+    ) {
         self.roleSearchPaths = roleSearchPaths
         self.moduleCatalog = moduleCatalog
         self.playbookDirectory = playbookDirectory
+        self.vault = vault
     }
 
     /// The engine's run-time seam: `include_tasks` of `file` (already resolved) from the task at

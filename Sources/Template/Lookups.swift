@@ -24,6 +24,9 @@ public protocol TemplateLookups: Sendable {
 public struct DefaultLookups: TemplateLookups {
     /// Directories searched in order (each also through its `files/` and `templates/` subdirectories).
     public var searchPaths: [String]
+    /// Reads a file for `file` and `template`; the engine sets it to decrypt vaulted files, as
+    /// Ansible's file lookup does. Nil reads the file as it is.
+    public var readFile: (@Sendable (String) throws -> String)?
 
     /// Lookups resolving relative paths against `searchPaths`, then the current directory.
     public init(searchPaths: [String] = []) { self.searchPaths = searchPaths }
@@ -57,7 +60,12 @@ public struct DefaultLookups: TemplateLookups {
                         .template, "lookup('\(plugin)'): could not find file '\(name)'", at: context.location,
                         hint: "searched: \(searchPaths.joined(separator: ", "))")
                 }
-                guard var text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                var text: String
+                if let readFile {
+                    text = try readFile(path)
+                } else if let plain = try? String(contentsOfFile: path, encoding: .utf8) {
+                    text = plain
+                } else {
                     throw PGHAError(.io, "lookup('\(plugin)'): cannot read '\(path)'", at: context.location)
                 }
                 if plugin.hasSuffix("template") {

@@ -554,7 +554,9 @@ final class Renderer {
             let sc = Py.scalars(s)
             var view = String.UnicodeScalarView()
             for i in Py.sliceIndices(count: sc.count, start: start, stop: stop, step: step) { view.append(sc[i]) }
-            return .string(String(view))
+            let result = Value.string(String(view))
+            registerDerivedSecret(.v(result), from: [.v(v)])
+            return result
         default:
             throw TemplateRuntimeError.template("'\(v.typeName)' object is not subscriptable", line: line)
         }
@@ -574,7 +576,22 @@ final class Renderer {
             throw TemplateRuntimeError.template("No filter named '\(rawName)'.", line: line)
         }
         let call = Call(renderer: self, args: args, kwargs: kwargs, line: line, name: name)
-        return try f(call, input)
+        let output = try f(call, input)
+        registerDerivedSecret(output, from: [input] + args + kwargs.map(\.1))
+        return output
+    }
+
+    /// A string computed from a string holding a secret (by a filter, a slice, a string method)
+    /// is a secret too: `b64encode` of "user:" + password shares no text with the password, and a
+    /// slice of it is a partial leak.
+    func registerDerivedSecret(_ output: RV, from inputs: [RV]) {
+        guard let secrets = engine.derivedSecrets, !secrets.isEmpty else { return }
+        guard case .v(.string(let derived)) = output, derived.count >= 4 else { return }
+        let fromSecret = inputs.contains { input in
+            if case .v(.string(let text)) = input { return secrets.containsSecret(text) }
+            return false
+        }
+        if fromSecret { secrets.register(derived) }
     }
 
     func applyTest(_ rawName: String, _ input: RV, _ args: [RV], _ kwargs: [(String, RV)], line: Int) throws -> Bool {

@@ -78,7 +78,9 @@ final class BoundMethod: RObject {
     }
     override var typeName: String { "builtin_function_or_method" }
     override func call(_ r: Renderer, _ args: [RV], _ kwargs: [(String, RV)], line: Int) throws -> RV {
-        try Methods.call(r, receiver, name, args, kwargs, line: line)
+        let result = try Methods.call(r, receiver, name, args, kwargs, line: line)
+        r.registerDerivedSecret(result, from: [.v(receiver)] + args + kwargs.map(\.1))
+        return result
     }
 }
 

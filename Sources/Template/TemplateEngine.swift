@@ -79,6 +79,9 @@ public struct TemplateEngine: Sendable {
     public var lookups: any TemplateLookups
     /// Jinja2's trim_blocks (Ansible enables it for both templated strings and the template module).
     public var trimBlocks: Bool
+    /// When set, a string a filter derives from a known secret (`b64encode`, `hash`, a slice...)
+    /// is registered here too, so the transformed secret is masked as well.
+    public var derivedSecrets: Redactor?
     private let cache: TemplateCache
     private let conditionCache: TemplateCache
 

@@ -41,12 +41,12 @@ enum CommandLineEntry {
 }
 
 /// The root command: `pgha-play [options] PLAYBOOK...` runs playbooks; `pgha-play lab ...` manages
-/// the local test hosts.
+/// the local test hosts; `pgha-play vault ...` works on ansible-vault files.
 struct PGHAPlay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self, LabCommand.self],
+        subcommands: [RunCommand.self, LabCommand.self, VaultCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
@@ -59,6 +59,7 @@ enum SignalHandling {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
+            VaultCommand.interruptCleanup.removeNow()
             FileHandle.standardError.write(Data("\n[ERROR]: User interrupted execution\n".utf8))
             exit(99)
         }

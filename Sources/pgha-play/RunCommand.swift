@@ -4,6 +4,7 @@ import Foundation
 import Output
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// `pgha-play [options] PLAYBOOK...`, in ansible-playbook's shape.
 struct RunCommand: AsyncParsableCommand {
@@ -81,6 +82,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output format: human or json (JSON lines).")
     var output: OutputFormat = .human
 
+    @OptionGroup(title: "Vault") var vault: VaultOptions
+
     enum OutputFormat: String, ExpressibleByArgument {
         case human, json
     }
@@ -96,6 +99,16 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Decrypted values are secrets from the moment they are read; errors are masked with them too.
+        let redactor = Redactor()
+        do {
+            try await run(redactor: redactor)
+        } catch let error as PGHAError {
+            throw redactor.redact(error)
+        }
+    }
+
+    private func run(redactor: Redactor) async throws {
         var options = RunOptions()
         let project = ProjectConfiguration.discover(from: FileManager.default.currentDirectoryPath)
         options.inventorySources = inventory.isEmpty ? project.defaultInventory.map { [$0] } ?? [] : inventory
@@ -113,13 +126,14 @@ struct RunCommand: AsyncParsableCommand {
         options.verbosity = verbose
         options.acceptNewHostKeys = acceptNewHostKeys
         options.roleSearchPaths = project.roleSearchPaths
-        options.extraVars = try ExtraVarsParser.parse(extraVars)
+        options.vaultSecrets = try vault.secrets(project: project, autoPrompt: false)
+        options.extraVars = try ExtraVarsParser.parse(extraVars, vault: VaultContext(secrets: options.vaultSecrets, redactor: redactor))
         if askPass { options.connectionPassword = try PasswordPrompt.read("SSH password: ") }
         if askBecomePass { options.becomePassword = try PasswordPrompt.read("BECOME password: ") }
         let paths = try playbooks.map { try project.resolvePlaybook($0) }
         let sink: any EventSink =
             output == .json ? JSONLinesOutput() : HumanOutput(verbosity: verbose)
-        let session = try Session(playbookPaths: paths, options: options)
+        let session = try Session(playbookPaths: paths, options: options, redactor: redactor)
         if syntaxCheck {
             for path in paths { print("\nplaybook: \(path)") }
             return

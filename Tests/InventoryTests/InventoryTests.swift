@@ -2,6 +2,7 @@ import Foundation
 import OrderedCollections
 import PGHACore
 import Testing
+import Vault
 @testable import Inventory
 
 private let clusterINI = """
@@ -350,22 +351,26 @@ struct PrecedenceTests {
 
     @Test("origins point at definitions, and secrets are marked by !vault tag or by name")
     func originsAndSecrets() throws {
+        let vaulted = try Vault.encrypt("wrapped-secret", password: "inventory-test")
         let tree = try TempTree([
             "hosts": "[db]\nd1 db_password=hunter2 api_key=k ssh_key_file=/k\n",
-            "group_vars/db.yml": """
-            plain: 1
-            wrapped: !vault |
-              $ANSIBLE_VAULT;1.1;AES256
-              3132
-            github_token: t
-            """,
+            "group_vars/db.yml": "plain: 1\n" + Vault.inlineYAML(vaulted, name: "wrapped", indent: 2) + "\ngithub_token: t\n",
         ])
-        let inventory = try Inventory.load(sources: [tree.path("hosts")])
+        let redactor = Redactor()
+        let vault = VaultContext(secrets: VaultSecrets([VaultSecret(password: "inventory-test")]), redactor: redactor)
+        let inventory = try Inventory.load(sources: [tree.path("hosts")], vault: vault)
         let layers = try inventory.variables(for: "d1", playbookDirectory: nil)
         let groupFile = try #require(layers.first { $0.source == "inventory group_vars/db.yml" })
         #expect(groupFile.origin(of: "plain").location == SourceLocation(file: tree.path("group_vars/db.yml"), line: 1, column: 1))
         #expect(groupFile.origin(of: "plain").isSecret == false)
         #expect(groupFile.origin(of: "wrapped").isSecret)
+        #expect(groupFile.values["wrapped"] == "wrapped-secret")
+        #expect(redactor.redact("wrapped-secret") == Redactor.mask)
+        // Without the password the vaulted value is an error naming its file and line.
+        let error = try #require(throws: PGHAError.self) {
+            try Inventory.load(sources: [tree.path("hosts")]).variables(for: "d1", playbookDirectory: nil)
+        }
+        #expect(error.kind == .vault && error.location?.line == 2)
         #expect(groupFile.origin(of: "github_token").isSecret)
         let hostLayer = try #require(layers.last)
         #expect(hostLayer.origin(of: "db_password").isSecret)

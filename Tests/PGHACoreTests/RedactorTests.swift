@@ -56,3 +56,36 @@ extension RedactorTests {
         #expect(redacted == (before: "old\nother line\n", after: "********\nother line\n"))
     }
 }
+
+extension RedactorTests {
+    /// A secret inside base64 of a longer text (b64encode of "user:" + password, a slurped file)
+    /// is masked at every byte alignment.
+    @Test func masksTheSecretInsideLongerBase64() {
+        let redactor = Redactor()
+        let secret = "Base64-Hidden-Secret-99"
+        redactor.register(secret)
+        for prefix in ["", "u", "us", "user:", "a longer prefix "] {
+            let encoded = Base64.encode(prefix + secret + " and a suffix")
+            let shown = redactor.redact(encoded)
+            #expect(shown.contains(Redactor.mask), "prefix '\(prefix)': \(shown)")
+            // What stays visible is at most the prefix's and suffix's own groups plus one on each side.
+            #expect(shown.count < encoded.count - 16, "prefix '\(prefix)': \(shown)")
+        }
+        #expect(redactor.redact(Base64.encode(secret)) == Redactor.mask)
+        #expect(redactor.redact(Base64.encode("nothing to hide here")) == Base64.encode("nothing to hide here"))
+    }
+
+    @Test func containsSecretAndErrors() {
+        let redactor = Redactor()
+        #expect(!redactor.containsSecret("anything"))
+        redactor.register("Error-Secret-31")
+        #expect(redactor.containsSecret("x Error-Secret-31 y"))
+        #expect(!redactor.containsSecret("Error-Secret"))
+        let error = PGHAError(
+            .execution, "failed with Error-Secret-31", at: SourceLocation(file: "/p.yml", line: 2), task: "t Error-Secret-31",
+            hint: "try Error-Secret-31", sourceLine: "pw: Error-Secret-31")
+        let masked = redactor.redact(error)
+        #expect(!masked.description.contains("Error-Secret-31"))
+        #expect(masked.location == error.location && masked.kind == .execution)
+    }
+}

@@ -28,7 +28,7 @@ enum IncludeVarsAction {
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             return .failed("Could not find or access '\(name)'")
         }
-        guard let node = try YAMLLoader.load(contentsOf: path) else {
+        guard let node = try context.invocation.vault.loadYAML(contentsOf: path) else {
             return .ok(["ansible_facts": .emptyDict, "ansible_included_var_files": [.string(path)]])
         }
         guard case .dict(var vars) = node.value else {

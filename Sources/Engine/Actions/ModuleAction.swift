@@ -4,6 +4,7 @@ import OrderedCollections
 import PGHACore
 import Playbook
 import Transport
+import Vault
 
 /// Runs a module from the library on the task's host (or delegate).
 enum ModuleAction {
@@ -33,7 +34,8 @@ enum ModuleAction {
             taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
             resolveLocalPath: localPathResolver(context),
-            renderTemplate: templateRenderer(context))
+            renderTemplate: templateRenderer(context),
+            readLocalFile: localFileReader(context))
         let result = try await module.run(arguments, context: moduleContext)
         counter?.report(module: module.name, host: context.host, task: context.task.name ?? "")
         var actionResult = ActionResult(result.asValue.dictValue ?? [:])
@@ -108,14 +110,26 @@ enum ModuleAction {
         }
     }
 
+    /// Controller files for `src:`: a vaulted one is decrypted (unless `decrypt: false`) and its
+    /// plaintext registered as a secret; it reaches the host in clear, as with Ansible.
+    static func localFileReader(_ context: ActionContext) -> @Sendable (String, Bool) throws -> [UInt8] {
+        let vault = context.invocation.vault
+        return { path, decrypt in
+            if decrypt { return try vault.readFile(path) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PGHAError(.io, "could not read the file on the controller", at: SourceLocation(file: path))
+            }
+            return [UInt8](data)
+        }
+    }
+
     static func templateRenderer(_ context: ActionContext) -> @Sendable (String) async throws -> String {
         let templating = context.templating
         let variables = context.variables
+        let vault = context.invocation.vault
         return { path in
             var variables = variables
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw PGHAError(.io, "could not read template", at: SourceLocation(file: path))
-            }
+            let data = try vault.readFile(path)
             let text = String(decoding: data, as: UTF8.self)
             variables.set("template_path", .string(path))
             variables.set("template_host", .string(ProcessInfo.processInfo.hostName))

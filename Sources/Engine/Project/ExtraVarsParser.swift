@@ -1,23 +1,25 @@
 import Foundation
 import OrderedCollections
 import PGHACore
+import Vault
 
 /// `-e` values as ansible-playbook reads them: `k=v k2=v2`, inline YAML/JSON, or `@file`.
 public enum ExtraVarsParser {
-    public static func parse(_ arguments: [String]) throws -> OrderedDictionary<String, Value> {
+    /// - Parameter vault: decrypts a vaulted `@file` (or `!vault` values in it).
+    public static func parse(_ arguments: [String], vault: VaultContext = .none) throws -> OrderedDictionary<String, Value> {
         var result = OrderedDictionary<String, Value>()
         for argument in arguments {
-            for (key, value) in try parseOne(argument) { result[key] = value }
+            for (key, value) in try parseOne(argument, vault: vault) { result[key] = value }
         }
         return result
     }
 
-    static func parseOne(_ argument: String) throws -> OrderedDictionary<String, Value> {
+    static func parseOne(_ argument: String, vault: VaultContext) throws -> OrderedDictionary<String, Value> {
         let trimmed = argument.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return [:] }
         if trimmed.hasPrefix("@") {
             let path = String(trimmed.dropFirst())
-            guard let node = try YAMLLoader.load(contentsOf: path) else { return [:] }
+            guard let node = try vault.loadYAML(contentsOf: path) else { return [:] }
             guard case .dict(let dict) = node.value else {
                 throw PGHAError(.usage, "extra vars file must hold a mapping", at: node.location)
             }

@@ -10,6 +10,8 @@ public struct ProjectConfiguration: Sendable {
     public var defaultInventory: String?
     public var playbookDirectories: [String] = []
     public var roleSearchPaths: [String] = []
+    /// `vault_password_file` (absolute): the vault password used when none is given on the command line.
+    public var vaultPasswordFile: String?
 
     public init(root: String? = nil) {
         self.root = root
@@ -41,6 +43,9 @@ public struct ProjectConfiguration: Sendable {
             if let inventory = dict["inventory"]?.stringValue { config.defaultInventory = absolute(inventory) }
             if let dirs = dict["playbook_dirs"]?.listValue { config.playbookDirectories = dirs.compactMap(\.stringValue).map(absolute) }
             if let roles = dict["roles_path"]?.listValue { config.roleSearchPaths = roles.compactMap(\.stringValue).map(absolute) }
+            if let file = dict["vault_password_file"]?.stringValue, !file.isEmpty {
+                config.vaultPasswordFile = absolute((file as NSString).expandingTildeInPath)
+            }
         }
         config.roleSearchPaths += BuiltinRoles.searchPaths
         return config

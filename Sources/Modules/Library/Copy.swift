@@ -62,15 +62,17 @@ public enum CopyModule: Module {
             if isDirectory.boolValue {
                 do {
                     return try await DirectoryCopier.copy(
-                        localRoot: local, srcArgument: src, dest: dest, args: args, context: context)
+                        localRoot: local, srcArgument: src, dest: dest, args: args, context: context,
+                        decrypt: args.bool("decrypt") ?? true)
                 } catch let failure as ModuleFailure {
                     return failure.result
                 }
             }
-            guard let contents = FileManager.default.contents(atPath: local) else {
+            do {
+                data = try context.readLocalFile(local, args.bool("decrypt") ?? true)
+            } catch let error as PGHAError where error.kind == .io {
                 return .failure("Could not read '\(local)' on the controller")
             }
-            data = [UInt8](contents)
             sourceName = (local as NSString).lastPathComponent
             afterHeader = local
             if let attrs = try? FileManager.default.attributesOfItem(atPath: local),

@@ -52,9 +52,13 @@ public enum ScriptModule: Module {
         if context.checkMode {
             return ModuleResult(changed: false, skipped: true, msg: "Check mode is not supported for this task")
         }
-        guard let local = context.resolveLocalPath(source, "files"),
-            let data = FileManager.default.contents(atPath: local)
-        else {
+        guard let local = context.resolveLocalPath(source, "files") else {
+            return .failure("Could not find or access '\(source)' on the Ansible Controller.")
+        }
+        let data: [UInt8]
+        do {
+            data = try context.readLocalFile(local, args.bool("decrypt") ?? true)
+        } catch let error as PGHAError where error.kind == .io {
             return .failure("Could not find or access '\(source)' on the Ansible Controller.")
         }
         let made = try await context.connection.run(

@@ -15,7 +15,8 @@ enum DirectoryCopier {
         var files: [(relative: String, data: [UInt8], localPath: String)] = []
     }
 
-    static func readLocal(_ root: String) throws -> LocalTree {
+    /// The tree under `root`; `read` gives a file's bytes, nil when it cannot be read.
+    static func readLocal(_ root: String, reading read: (String) throws -> [UInt8]?) throws -> LocalTree {
         var tree = LocalTree()
         let manager = FileManager.default
         guard let enumerator = manager.enumerator(atPath: root) else {
@@ -29,8 +30,8 @@ enum DirectoryCopier {
             guard manager.fileExists(atPath: full, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
                 tree.directories.append(relative)
-            } else if let data = manager.contents(atPath: full) {
-                tree.files.append((relative, [UInt8](data), full))
+            } else if let data = try read(full) {
+                tree.files.append((relative, data, full))
             } else {
                 throw ModuleFailure(message: "Could not read '\(full)' on the controller")
             }
@@ -39,11 +40,18 @@ enum DirectoryCopier {
     }
 
     static func copy(
-        localRoot: String, srcArgument: String, dest: String, args: ModuleArguments, context: ModuleContext
+        localRoot: String, srcArgument: String, dest: String, args: ModuleArguments, context: ModuleContext,
+        decrypt: Bool = true
     )
         async throws -> ModuleResult
     {
-        let tree = try readLocal(localRoot)
+        let tree = try readLocal(localRoot) { path in
+            do {
+                return try context.readLocalFile(path, decrypt)
+            } catch let error as PGHAError where error.kind == .io {
+                return nil
+            }
+        }
         var trimmedDest = dest
         while trimmedDest.count > 1 && trimmedDest.hasSuffix("/") { trimmedDest.removeLast() }
         let base =
