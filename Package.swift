@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependencies flow one way, top to bottom:
 //   PGHACore (values, source locations, errors, YAML with marks)
+//   Declarations (each action's names, arguments, documentation; the catalog the loader reads)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
@@ -30,7 +31,10 @@ let package = Package(
         ),
         .target(name: "Template", dependencies: ["PGHACore"]),
         .target(name: "Inventory", dependencies: ["PGHACore"]),
-        .target(name: "Playbook", dependencies: ["PGHACore"]),
+        .target(
+            name: "Declarations",
+            dependencies: ["PGHACore", .product(name: "OrderedCollections", package: "swift-collections")]),
+        .target(name: "Playbook", dependencies: ["PGHACore", "Declarations"]),
         .target(name: "Transport", dependencies: ["PGHACore"]),
         .systemLibrary(
             name: "CLibSSH2",
@@ -38,17 +42,19 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "SSHTransport", dependencies: ["PGHACore", "Transport", "CLibSSH2"]),
-        .target(name: "Modules", dependencies: ["PGHACore", "Transport"]),
+        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport"]),
         .target(
             name: "Engine",
-            dependencies: ["PGHACore", "Template", "Inventory", "Playbook", "Transport", "SSHTransport", "Modules"]
+            dependencies: [
+                "PGHACore", "Declarations", "Template", "Inventory", "Playbook", "Transport", "SSHTransport", "Modules",
+            ]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
         .target(name: "Lab", dependencies: ["PGHACore"]),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Engine", "Output", "Lab",
+                "PGHACore", "Declarations", "Engine", "Output", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,7 +62,8 @@ let package = Package(
         .testTarget(name: "PGHACoreTests", dependencies: ["PGHACore"]),
         .testTarget(name: "TemplateTests", dependencies: ["Template"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
+        // The loader's tests read the real action catalog, as the loader does in a run.
+        .testTarget(name: "PlaybookTests", dependencies: ["Playbook", "Engine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),

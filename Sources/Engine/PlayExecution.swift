@@ -406,12 +406,11 @@ final class PlayExecution {
     /// does: per-host metas announce themselves once per host, run-once metas once.
     private func runMeta(_ task: Task, hosts: [String], scope: Scope) async throws {
         let action = Templating.display(task.args["_raw_params"] ?? .string("noop")).trimmingCharacters(in: .whitespaces)
-        let runOnceActions: Set<String> = ["end_play", "end_batch", "clear_host_errors", "refresh_inventory"]
-        let known: Set<String> = runOnceActions.union(["flush_handlers", "end_host", "end_role", "noop", "clear_facts", "reset_connection"])
-        guard known.contains(action) else {
+        // role_complete is Ansible's internal marker, not something a task performs.
+        guard MetaAction.actions.contains(action), action != "role_complete" else {
             throw PGHAError(.semantic, "unknown meta action '\(action)'", at: task.location).withSourceLine()
         }
-        let evaluated = runOnceActions.contains(action) ? Array(hosts.prefix(1)) : hosts
+        let evaluated = MetaAction.runOncePerBatch.contains(action) ? Array(hosts.prefix(1)) : hosts
         var selected: [String] = []
         for host in evaluated {
             runner.sink.handle(.taskStart(name: task.displayName, location: task.location, isHandler: scope.isHandler, hosts: [host]))

@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
@@ -5,7 +6,7 @@ import PGHACore
 /// The state of one load: caches, import chains for cycle detection, and what the current play
 /// has gathered so far (role handlers, roles already applied, tasks to check notifications of).
 final class LoadSession {
-    let catalog: any ModuleCatalog
+    let catalog: ActionCatalog
     let roleSearchPaths: [String]
     let playbookDirectory: String
     var warnings: [PGHAError] = []
@@ -58,7 +59,7 @@ final class LoadSession {
     }
 
     init(loader: PlaybookLoader, playbookDirectory: String) {
-        self.catalog = loader.moduleCatalog
+        self.catalog = loader.catalog
         self.roleSearchPaths = loader.roleSearchPaths
         self.playbookDirectory = playbookDirectory
     }
@@ -123,7 +124,8 @@ final class LoadSession {
 
     // MARK: Playbooks
 
-    static let importPlaybookKeys = ["import_playbook", "ansible.builtin.import_playbook", "ansible.legacy.import_playbook"]
+    /// Whether a playbook entry's key is `import_playbook` (short or fully qualified).
+    func isImportPlaybook(_ key: String) -> Bool { catalog.declaration(named: key)?.name == "import_playbook" }
 
     func loadPlaybookFile(
         _ path: String, outer: Keywords, importVars: OrderedDictionary<String, Value>, importedAt: SourceLocation?
@@ -159,7 +161,7 @@ final class LoadSession {
                 at: item.location)
         }
         let itemEntries = entries(of: item)
-        if let importEntry = itemEntries.first(where: { Self.importPlaybookKeys.contains($0.key) }) {
+        if let importEntry = itemEntries.first(where: { isImportPlaybook($0.key) }) {
             plays += try importPlaybook(item, itemEntries, importEntry.value, from: path, outer: outer, importVars: importVars)
         } else if let include = itemEntries.first(where: { $0.key == "include" || $0.key == "ansible.builtin.include" }) {
             throw Diagnostics.error(
@@ -178,7 +180,7 @@ final class LoadSession {
         var vars = importVars
         for entry in itemEntries {
             switch entry.key {
-            case _ where Self.importPlaybookKeys.contains(entry.key), "name": continue
+            case _ where isImportPlaybook(entry.key), "name": continue
             case "when": own.when = try conditions(entry.value, keyword: "when")
             case "tags": own.tags = try tags(entry.value)
             case "vars":
@@ -241,7 +243,7 @@ final class LoadSession {
             let value = entry.value
             guard playKeywordSet.contains(key) else {
                 var hint: String? = nil
-                if catalog.canonicalName(for: key) != nil || LoadSession.taskKeywords.contains(key) {
+                if catalog.declaration(named: key) != nil || LoadSession.taskKeywords.contains(key) {
                     hint = "'\(key)' belongs to a task: list tasks under 'tasks:'"
                 }
                 throw Diagnostics.error(

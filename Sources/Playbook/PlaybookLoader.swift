@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
@@ -21,15 +22,16 @@ import PGHACore
 public struct PlaybookLoader: Sendable {
     /// Directories searched for roles after `roles/` beside the playbook.
     public var roleSearchPaths: [String]
-    public var moduleCatalog: any ModuleCatalog
+    /// Every action a task may name, with its arguments (`Engine.ActionRegistry.catalog`).
+    public var catalog: ActionCatalog
     /// The playbook's directory for run-time loads (`roles/` beside it is searched first). When
     /// nil, it is inferred from the including task's file (the directory above `roles/`, or the
     /// file's own directory).
     public var playbookDirectory: String?
 
-    public init(roleSearchPaths: [String], moduleCatalog: any ModuleCatalog, playbookDirectory: String? = nil) {
+    public init(roleSearchPaths: [String], catalog: ActionCatalog, playbookDirectory: String? = nil) {
         self.roleSearchPaths = roleSearchPaths
-        self.moduleCatalog = moduleCatalog
+        self.catalog = catalog
         self.playbookDirectory = playbookDirectory
     }
 

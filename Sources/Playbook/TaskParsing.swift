@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
@@ -14,24 +15,6 @@ extension LoadSession {
         "block", "rescue", "always", "name", "when", "vars", "delegate_to", "delegate_facts", "notify",
     ])
 
-    /// Modules whose free-form text is a command line (`parse_kv(check_raw=True)`).
-    static let freeFormModules: Set<String> = ["command", "shell", "script", "raw", "win_command", "win_shell"]
-    /// Actions that take free-form text at all (in `_raw_params`).
-    static let rawParamActions: Set<String> = freeFormModules.union([
-        "include_vars", "include_tasks", "include_role", "import_tasks", "import_role", "add_host", "group_by",
-        "set_fact", "meta",
-    ])
-
-    /// Actions the loader itself expands or checks, known whatever the catalog says.
-    static let loaderActions: Set<String> = [
-        "include_tasks", "import_tasks", "include_role", "import_role", "meta", "include_vars",
-    ]
-
-    static let metaActions = [
-        "noop", "flush_handlers", "refresh_inventory", "clear_facts", "clear_host_errors", "end_play", "end_host",
-        "end_batch", "end_role", "reset_connection", "role_complete",
-    ]
-
     static let loopKinds: [String: Loop.Kind] = [
         "with_items": .items, "with_list": .list, "with_dict": .dict, "with_indexed_items": .indexedItems,
         "with_together": .together, "with_nested": .nested, "with_cartesian": .nested,
@@ -39,13 +22,24 @@ extension LoadSession {
         "with_lines": .lines,
     ]
 
+    /// The short name of the action a task writes as `action` (short or fully qualified); nil when
+    /// no action has that name.
     func canonical(_ action: String) -> String? {
-        if let name = catalog.canonicalName(for: action) { return name }
-        for prefix in ["ansible.builtin.", "ansible.legacy."] where action.hasPrefix(prefix) {
-            let short = String(action.dropFirst(prefix.count))
-            if Self.loaderActions.contains(short) { return short }
-        }
-        return Self.loaderActions.contains(action) ? action : nil
+        catalog.declaration(named: action)?.name
+    }
+
+    /// The names an action accepts as arguments, free-form text included (for the loader's own
+    /// checks of include and import options).
+    func argumentNames(of action: String) -> Set<String> {
+        guard let spec = catalog.declaration(named: action)?.arguments else { return [] }
+        var names = Set(spec.arguments.map(\.name))
+        if spec.freeForm != .none { names.insert("_raw_params") }
+        return names
+    }
+
+    /// Actions that take free-form text at all (in `_raw_params`), for the error that lists them.
+    var freeFormActions: [String] {
+        catalog.declarations.filter { $0.freeForm != .none }.map(\.name).sorted()
     }
 
     static func taskSearchDirectories(
@@ -247,7 +241,7 @@ extension LoadSession {
             } else if first.key == "include" {
                 hint = "'include' was removed from Ansible: use include_tasks or import_tasks"
             }
-            let candidates = Array(Self.taskKeywords) + catalog.knownModuleNames
+            let candidates = Array(Self.taskKeywords) + catalog.shortNames
             throw Diagnostics.error(
                 "unknown module or keyword '\(first.key)'" + Diagnostics.suggestion(for: first.key, in: candidates.sorted()),
                 at: first.keyNode.location, hint: hint)
@@ -305,9 +299,11 @@ extension LoadSession {
             try checkMeta(normalized, at: actionEntry.value.location)
         default:
             if normalized.args["_variable_params"] == nil {
-                try catalog.validateStatically(
-                    module: normalized.action, args: normalized.args, locations: normalized.locations,
-                    taskLocation: location)
+                if let declaration = catalog.declaration(named: normalized.action), declaration.argumentsCheckedWhenLoaded {
+                    _ = try declaration.arguments.validate(
+                        normalized.args, module: declaration.name, locations: normalized.locations,
+                        taskLocation: location, allowTemplates: true)
+                }
                 // A loop may feed `item` into the path, and then only the run knows it.
                 try checkLocalFiles(normalized, scope: scope, at: location)
             }
@@ -415,8 +411,13 @@ extension LoadSession {
 
         guard let action = canonical(written) else {
             throw Diagnostics.error(
-                "unknown module '\(written)'" + Diagnostics.suggestion(for: written, in: catalog.knownModuleNames),
+                "unknown module '\(written)'" + Diagnostics.suggestion(for: written, in: catalog.shortNames),
                 at: entry.value.location)
+        }
+        if action == "import_playbook" {
+            throw Diagnostics.error(
+                "import_playbook is only valid at the top level of a playbook, not as a task",
+                at: entry.keyNode.location, hint: "write it as an entry of the playbook, beside the plays")
         }
 
         var args = OrderedDictionary<String, Value>()
@@ -438,9 +439,10 @@ extension LoadSession {
             }
         }
 
+        let freeForm = catalog.declaration(named: action)?.freeForm ?? .none
         func addKeyValue(_ text: String, at location: SourceLocation, plain: Bool) throws {
             let options: [KeyValueArgs.Option]
-            do { options = try KeyValueArgs.parse(text, checkRaw: Self.freeFormModules.contains(action)) } catch {
+            do { options = try KeyValueArgs.parse(text, checkRaw: freeForm == .commandLine) } catch {
                 throw Diagnostics.error(
                     "failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(text)", at: location)
             }
@@ -485,13 +487,13 @@ extension LoadSession {
             locations[arg.key] = arg.keyNode.location
         }
         if let (text, location) = inlineText { try addKeyValue(text, at: location, plain: true) }
-        if !Self.freeFormModules.contains(action), let reserved = args.keys.first(where: { $0.hasPrefix("_ansible_") }) {
+        if freeForm != .commandLine, let reserved = args.keys.first(where: { $0.hasPrefix("_ansible_") }) {
             throw Diagnostics.error(
                 "invalid parameter '\(reserved)' for '\(written)': the prefix '_ansible_' is reserved for internal use",
                 at: locations[reserved] ?? entry.value.location)
         }
 
-        if let raw = args["_raw_params"], raw != .string(""), !Self.rawParamActions.contains(action) {
+        if let raw = args["_raw_params"], raw != .string(""), freeForm == .none {
             let text = raw.stringValue ?? ""
             if Diagnostics.isTemplated(text) {
                 args.removeValue(forKey: "_raw_params")
@@ -501,8 +503,7 @@ extension LoadSession {
                 throw Diagnostics.error(
                     "'\(written)' does not support free-form text ('\(text)'): give key=value arguments or a mapping",
                     at: locations["_raw_params"] ?? entry.value.location,
-                    hint: "only these actions take free-form text: "
-                        + Self.rawParamActions.sorted().joined(separator: ", "))
+                    hint: "only these actions take free-form text: " + freeFormActions.joined(separator: ", "))
             }
         }
         return NormalizedAction(written: written, action: action, args: args, locations: locations)
@@ -591,7 +592,7 @@ extension LoadSession {
     private func importTasks(
         _ normalized: NormalizedAction, keywords: Keywords, scope: Scope, at location: SourceLocation
     ) throws -> [TaskNode] {
-        guard let (name, fileLocation) = try fileArgument(normalized, allowed: ["file", "_raw_params"], at: location)
+        guard let (name, fileLocation) = try fileArgument(normalized, allowed: argumentNames(of: "import_tasks"), at: location)
         else {
             throw Diagnostics.error("import_tasks needs a file name", at: location)
         }
@@ -619,7 +620,7 @@ extension LoadSession {
     /// now (once per play) so their errors and notifications are reported before anything runs.
     private func checkIncludeTasks(_ normalized: NormalizedAction, scope: Scope, at location: SourceLocation) throws {
         guard let (name, fileLocation) = try fileArgument(
-            normalized, allowed: ["file", "_raw_params", "apply"], at: location)
+            normalized, allowed: argumentNames(of: "include_tasks"), at: location)
         else {
             throw Diagnostics.error("include_tasks needs a file name", at: location)
         }
@@ -650,16 +651,10 @@ extension LoadSession {
         dynamicTasks += try parseTaskFile(path, scope: inner, importedAt: fileLocation)
     }
 
-    private static let roleOptions: Set<String> = [
-        "name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "allow_duplicates", "public",
-        "rolespec_validate",
-    ]
-
     private func roleSpec(
-        _ normalized: NormalizedAction, parameters: OrderedDictionary<String, Value>, at location: SourceLocation,
-        allowApply: Bool
-    ) throws -> RoleSpec? {
-        let allowed = allowApply ? Self.roleOptions.union(["apply"]) : Self.roleOptions
+        _ normalized: NormalizedAction, parameters: OrderedDictionary<String, Value>, at location: SourceLocation) throws -> RoleSpec? {
+        // Free-form text is not a role name: `include_role: name=ROLE`.
+        let allowed = argumentNames(of: normalized.action).subtracting(["_raw_params"])
         for key in normalized.args.keys where !allowed.contains(key) {
             throw Diagnostics.error(
                 "'\(key)' is not a valid option for \(normalized.action)"
@@ -694,7 +689,7 @@ extension LoadSession {
     private func importRole(
         _ normalized: NormalizedAction, own: Keywords, scope: Scope, at location: SourceLocation
     ) throws -> [TaskNode] {
-        guard var spec = try roleSpec(normalized, parameters: own.vars, at: location, allowApply: false) else {
+        guard var spec = try roleSpec(normalized, parameters: own.vars, at: location) else {
             throw Diagnostics.error(
                 "import_role names cannot be templated: imports are resolved before variables exist",
                 at: normalized.locations["name"] ?? location, hint: "use include_role for a role chosen at run time")
@@ -718,7 +713,7 @@ extension LoadSession {
         if let apply = normalized.args["apply"], apply.dictValue == nil {
             throw Diagnostics.error("'apply' must be a mapping of keywords", at: normalized.locations["apply"] ?? location)
         }
-        guard let spec = try roleSpec(normalized, parameters: [:], at: location, allowApply: true),
+        guard let spec = try roleSpec(normalized, parameters: [:], at: location),
             ![spec.tasksFrom, spec.varsFrom, spec.defaultsFrom, spec.handlersFrom].compactMap({ $0 })
                 .contains(where: Diagnostics.isTemplated)
         else {
@@ -786,11 +781,15 @@ extension LoadSession {
         }
         let action = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if Diagnostics.isTemplated(action) { return }
-        guard Self.metaActions.contains(action) else {
+        var metaActions: [String] = []
+        if case .choice(let choices)? = catalog.declaration(named: "meta")?.arguments.argument(named: "_raw_params")?.kind {
+            metaActions = choices
+        }
+        guard metaActions.contains(action) else {
             throw Diagnostics.error(
-                "invalid meta action '\(action)'" + Diagnostics.suggestion(for: action, in: Self.metaActions),
+                "invalid meta action '\(action)'" + Diagnostics.suggestion(for: action, in: metaActions),
                 at: normalized.locations["_raw_params"] ?? location,
-                hint: "valid: " + Self.metaActions.joined(separator: ", "))
+                hint: "valid: " + metaActions.joined(separator: ", "))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import Modules
 import OrderedCollections
@@ -7,10 +8,7 @@ import Transport
 
 /// Runs a module from the library on the task's host (or delegate).
 enum ModuleAction {
-    static func run(_ action: String, _ context: ActionContext) async throws -> ActionResult {
-        guard let module = ModuleRegistry.module(named: action) else {
-            throw PGHAError(.semantic, "unknown module '\(context.task.actionAsWritten)'", at: context.task.location)
-        }
+    static func run(_ module: any Module.Type, _ context: ActionContext) async throws -> ActionResult {
         let rendered = try context.renderedArguments()
         let arguments = try module.arguments.validate(
             rendered, module: module.name, locations: context.task.argLocations,
@@ -29,7 +27,7 @@ enum ModuleAction {
         if let counter { connection = counter }
         let moduleContext = ModuleContext(
             connection: connection, host: context.host, checkMode: checkMode, diffMode: try context.diffMode,
-            become: try become(context), environment: try environment(context) + parsableLocale(for: module.name),
+            become: try become(context), environment: try environment(context) + (module.declaration.keepsHostLocale ? [] : parsableLocale),
             taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
             resolveLocalPath: localPathResolver(context),
@@ -84,12 +82,9 @@ enum ModuleAction {
 
     /// Modules parse the output of the tools they run, so those run in an English, UTF-8 locale
     /// whatever the host's default, as Ansible's modules do (get_best_parsable_locale picks C.utf8 on
-    /// Debian, and it overrides the task's environment). command, shell and script run the user's
-    /// own commands, which see the host's locale, as under Ansible.
-    static func parsableLocale(for module: String) -> [(String, String)] {
-        if ["command", "shell", "script"].contains(module) { return [] }
-        return [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
-    }
+    /// Debian, and it overrides the task's environment). Modules that run the user's own commands
+    /// (`keepsHostLocale`: command, shell, script) leave the host's locale alone, as under Ansible.
+    static let parsableLocale = [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
 
     /// `src:` lookup order: the role's files/ or templates/, the playbook's, then the path itself.
     static func localPathResolver(_ context: ActionContext) -> @Sendable (String, String) -> String? {

@@ -9,28 +9,40 @@ import Transport
 /// the collection sorts it: full-line comments first in their order, then rules from the most to the
 /// least specific source, database and user, includes last, empty lines dropped.
 public enum PostgresqlPgHbaModule: Module {
-    public static let name = "postgresql_pg_hba"
-    public static let qualifiedNames = ["community.postgresql.postgresql_pg_hba"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("dest", .path, required: true),
-        .init("contype", .choice(["local", "host", "hostnossl", "hostssl", "hostgssenc", "hostnogssenc"])),
-        .init("databases", .string, default: "all"),
-        .init("users", .string, default: "all"),
-        .init("address", .string, default: "samehost", aliases: ["source", "src"]),
-        .init("netmask", .string),
-        .init("method", .choice(methods), default: "md5"),
-        .init("options", .string),
-        .init("state", .choice(["present", "absent"]), default: "present"),
-        .init("create", .bool, default: false),
-        .init("backup", .bool, default: false),
-        .init("backup_file", .string),
-        .init("sort_rules", .bool, default: true),
-        .init("owner", .string),
-        .init("group", .string),
-        .init("mode", .mode),
-        .init("comment", .string),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "postgresql_pg_hba", qualifiedNames: ["community.postgresql.postgresql_pg_hba"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("dest", .path, required: true),
+            .init("contype", .choice(["local", "host", "hostnossl", "hostssl", "hostgssenc", "hostnogssenc"])),
+            .init("databases", .string, default: "all"),
+            .init("users", .string, default: "all"),
+            .init("address", .string, default: "samehost", aliases: ["source", "src"]),
+            .init("netmask", .string),
+            .init("method", .choice(methods), default: "md5"),
+            .init("options", .string),
+            .init("state", .choice(["present", "absent"]), default: "present"),
+            .init("create", .bool, default: false),
+            .init("backup", .bool, default: false),
+            .init("backup_file", .string),
+            .init("sort_rules", .bool, default: true),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("mode", .mode),
+            .init("comment", .string),
+        ]),
+        documentation: ActionDocumentation(
+            "Add, remove or modify a rule in a pg_hba file",
+            examples: """
+                - name: Let the replication user in from the cluster's network
+                  community.postgresql.postgresql_pg_hba:
+                    dest: /etc/postgresql/15/main/pg_hba.conf
+                    contype: hostssl
+                    databases: replication
+                    users: replicator
+                    source: 10.0.0.0/24
+                    method: scram-sha-256
+                """))
 
     static let methods = [
         "trust", "reject", "md5", "password", "gss", "sspi", "krb5", "ident", "peer", "ldap", "radius", "cert",

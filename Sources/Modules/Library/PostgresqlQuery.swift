@@ -7,20 +7,32 @@ import Transport
 /// (`%(name)s`) arguments, bound through psql variables (quoted by psql, sent on stdin). Column types
 /// come from `\gdesc` in the same psql session, so results are typed as psycopg would return them.
 public enum PostgresqlQueryModule: Module {
-    public static let name = "postgresql_query"
-    public static let qualifiedNames = ["community.postgresql.postgresql_query"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("query", .string, required: true),
-            .init("positional_args", .list),
-            .init("named_args", .dict),
-            .init("db", .string, aliases: ["login_db"]),
-            .init("autocommit", .bool, default: false),
-            .init("encoding", .string),
-            .init("search_path", .list),
-            .init("as_single_query", .bool, default: true),
-        ] + Postgres.loginArguments, mutuallyExclusive: [["positional_args", "named_args"]])
+    public static let declaration = ActionDeclaration(
+        name: "postgresql_query", qualifiedNames: ["community.postgresql.postgresql_query"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec(
+            [
+                .init("query", .string, required: true),
+                .init("positional_args", .list),
+                .init("named_args", .dict),
+                .init("db", .string, aliases: ["login_db"]),
+                .init("autocommit", .bool, default: false),
+                .init("encoding", .string),
+                .init("search_path", .list),
+                .init("as_single_query", .bool, default: true),
+            ] + Postgres.loginArguments, mutuallyExclusive: [["positional_args", "named_args"]]),
+        documentation: ActionDocumentation(
+            "Run PostgreSQL queries",
+            examples: """
+                - name: Count the application's users
+                  community.postgresql.postgresql_query:
+                    db: app
+                    query: SELECT count(*) FROM users WHERE active = %s
+                    positional_args: [true]
+                  become: true
+                  become_user: postgres
+                  register: active_users
+                """))
 
     static let end = "__pgha_query_end__"
     static let null = "__pgha_null__"

@@ -6,34 +6,44 @@ import Transport
 /// `ansible.builtin.user`: manages a local account with useradd/usermod/userdel. The password is a
 /// crypt hash and reaches the host only on `chpasswd -e`'s standard input, never a command line.
 public enum UserModule: Module {
-    public static let name = "user"
-    public static let qualifiedNames = ["ansible.builtin.user", "ansible.legacy.user"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .string, required: true, aliases: ["user"]),
-        .init("uid", .int),
-        .init("comment", .string),
-        .init("non_unique", .bool, default: false),
-        .init("group", .string),
-        .init("groups", .list),
-        .init("append", .bool, default: false),
-        .init("shell", .string),
-        .init("home", .path),
-        .init("skeleton", .string),
-        .init("password", .string, secret: true),
-        .init("state", .choice(["absent", "present"]), default: "present"),
-        .init("create_home", .bool, default: true, aliases: ["createhome"]),
-        .init("move_home", .bool, default: false),
-        .init("system", .bool, default: false),
-        .init("force", .bool, default: false),
-        .init("remove", .bool, default: false),
-        .init("update_password", .choice(["always", "on_create"]), default: "always"),
-        .init("password_lock", .bool),
-        .init("password_expire_max", .int),
-        .init("password_expire_min", .int),
-        .init("password_expire_warn", .int),
-        .init("local", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "user", qualifiedNames: ["ansible.builtin.user", "ansible.legacy.user"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("name", .string, required: true, aliases: ["user"]),
+            .init("uid", .int),
+            .init("comment", .string),
+            .init("non_unique", .bool, default: false),
+            .init("group", .string),
+            .init("groups", .list),
+            .init("append", .bool, default: false),
+            .init("shell", .string),
+            .init("home", .path),
+            .init("skeleton", .string),
+            .init("password", .string, secret: true),
+            .init("state", .choice(["absent", "present"]), default: "present"),
+            .init("create_home", .bool, default: true, aliases: ["createhome"]),
+            .init("move_home", .bool, default: false),
+            .init("system", .bool, default: false),
+            .init("force", .bool, default: false),
+            .init("remove", .bool, default: false),
+            .init("update_password", .choice(["always", "on_create"]), default: "always"),
+            .init("password_lock", .bool),
+            .init("password_expire_max", .int),
+            .init("password_expire_min", .int),
+            .init("password_expire_warn", .int),
+            .init("local", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Manage user accounts",
+            examples: """
+                - name: An account for the backups
+                  ansible.builtin.user:
+                    name: backup
+                    shell: /usr/sbin/nologin
+                    system: true
+                    create_home: false
+                """))
 
     struct Account {
         var uid: Int

@@ -12,7 +12,7 @@ public enum FileMode: Sendable, Equatable {
     case preserve
 
     /// Validation-time conversion: octal strings become integers, symbolic ones are syntax-checked.
-    static func normalize(_ value: Value) throws -> Value {
+    package static func normalize(_ value: Value) throws -> Value {
         switch value {
         case .int(let i):
             guard i >= 0, i <= 0o7777 else {
@@ -39,7 +39,7 @@ public enum FileMode: Sendable, Equatable {
     }
 
     /// Python's int(s, 8), which also accepts a `0o` prefix.
-    static func parseOctal(_ s: String) -> UInt32? {
+    package static func parseOctal(_ s: String) -> UInt32? {
         var text = Substring(s)
         if text.hasPrefix("0o") || text.hasPrefix("0O") { text = text.dropFirst(2) }
         guard !text.isEmpty, text.allSatisfy({ ("0"..."7").contains($0) }) else { return nil }
@@ -75,7 +75,7 @@ public enum FileMode: Sendable, Equatable {
 
     /// Ansible's `_symbolic_mode_to_octal`, including its handling of `X`, `s`, `t`, copy-from
     /// (`g=u`) and the umask for an empty "who" (`+x`).
-    static func applySymbolic(_ text: String, to start: UInt32, isDirectory: Bool, umask: UInt32) throws -> UInt32 {
+    package static func applySymbolic(_ text: String, to start: UInt32, isDirectory: Bool, umask: UInt32) throws -> UInt32 {
         var mode = start & 0o7777
         for clause in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let opIndex = clause.firstIndex(where: { "+-=".contains($0) }) else { throw SymbolicError() }

@@ -6,10 +6,20 @@ import Transport
 /// `ansible.builtin.service_facts`: systemd services as `ansible_facts.services`, read in one round
 /// trip (units, unit files, and the state of units that are not loaded).
 public enum ServiceFactsModule: Module {
-    public static let name = "service_facts"
-    public static let qualifiedNames = ["ansible.builtin.service_facts", "ansible.legacy.service_facts"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([])
+    public static let declaration = ActionDeclaration(
+        name: "service_facts", qualifiedNames: ["ansible.builtin.service_facts", "ansible.legacy.service_facts"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec([]),
+        documentation: ActionDocumentation(
+            "Return service state information as fact data",
+            examples: """
+                - name: Read the services' states
+                  ansible.builtin.service_facts:
+
+                - name: Show whether Patroni runs
+                  ansible.builtin.debug:
+                    var: ansible_facts.services['patroni.service'].state
+                """))
 
     static let badStates = ["not-found", "masked", "failed"]
 
@@ -64,51 +74,3 @@ public enum ServiceFactsModule: Module {
     }
 }
 
-/// `ansible.builtin.package_facts`: installed packages as `ansible_facts.packages`, from one
-/// dpkg-query (the apt manager; other managers are not implemented).
-public enum PackageFactsModule: Module {
-    public static let name = "package_facts"
-    public static let qualifiedNames = ["ansible.builtin.package_facts", "ansible.legacy.package_facts"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("manager", .list, default: ["auto"]),
-        .init("strategy", .choice(["first", "all"]), default: "first"),
-    ])
-
-    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let managers = args.stringItems("manager") ?? ["auto"]
-        if let other = managers.first(where: { $0 != "auto" && $0 != "apt" }) {
-            return .failure("Unsupported package manager: \(other) (this engine implements apt only)")
-        }
-        let result = try await HostScript.run(
-            context,
-            "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${Section}\\n'")
-        guard result.succeeded else {
-            return .failure("Could not detect a supported package manager from the following list: ['apt']",
-                values: HostScript.stdoutValues(result))
-        }
-        var packages = OrderedDictionary<String, Value>()
-        for (name, version, arch, section) in installed(result.stdoutText) {
-            let item: Value = .dict([
-                "name": .string(name), "version": .string(version), "arch": .string(arch),
-                "category": .string(section), "source": "apt",
-            ])
-            packages[name] = .list((packages[name]?.listValue ?? []) + [item])
-        }
-        return ModuleResult(values: ["ansible_facts": .dict(["packages": .dict(packages)])])
-    }
-
-    /// Packages with an installed version (python-apt's `is_installed`): every dpkg state except
-    /// not-installed and config-files.
-    static func installed(_ text: String) -> [(String, String, String, String)] {
-        var found: [(String, String, String, String)] = []
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 5, f[0].count >= 2 else { continue }
-            let status = Array(f[0])[1]
-            if status == "n" || status == "c" { continue }
-            found.append((f[1], f[2], f[3], f[4]))
-        }
-        return found
-    }
-}

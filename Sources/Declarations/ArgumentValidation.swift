@@ -23,7 +23,7 @@ extension ArgumentSpec {
             canonicalOf[argument.name] = argument.name
             for alias in argument.aliases { canonicalOf[alias] = argument.name }
         }
-        if freeForm { canonicalOf["_raw_params"] = canonicalOf["_raw_params"] ?? "_raw_params" }
+        if freeForm != .none { canonicalOf["_raw_params"] = canonicalOf["_raw_params"] ?? "_raw_params" }
 
         func location(_ written: String) -> SourceLocation { locations[written] ?? taskLocation }
         func fail(_ message: String, _ written: String?, hint: String? = nil) -> PGHAError {
@@ -37,6 +37,11 @@ extension ArgumentSpec {
             // Ansible passes its own bookkeeping keys to every module.
             if written.hasPrefix("_ansible_") { continue }
             guard let canonical = canonicalOf[written] else {
+                if acceptsOtherArguments {
+                    values[written] = value
+                    writtenAs[written] = written
+                    continue
+                }
                 let known = canonicalOf.keys.filter { !$0.hasPrefix("_") }.sorted()
                 var hint = "supported arguments: " + known.joined(separator: ", ")
                 if let guess = closestName(to: written, among: known) { hint = "did you mean '\(guess)'? " + hint }
@@ -88,22 +93,27 @@ extension ArgumentSpec {
                 throw fail("argument '\(written)': \(problem.message)", written)
             }
         }
-        if freeForm, argumentNamed("_raw_params") == nil, let raw = values["_raw_params"] {
+        if freeForm != .none, argument(named: "_raw_params") == nil, let raw = values["_raw_params"] {
             result["_raw_params"] = raw
         }
-        return ModuleArguments(result)
+        if acceptsOtherArguments {
+            for (name, value) in values where argument(named: name) == nil && name != "_raw_params" { result[name] = value }
+        }
+        return ModuleArguments(result, spec: self, module: module)
     }
-
-    func argumentNamed(_ name: String) -> Argument? { arguments.first { $0.name == name } }
 }
 
-struct ConversionProblem: Error {
-    var message: String
+package struct ConversionProblem: Error {
+    package var message: String
+
+    package init(message: String) {
+        self.message = message
+    }
 }
 
 extension Value {
     /// Whether a template expression is still unrendered somewhere inside.
-    var containsTemplate: Bool {
+    package var containsTemplate: Bool {
         switch self {
         case .string(let s): return s.contains("{{") || s.contains("{%")
         case .list(let items): return items.contains(where: \.containsTemplate)
@@ -113,7 +123,7 @@ extension Value {
     }
 
     /// Python's str() of a scalar, as Ansible's str conversion produces it.
-    var pythonString: String? {
+    package var pythonString: String? {
         switch self {
         case .string(let s): return s
         case .int(let i): return String(i)
@@ -126,7 +136,7 @@ extension Value {
 }
 
 /// Ansible's BOOLEANS_TRUE / BOOLEANS_FALSE.
-func ansibleBool(_ value: Value) -> Bool? {
+package func ansibleBool(_ value: Value) -> Bool? {
     switch value {
     case .bool(let b): return b
     case .int(let i): return i == 1 ? true : i == 0 ? false : nil
@@ -141,7 +151,7 @@ func ansibleBool(_ value: Value) -> Bool? {
     }
 }
 
-func convert(_ value: Value, to kind: ArgumentSpec.Kind) throws -> Value {
+package func convert(_ value: Value, to kind: ArgumentSpec.Kind) throws -> Value {
     switch kind {
     case .raw:
         return value
@@ -219,7 +229,7 @@ func convert(_ value: Value, to kind: ArgumentSpec.Kind) throws -> Value {
 }
 
 /// The nearest known name within two edits (or sharing a prefix), for "did you mean".
-func closestName(to name: String, among candidates: [String]) -> String? {
+package func closestName(to name: String, among candidates: [String]) -> String? {
     var best: (String, Int)?
     for candidate in candidates {
         let distance = editDistance(name.lowercased(), candidate.lowercased())
@@ -228,7 +238,7 @@ func closestName(to name: String, among candidates: [String]) -> String? {
     return best?.0
 }
 
-func editDistance(_ a: String, _ b: String) -> Int {
+package func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a)
     let b = Array(b)
     if a.isEmpty { return b.count }

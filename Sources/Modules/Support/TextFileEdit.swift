@@ -266,3 +266,10 @@ struct PyRegex {
 func directoryFailure(_ loaded: TextFileEdit.Loaded, _ shown: String) -> ModuleResult? {
     loaded.stat.type == .directory ? .failure("Path \(shown) is a directory !", values: ["rc": 256]) : nil
 }
+
+extension String {
+    /// Python's `str.splitlines()` for "\n" and "\r\n" endings.
+    var splitLinesPython: [String] {
+        TextFileEdit.lines(self).map(TextFileEdit.chomp)
+    }
+}
