@@ -66,7 +66,7 @@ public enum AptModule: Module {
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        var state = args.string("state")!
+        var state = try args.requiredString("state")
         if state == "fixed" { state = "present" }
         var specs: [(name: String, version: String?)] = []
         for item in args.stringItems("name") ?? [] {
@@ -154,7 +154,7 @@ public enum AptModule: Module {
         var action: String?
         switch state {
         case "absent":
-            let purge = args.bool("purge")!
+            let purge = try args.requiredBool("purge")
             for spec in specs {
                 let now = installed[spec.name]
                 let present = now.map { $0.isInstalled || (purge && $0.hasConfig) } ?? false

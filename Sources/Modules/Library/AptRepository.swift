@@ -52,12 +52,12 @@ public enum AptRepositoryModule: Module {
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let repo = normalize(args.string("repo")!)
+        let repo = normalize(try args.requiredString("repo"))
         guard repo.hasPrefix("deb ") || repo.hasPrefix("deb-src ") else {
             if repo.hasPrefix("ppa:") { return .failure("PPA repositories are not supported on Debian") }
             return .failure("Invalid repository string: \(repo)")
         }
-        let state = args.string("state")!
+        let state = try args.requiredString("state")
         let target = directory + "/" + (args.string("filename").map { $0 + ".list" } ?? suggestFilename(repo))
         let probe = try await HostScript.run(
             context,

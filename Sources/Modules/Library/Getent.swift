@@ -29,7 +29,7 @@ public enum GetentModule: Module {
                 """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let database = args.string("database")!
+        let database = try args.requiredString("database")
         var words = ["getent"]
         if let service = args.string("service") { words.append("-s " + shellQuote(service)) }
         words.append(shellQuote(database))

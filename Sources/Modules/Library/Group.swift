@@ -28,8 +28,8 @@ public enum GroupModule: Module {
                 """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let name = args.string("name")!
-        let state = args.string("state")!
+        let name = try args.requiredString("name")
+        let state = try args.requiredString("state")
         let system = args.bool("system") ?? false
         let probe = try await HostScript.run(context, "getent group \(shellQuote(name)) || true")
         let fields = probe.stdoutText.trimmingCharacters(in: .newlines).split(separator: ":", omittingEmptySubsequences: false)

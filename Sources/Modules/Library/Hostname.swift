@@ -28,8 +28,8 @@ public enum HostnameModule: Module {
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let name = args.string("name") ?? ""
-        guard ["systemd", "debian", "generic", nil].contains(args.string("use")) else {
-            return .failure("use=\(args.string("use")!) is not supported here (only systemd, debian, generic)")
+        if let use = args.string("use"), !["systemd", "debian", "generic"].contains(use) {
+            return .failure("use=\(use) is not supported here (only systemd, debian, generic)")
         }
         let script = """
             exec 2>/dev/null

@@ -26,13 +26,13 @@ public enum PackageModule: Module {
         if let use = args.string("use"), use != "auto", use != "apt" {
             return .failure("package manager '\(use)' is not supported here (apt only)")
         }
-        let state = args.string("state")!
+        let state = try args.requiredString("state")
         guard ["present", "absent", "latest", "installed", "removed"].contains(state) else {
             return .failure("value of state must be one of: absent, present, latest, got: \(state)")
         }
         let mapped = state == "installed" ? "present" : state == "removed" ? "absent" : state
         let validated = try AptModule.arguments.validate(
-            ["name": args["name"]!, "state": .string(mapped)], module: "apt", locations: [:],
+            ["name": try args.required("name"), "state": .string(mapped)], module: "apt", locations: [:],
             taskLocation: context.taskLocation, allowTemplates: false)
         return try await AptModule.run(validated, context: context)
     }

@@ -34,7 +34,7 @@ public enum PostgresqlDbModule: Module {
                 """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let name = args.string("name")!
+        let name = try args.requiredString("name")
         let maintenance = args.string("maintenance_db") ?? "postgres"
         let probe = try await Postgres.psql(
             args, db: maintenance,

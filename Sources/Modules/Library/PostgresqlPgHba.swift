@@ -410,7 +410,7 @@ public enum PostgresqlPgHbaModule: Module {
             rule.comment = comment.hasPrefix("#") ? comment : "#" + comment
         }
         if contype != "local" {
-            let address = args.string("address")!
+            let address = try args.requiredString("address")
             (rule.address, rule.addressType, rule.prefix) = try addressField(address)
             if let netmask = args.string("netmask"), !netmask.isEmpty {
                 if (rule.addressType.hasPrefix("IP") && rule.prefix > -1) || rule.addressType == "hostname" {
@@ -423,13 +423,13 @@ public enum PostgresqlPgHbaModule: Module {
                 throw HbaError(message: "If the address is a bare ip-address without a CIDR suffix, the rule needs to contain a netmask")
             }
         }
-        rule.method = args.string("method")!
+        rule.method = try args.requiredString("method")
         if let options = args.string("options"), !options.isEmpty { rule.options = try Self.options(try tokenize(options)) }
         return rule
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let dest = args.string("dest")!
+        let dest = try args.requiredString("dest")
         let q = shellQuote(dest)
         let probe = try await HostScript.run(
             context, "if [ -f \(q) ]; then stat -c '%a %U %G' \(q) && echo \(HostScript.marker) && cat \(q); else echo __pgha_missing__; fi")
@@ -450,8 +450,8 @@ public enum PostgresqlPgHbaModule: Module {
         do {
             if let contype = args.string("contype") {
                 // One rule per database and user of the comma lists, as the collection expands them.
-                let databases = args.string("databases")!
-                let users = args.string("users")!
+                let databases = try args.requiredString("databases")
+                let users = try args.requiredString("users")
                 let dbList = databases.hasPrefix("\"") ? [databases] : databases.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 let userList = users.hasPrefix("\"") ? [users] : users.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 for database in dbList {

@@ -38,7 +38,7 @@ public enum PostgresqlQueryModule: Module {
     static let null = "__pgha_null__"
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        var query = args.string("query")!.trimmingCharacters(in: .whitespacesAndNewlines)
+        var query = try args.requiredString("query").trimmingCharacters(in: .whitespacesAndNewlines)
         while query.hasSuffix(";") { query = String(query.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
         var sql = ""
         func bind(_ value: Value, _ variable: String) -> String {
@@ -115,7 +115,7 @@ public enum PostgresqlQueryModule: Module {
             changed = ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(verb) ? rowCount > 0 : true
         }
         let values: OrderedDictionary<String, Value> = [
-            "query": .string(bound), "query_list": [.string(args.string("query")!)],
+            "query": .string(bound), "query_list": [.string(try args.requiredString("query"))],
             "query_all_results": .list([.list(rows)]), "query_result": .list(rows),
             "rowcount": .int(returnsRows ? rows.count : rowCount), "statusmessage": .string(status),
         ]

@@ -44,7 +44,7 @@ public enum PostgresqlUserModule: Module {
     ]
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let name = args.string("name")!
+        let name = try args.requiredString("name")
         var wantedFlags: [String: Bool] = [:]
         for raw in (args.string("role_attr_flags") ?? "").split(whereSeparator: { $0 == "," || $0 == " " }) {
             var flag = raw.uppercased()
@@ -98,16 +98,16 @@ public enum PostgresqlUserModule: Module {
                     attrs.append("VALID UNTIL '\(expires.replacingOccurrences(of: "'", with: "''"))'")
                     after["expires"] = .string(expires)
                 }
-                var setsPassword = false
+                var newPassword: String?
                 if let password = args.string("password"), args.bool("no_password_changes") != true {
                     if password.isEmpty ? !stored.isEmpty : !SCRAM.matches(password, stored: stored, user: name) {
-                        setsPassword = true
+                        newPassword = password
                         before["password"] = stored.isEmpty ? "(none)" : "(set)"
                         after["password"] = password.isEmpty ? "(none)" : "(changed)"
                     }
                 }
-                if setsPassword || !attrs.isEmpty {
-                    let password = setsPassword ? args.string("password")! : nil
+                if newPassword != nil || !attrs.isEmpty {
+                    let password = newPassword
                     if let password { sql += Postgres.setVariable("pgha_password", password) }
                     let passwordSQL = password.map { $0.isEmpty ? " PASSWORD NULL" : " PASSWORD :'pgha_password'" } ?? ""
                     let shown = password.map { $0.isEmpty ? " PASSWORD NULL" : " PASSWORD '********'" } ?? ""

@@ -48,13 +48,11 @@ public enum ScriptModule: Module {
                 CommandRequest(
                     checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
                     become: context.become))
-            if result.stdoutText.contains("creates") {
-                return ModuleResult(
-                    changed: false, skipped: true, msg: "skipped, since \(args.string("creates")!) exists")
+            if let creates = args.string("creates"), result.stdoutText.contains("creates") {
+                return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(creates) exists")
             }
-            if result.stdoutText.contains("removes") {
-                return ModuleResult(
-                    changed: false, skipped: true, msg: "skipped, since \(args.string("removes")!) does not exist")
+            if let removes = args.string("removes"), result.stdoutText.contains("removes") {
+                return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(removes) does not exist")
             }
         }
         if context.checkMode {

@@ -160,7 +160,7 @@ public enum UfwModule: Module {
     struct Unsupported: Error { var message: String }
 
     static func ruleLine(_ args: ModuleArguments) throws -> String {
-            let rule = args.string("rule")!
+            guard let rule = args.string("rule") else { throw Unsupported(message: "a rule needs 'rule'") }
             var words: [String] = []
             if args.bool("route") == true { words.append("route") }
             if args.bool("delete") == true { words.append("delete") }

@@ -164,14 +164,12 @@ public enum UriModule: Module {
                 CommandRequest(
                     checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
                     become: context.become))
-            if result.stdoutText.contains("creates") {
-                return ModuleResult(
-                    changed: false, values: ["stdout": .string("skipped, since '\(args.string("creates")!)' exists")])
+            if let creates = args.string("creates"), result.stdoutText.contains("creates") {
+                return ModuleResult(changed: false, values: ["stdout": .string("skipped, since '\(creates)' exists")])
             }
-            if result.stdoutText.contains("removes") {
+            if let removes = args.string("removes"), result.stdoutText.contains("removes") {
                 return ModuleResult(
-                    changed: false,
-                    values: ["stdout": .string("skipped, since '\(args.string("removes")!)' does not exist")])
+                    changed: false, values: ["stdout": .string("skipped, since '\(removes)' does not exist")])
             }
         }
         var headers: OrderedDictionary<String, String> = [:]
