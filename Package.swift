@@ -12,7 +12,8 @@ import PackageDescription
 //   pgha-play (thin CLI)
 let package = Package(
     name: "pgha-play",
-    platforms: [.macOS(.v14)],
+    // macOS 15: the engine's few shared caches use the standard library's Mutex and Atomic.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pgha-play", targets: ["pgha-play"]),
     ],

@@ -14,7 +14,8 @@ public struct Session {
 
     public init(playbookPaths: [String], options: RunOptions) throws {
         self.options = options
-        let loader = PlaybookLoader(roleSearchPaths: options.roleSearchPaths, catalog: ActionRegistry.catalog)
+        let loader = PlaybookLoader(
+            roleSearchPaths: options.roleSearchPaths, catalog: ActionRegistry.catalog, strategies: Strategies.names)
         self.loader = loader
         self.inventory = try Inventory.load(sources: options.inventorySources)
         self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }

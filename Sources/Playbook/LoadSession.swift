@@ -7,6 +7,7 @@ import PGHACore
 /// has gathered so far (role handlers, roles already applied, tasks to check notifications of).
 final class LoadSession {
     let catalog: ActionCatalog
+    let strategies: [String]
     let roleSearchPaths: [String]
     let playbookDirectory: String
     var warnings: [PGHAError] = []
@@ -60,6 +61,7 @@ final class LoadSession {
 
     init(loader: PlaybookLoader, playbookDirectory: String) {
         self.catalog = loader.catalog
+        self.strategies = loader.strategies
         self.roleSearchPaths = loader.roleSearchPaths
         self.playbookDirectory = playbookDirectory
     }
@@ -277,9 +279,10 @@ final class LoadSession {
             case "serial":
                 play.serial = try serial(value)
             case "strategy":
-                guard case .string(let text) = value.scalarValue, ["linear", "free"].contains(text) else {
+                guard case .string(let text) = value.scalarValue, strategies.contains(text) else {
                     throw Diagnostics.error(
-                        "unsupported strategy '\(value.scalarText ?? Diagnostics.describe(value))': use 'linear' or 'free'",
+                        "unsupported strategy '\(value.scalarText ?? Diagnostics.describe(value))': use "
+                            + strategies.map { "'\($0)'" }.joined(separator: ", "),
                         at: value.location)
                 }
                 play.strategy = text

@@ -24,14 +24,19 @@ public struct PlaybookLoader: Sendable {
     public var roleSearchPaths: [String]
     /// Every action a task may name, with its arguments (`Engine.ActionRegistry.catalog`).
     public var catalog: ActionCatalog
+    /// The strategies a play may name (`Engine.Strategies.names`).
+    public var strategies: [String]
     /// The playbook's directory for run-time loads (`roles/` beside it is searched first). When
     /// nil, it is inferred from the including task's file (the directory above `roles/`, or the
     /// file's own directory).
     public var playbookDirectory: String?
 
-    public init(roleSearchPaths: [String], catalog: ActionCatalog, playbookDirectory: String? = nil) {
+    public init(
+        roleSearchPaths: [String], catalog: ActionCatalog, strategies: [String], playbookDirectory: String? = nil
+    ) {
         self.roleSearchPaths = roleSearchPaths
         self.catalog = catalog
+        self.strategies = strategies
         self.playbookDirectory = playbookDirectory
     }
 

@@ -27,7 +27,8 @@ final class Project {
 
     func path(_ relative: String) -> String { root + "/" + relative }
 
-    var loader: PlaybookLoader { PlaybookLoader(roleSearchPaths: [root + "/shared-roles"], catalog: ActionRegistry.catalog) }
+    var loader: PlaybookLoader { PlaybookLoader(
+            roleSearchPaths: [root + "/shared-roles"], catalog: ActionRegistry.catalog, strategies: Strategies.names) }
 
     func load(_ playbook: String = "site.yml") throws -> Playbook {
         try loader.load(playbookPath: path(playbook))

@@ -4,6 +4,7 @@ import Modules
 import OrderedCollections
 import PGHACore
 import Playbook
+import Synchronization
 import Transport
 
 /// Runs a module from the library on the task's host (or delegate).
@@ -122,17 +123,16 @@ enum ModuleAction {
 
 /// With PGHA_ROUND_TRIPS=1, every module run reports its round trips (each run, put or get) on
 /// stderr as `round trips: MODULE [HOST] TASK: N`, for the module differential's report.
-final class RoundTripCounter: Connection, @unchecked Sendable {
+final class RoundTripCounter: Connection, Sendable {
     static let enabled = ProcessInfo.processInfo.environment["PGHA_ROUND_TRIPS"] == "1"
     private let inner: any Connection
-    private let lock = NSLock()
-    private var count = 0
+    private let count = Atomic<Int>(0)
 
     init(_ inner: any Connection) { self.inner = inner }
 
     var hostName: String { inner.hostName }
 
-    private func tick() { lock.withLock { count += 1 } }
+    private func tick() { count.add(1, ordering: .relaxed) }
 
     func run(_ request: CommandRequest) async throws -> CommandResult {
         tick()
@@ -153,7 +153,7 @@ final class RoundTripCounter: Connection, @unchecked Sendable {
     func close() async {}
 
     func report(module: String, host: String, task: String) {
-        let n = lock.withLock { count }
+        let n = count.load(ordering: .relaxed)
         FileHandle.standardError.write(Data("round trips: \(module) [\(host)] \(task): \(n)\n".utf8))
     }
 }

@@ -2,8 +2,8 @@ import OrderedCollections
 import PGHACore
 import Playbook
 
-/// What the engine remembers about one host during a run.
-struct HostRuntime {
+/// What the engine remembers about one host during a run (part of `RunState`).
+struct HostState: Sendable {
     let name: String
     /// `ansible_facts` (also injected as top-level `ansible_*` variables).
     var facts: OrderedDictionary<String, Value> = [:]
