@@ -50,7 +50,7 @@ public struct PlaybookLoader: Sendable {
         let session = LoadSession(loader: self, playbookDirectory: directory)
         session.listenAnywhere = true
         let scope = Scope(file: path, playDirectory: directory, role: role, keywords: keywords, handlers: false, depth: 0)
-        return try session.parseTaskFile(path, scope: scope, importedAt: location)
+        return try session.tasks.parseTaskFile(path, scope: scope, importedAt: location)
     }
 
     /// The engine's run-time seam: `include_role` from the task at `location`.
@@ -78,7 +78,7 @@ public struct PlaybookLoader: Sendable {
             throw PGHAError(.io, "playbook not found", at: SourceLocation(file: path))
         }
         let session = LoadSession(loader: self, playbookDirectory: PathUtil.directory(of: path))
-        let plays = try session.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
+        let plays = try session.plays.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
         var playbook = Playbook(path: path, plays: plays)
         playbook.warnings = session.warnings
         return playbook
@@ -94,7 +94,7 @@ public struct PlaybookLoader: Sendable {
         let session = LoadSession(loader: self, playbookDirectory: PathUtil.directory(of: path))
         session.collectErrors = true
         do {
-            _ = try session.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
+            _ = try session.plays.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
         } catch let error as PGHAError {
             session.record(error)
         } catch {
@@ -119,7 +119,7 @@ public struct PlaybookLoader: Sendable {
         let session = LoadSession(loader: self, playbookDirectory: directory)
         let scope = Scope(
             file: path, playDirectory: directory, role: role, keywords: keywords, handlers: handlers, depth: 0)
-        return try session.parseTaskFile(path, scope: scope, importedAt: nil)
+        return try session.tasks.parseTaskFile(path, scope: scope, importedAt: nil)
     }
 
     /// Loads a role at run time (`include_role`): its dependencies' blocks followed by its own tasks
@@ -139,7 +139,7 @@ public struct PlaybookLoader: Sendable {
         spec.varsFrom = varsFrom
         spec.defaultsFrom = defaultsFrom
         spec.handlersFrom = handlersFrom
-        let applied = try session.applyRole(spec, scope: scope, dedupe: false, isDependency: false, collect: true)
+        let applied = try session.roles.applyRole(spec, scope: scope, dedupe: false, isDependency: false, collect: true)
         guard let instance = applied.instance else {
             throw Diagnostics.error("role '\(name)' could not be applied", at: location)
         }
@@ -151,7 +151,7 @@ public struct PlaybookLoader: Sendable {
     public func resolveTasksFile(
         _ name: String, includedFrom location: SourceLocation, role: RoleInstance?, playbookDirectory: String
     ) -> String? {
-        PathUtil.firstFile(name, in: LoadSession.taskSearchDirectories(
+        PathUtil.firstFile(name, in: IncludeLoader.taskSearchDirectories(
             file: location.file, role: role, playDirectory: playbookDirectory, playbookDirectory: playbookDirectory))
     }
 }

@@ -2,8 +2,11 @@ import Foundation
 import OrderedCollections
 import PGHACore
 
-/// Parsing of keyword values shared by plays, blocks, tasks and role entries.
-extension LoadSession {
+/// Keyword values shared by plays, blocks, tasks and role entries: booleans, integers, tag and
+/// condition lists, vars mappings, the inheritable keywords.
+struct KeywordParser {
+    let session: LoadSession
+
     /// Keywords every level (play, role entry, block, task) passes down, stored in `Keywords`.
     static let inheritableKeywords: Set<String> = [
         "tags", "become", "become_user", "become_method", "become_flags", "become_exe", "ignore_errors",
@@ -83,7 +86,7 @@ extension LoadSession {
             case .string(let s):
                 if s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
                 if s.contains("{{") && s.contains("}}") {
-                    warn("conditionals should not contain '{{ }}' delimiters: '\(s)'", at: item.location)
+                    session.warn("conditionals should not contain '{{ }}' delimiters: '\(s)'", at: item.location)
                 }
                 return Expression(s, at: item.location)
             default: return Expression(item.scalarText ?? "", at: item.location)
@@ -120,7 +123,7 @@ extension LoadSession {
     func varsMapping(_ node: YAMLNode, keyword: String, allowList: Bool = false) throws -> OrderedDictionary<String, Value> {
         var result = OrderedDictionary<String, Value>()
         func add(_ mapping: YAMLNode) throws {
-            for entry in entries(of: mapping) {
+            for entry in session.entries(of: mapping) {
                 guard Diagnostics.isValidVariableName(entry.key) else {
                     throw Diagnostics.error(
                         "'\(entry.key)' is not a valid variable name", at: entry.keyNode.location,
@@ -199,5 +202,28 @@ extension LoadSession {
         }
         if node.scalarValue.isNull { return nil }
         return node.scalarValue.stringValue ?? node.scalarText
+    }
+
+    func numberish(_ node: YAMLNode, keyword: String) throws -> Value? {
+        if case .double(let d) = node.scalarValue, node.isScalar { return .double(d) }
+        return try intish(node, keyword: keyword)
+    }
+
+    func handlerNames(_ node: YAMLNode, keyword: String) throws -> [(String, SourceLocation)] {
+        let items: [YAMLNode]
+        switch node.content {
+        case .scalar where node.scalarValue.isNull: return []
+        case .scalar: items = [node]
+        case .sequence(let list): items = list
+        case .mapping:
+            throw Diagnostics.error("'\(keyword)' must be a handler name or a list of them, got a mapping", at: node.location)
+        }
+        return try items.map { item in
+            guard item.isScalar, !item.scalarValue.isNull else {
+                throw Diagnostics.error(
+                    "'\(keyword)' entries must be handler names, got \(Diagnostics.describe(item))", at: item.location)
+            }
+            return (item.scalarValue.stringValue ?? item.keyString, item.location)
+        }
     }
 }

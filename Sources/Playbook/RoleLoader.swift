@@ -2,9 +2,13 @@ import Foundation
 import OrderedCollections
 import PGHACore
 
-extension LoadSession {
+/// Roles: where they are, their dependencies, defaults and vars, tasks and handlers.
+struct RoleLoader {
+    let session: LoadSession
+    private var keywords: KeywordParser { session.keywords }
+
     /// Keywords a `roles:` entry or a dependency may carry; any other key is a role parameter.
-    static let roleEntryKeywords: Set<String> = inheritableKeywords.union(["when", "vars", "delegate_to", "delegate_facts"])
+    static let roleEntryKeywords: Set<String> = KeywordParser.inheritableKeywords.union(["when", "vars", "delegate_to", "delegate_facts"])
 
     /// `roles:` of a play: each role (after its dependencies) becomes a block.
     func roleEntries(_ node: YAMLNode, scope: Scope) throws -> [TaskNode] {
@@ -17,7 +21,7 @@ extension LoadSession {
         }
         var result: [TaskNode] = []
         for item in items {
-            result += try attempt([]) {
+            result += try session.attempt([]) {
                 let spec = try roleEntrySpec(item, what: "'roles' entries")
                 let applied = try applyRole(spec, scope: scope, dedupe: true, isDependency: false, collect: false)
                 var nodes = applied.dependencyNodes
@@ -42,7 +46,7 @@ extension LoadSession {
         case .sequence:
             throw Diagnostics.error("\(what) must be role names or mappings, got a list", at: node.location)
         case .mapping:
-            let roleEntries = entries(of: node)
+            let roleEntries = session.entries(of: node)
             guard let nameEntry = roleEntries.first(where: { $0.key == "role" }) ?? roleEntries.first(where: { $0.key == "name" })
             else {
                 throw Diagnostics.error(
@@ -57,11 +61,11 @@ extension LoadSession {
             var spec = RoleSpec(name: name, nameLocation: nameEntry.value.location, location: node.location)
             for entry in roleEntries where entry.key != nameEntry.key {
                 if entry.key == "vars" {
-                    for (key, value) in try varsMapping(entry.value, keyword: "vars") { spec.parameters[key] = value }
+                    for (key, value) in try keywords.varsMapping(entry.value, keyword: "vars") { spec.parameters[key] = value }
                 } else if (entry.key == "name" && nameEntry.key == "role") || entry.key == "delegate_facts" {
                     continue
                 } else if Self.roleEntryKeywords.contains(entry.key),
-                    try commonKeyword(entry.key, entry.value, into: &spec.keywords)
+                    try keywords.commonKeyword(entry.key, entry.value, into: &spec.keywords)
                 {
                     continue
                 } else {
@@ -79,20 +83,20 @@ extension LoadSession {
     /// Resolves, loads and expands one role application with its dependencies.
     func applyRole(_ spec: RoleSpec, scope: Scope, dedupe: Bool, isDependency: Bool, collect: Bool) throws -> AppliedRole {
         let path = try resolveRole(spec, scope: scope)
-        if let index = roleChain.firstIndex(where: { $0.path == path }) {
-            let chain = roleChain[index...].map(\.name) + [spec.name]
+        if let index = session.roleChain.firstIndex(where: { $0.path == path }) {
+            let chain = session.roleChain[index...].map(\.name) + [spec.name]
             throw Diagnostics.error("role dependency cycle: " + chain.joined(separator: " -> "), at: spec.nameLocation)
         }
-        guard roleChain.count < Self.maxNesting else {
-            throw Diagnostics.error("roles are nested more than \(Self.maxNesting) levels deep", at: spec.nameLocation)
+        guard session.roleChain.count < LoadSession.maxNesting else {
+            throw Diagnostics.error("roles are nested more than \(LoadSession.maxNesting) levels deep", at: spec.nameLocation)
         }
         let meta = try roleMeta(path)
-        if dedupe && validationDepth == 0 && !meta.allowDuplicates {
+        if dedupe && session.validationDepth == 0 && !meta.allowDuplicates {
             let key = RoleKey(path: path, tasksFrom: spec.tasksFrom, parameters: .dict(spec.parameters))
-            if !appliedRoles.insert(key).inserted { return AppliedRole() }
+            if !session.appliedRoles.insert(key).inserted { return AppliedRole() }
         }
-        roleChain.append((spec.name, path))
-        defer { roleChain.removeLast() }
+        session.roleChain.append((spec.name, path))
+        defer { session.roleChain.removeLast() }
 
         var result = AppliedRole()
         let keywords = scope.keywords.inherited(by: spec.keywords)
@@ -124,23 +128,23 @@ extension LoadSession {
             file: path + "/tasks/main.yml", playDirectory: scope.playDirectory, role: instance, keywords: keywords,
             handlers: false, depth: scope.depth + 1)
         if let tasksFile = try roleFile(path, "tasks", spec.tasksFrom, at: spec.location) {
-            result.tasks = try parseTaskFile(tasksFile, scope: roleScope, importedAt: spec.location)
+            result.tasks = try session.tasks.parseTaskFile(tasksFile, scope: roleScope, importedAt: spec.location)
         }
         roleScope.handlers = true
         if let handlersFile = try roleFile(path, "handlers", spec.handlersFrom, at: spec.location) {
-            let handlers = try flattenHandlers(try parseTaskFile(handlersFile, scope: roleScope, importedAt: spec.location))
+            let handlers = try HandlerCheck.flattenHandlers(try session.tasks.parseTaskFile(handlersFile, scope: roleScope, importedAt: spec.location))
             if collect {
                 result.handlers += handlers
-            } else if validationDepth > 0 {
+            } else if session.validationDepth > 0 {
                 for handler in handlers {
                     if let name = handler.name {
-                        dynamicHandlerNames.insert(name)
-                        dynamicHandlerNames.insert("\(instance.name) : \(name)")
+                        session.dynamicHandlerNames.insert(name)
+                        session.dynamicHandlerNames.insert("\(instance.name) : \(name)")
                     }
-                    for topic in handler.listen { dynamicHandlerNames.insert(topic) }
+                    for topic in handler.listen { session.dynamicHandlerNames.insert(topic) }
                 }
             } else {
-                roleHandlers += handlers
+                session.roleHandlers += handlers
             }
         }
         return result
@@ -160,14 +164,14 @@ extension LoadSession {
         if expanded.hasPrefix("/") {
             candidates = [expanded]
         } else if expanded.contains("/") || expanded.hasPrefix(".") {
-            candidates = [scope.playDirectory, playbookDirectory, PathUtil.directory(of: spec.location.file)].map {
+            candidates = [scope.playDirectory, session.playbookDirectory, PathUtil.directory(of: spec.location.file)].map {
                 PathUtil.join($0, expanded)
             }
         } else {
             candidates = spec.extraSearchDirectories.map { PathUtil.join($0, expanded) }
             candidates.append(PathUtil.join(scope.playDirectory + "/roles", expanded))
-            candidates.append(PathUtil.join(playbookDirectory + "/roles", expanded))
-            candidates += roleSearchPaths.map { PathUtil.join(PathUtil.absolute($0), expanded) }
+            candidates.append(PathUtil.join(session.playbookDirectory + "/roles", expanded))
+            candidates += session.roleSearchPaths.map { PathUtil.join(PathUtil.absolute($0), expanded) }
             candidates.append(PathUtil.join(scope.playDirectory, expanded))
         }
         var seen = Set<String>()
@@ -214,11 +218,11 @@ extension LoadSession {
     }
 
     func varsFile(_ path: String) throws -> OrderedDictionary<String, Value> {
-        guard let root = try yaml(path) else { return [:] }
+        guard let root = try session.yaml(path) else { return [:] }
         switch root.content {
         case .mapping:
             var result = OrderedDictionary<String, Value>()
-            for entry in entries(of: root) { result[entry.key] = entry.value.value }
+            for entry in session.entries(of: root) { result[entry.key] = entry.value.value }
             return result
         case .scalar where root.scalarValue.isNull: return [:]
         default:
@@ -229,13 +233,13 @@ extension LoadSession {
     func roleMeta(_ rolePath: String) throws -> RoleMeta {
         let file = [rolePath + "/meta/main.yml", rolePath + "/meta/main.yaml", rolePath + "/meta/main"]
             .first(where: PathUtil.isFile)
-        guard let file, let root = try yaml(file) else { return RoleMeta() }
+        guard let file, let root = try session.yaml(file) else { return RoleMeta() }
         guard root.isMapping else {
             if root.isScalar && root.scalarValue.isNull { return RoleMeta() }
             throw Diagnostics.error("role meta must be a mapping, got \(Diagnostics.describe(root))", at: root.location)
         }
         var meta = RoleMeta()
-        for entry in entries(of: root) {
+        for entry in session.entries(of: root) {
             switch entry.key {
             case "dependencies":
                 switch entry.value.content {
@@ -248,7 +252,7 @@ extension LoadSession {
                         at: entry.value.location)
                 }
             case "allow_duplicates":
-                if case .bool(let b)? = try boolish(entry.value, keyword: entry.key) { meta.allowDuplicates = b }
+                if case .bool(let b)? = try keywords.boolish(entry.value, keyword: entry.key) { meta.allowDuplicates = b }
             default:
                 // galaxy_info, argument_specs, collections, ...: documentation for other tools.
                 continue
