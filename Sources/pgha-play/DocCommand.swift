@@ -28,7 +28,7 @@ struct DocCommand: ParsableCommand {
             guard let declaration = catalog.declaration(named: name) else {
                 throw PGHAError(
                     .usage, "no action or module named '\(name)'",
-                    hint: catalog.suggestion(for: name).map { "did you mean '\($0)'? " } ?? "" + "`pgha-play doc -l` lists them")
+                    hint: (catalog.suggestion(for: name).map { "did you mean '\($0)'? " } ?? "") + "`pgha-play doc -l` lists them")
             }
             print(DocumentationText.page(declaration))
         }

@@ -9,8 +9,9 @@ import Testing
 struct FreeStrategyTests {
     /// Two local hosts; `fast` has three quick tasks and a handler that touches a flag file. With
     /// `slowWaitsForFast`, `slow`'s first task waits (up to 120 s) for that flag, so it can only end
-    /// after `fast` ran ahead through everything, however loaded the machine is; otherwise it sleeps
-    /// 2 s. Returns the order in which host results arrived, as "task host".
+    /// after `fast` ran ahead through everything, however loaded the machine is (and a second more,
+    /// so that the handler's result is reported before); otherwise it sleeps 2 s. Returns the order
+    /// in which host results arrived, as "task host".
     private func run(strategy: String, slowWaitsForFast: Bool) async throws -> [String] {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgha-free-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -29,7 +30,7 @@ struct FreeStrategyTests {
                   shell: "{{ slow_command if inventory_hostname == 'slow' else 'true' }}"
                   vars:
                     slow_command: "\(slowWaitsForFast
-                        ? "timeout 120 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done'"
+                        ? "timeout 120 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done; sleep 1'"
                         : "sleep 2")"
                 - name: second
                   command: 'true'

@@ -1,4 +1,5 @@
 import Declarations
+import Declarations
 import OrderedCollections
 import PGHACore
 import Playbook
@@ -49,6 +50,13 @@ struct ActionContext: Sendable {
     /// The task's arguments with templates rendered and `omit` dropped.
     func renderedArguments() throws -> OrderedDictionary<String, Value> {
         try templating.renderArguments(task.args, variables, at: task.location)
+    }
+
+    /// The rendered arguments checked and converted against `declaration`'s spec, as modules' are.
+    func checkedArguments(_ declaration: ActionDeclaration) throws -> ModuleArguments {
+        try declaration.arguments.validate(
+            try renderedArguments(), module: declaration.name, locations: task.argLocations,
+            taskLocation: task.location, allowTemplates: false)
     }
 
     var checkMode: Bool {

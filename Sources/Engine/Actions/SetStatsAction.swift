@@ -11,7 +11,7 @@ enum SetStatsAction: EngineAction {
         ]),
         documentation: ActionDocumentation(
             "Define and display stats for the current ansible run",
-            details: ["Accepted so that content using it runs; the data is not shown in the recap."],
+            details: ["Its arguments are checked; the data is not recorded or shown in the recap."],
             examples: """
                 - name: Count the deployments
                   ansible.builtin.set_stats:
@@ -19,5 +19,8 @@ enum SetStatsAction: EngineAction {
                       deployments: 1
                 """))
 
-    static func run(_ context: ActionContext) throws -> ActionResult { .ok() }
+    static func run(_ context: ActionContext) throws -> ActionResult {
+        _ = try context.checkedArguments(declaration)
+        return .ok()
+    }
 }

@@ -10,7 +10,7 @@ enum ValidateArgumentSpecAction: EngineAction {
         ]),
         documentation: ActionDocumentation(
             "Validate role argument specs",
-            details: ["Accepted so that roles using it run; the arguments are not validated."],
+            details: ["Its own arguments are checked; the role's arguments are not validated against the spec."],
             examples: """
                 - name: Check the role's arguments
                   ansible.builtin.validate_argument_spec:
@@ -20,5 +20,8 @@ enum ValidateArgumentSpecAction: EngineAction {
                         required: true
                 """))
 
-    static func run(_ context: ActionContext) throws -> ActionResult { .ok() }
+    static func run(_ context: ActionContext) throws -> ActionResult {
+        _ = try context.checkedArguments(declaration)
+        return .ok()
+    }
 }

@@ -34,9 +34,7 @@ enum WaitForConnectionAction: EngineAction {
                 """))
 
     static func run(_ context: ActionContext) async throws -> ActionResult {
-        let arguments = try declaration.arguments.validate(
-            try context.renderedArguments(), module: declaration.name, locations: context.task.argLocations,
-            taskLocation: context.task.location, allowTemplates: false)
+        let arguments = try context.checkedArguments(declaration)
         if try context.checkMode { return ActionResult(["skipped": true]) }
         let connectTimeout = try arguments.requiredInt("connect_timeout")
         let delay = try arguments.requiredInt("delay")
