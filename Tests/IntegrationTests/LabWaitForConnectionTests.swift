@@ -48,30 +48,16 @@ struct LabWaitForConnectionTests {
 
             """.write(toFile: work + "/playbook.yml", atomically: true, encoding: .utf8)
 
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: TestSupport.executable)
-        run.arguments = ["-i", work + "/inventory.ini", "--output", "json", work + "/playbook.yml"]
-        let out = Pipe()
-        let err = Pipe()
-        run.standardOutput = out
-        run.standardError = err
-        run.standardInput = FileHandle.nullDevice
-        try run.run()
-        nonisolated(unsafe) var stdout = Data()
-        nonisolated(unsafe) var stderr = Data()
-        let readers = DispatchGroup()
-        DispatchQueue.global().async(group: readers) { stdout = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: readers) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
-
+        let run = try BackgroundRun(inventory: work + "/inventory.ini", playbook: work + "/playbook.yml")
         var killed = false
         var started = false
         defer {
-            if run.isRunning { run.terminate() }
+            if run.process.isRunning { run.process.terminate() }
             // Whatever happened, the host is left running.
             if killed && !started { _ = try? TestSupport.run(TestSupport.executable, ["lab", "start", host]) }
         }
         let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: work + "/ready") && run.isRunning && Date() < deadline {
+        while !FileManager.default.fileExists(atPath: work + "/ready") && run.process.isRunning && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.2)
         }
         try #require(FileManager.default.fileExists(atPath: work + "/ready"), "the run never reached the hold task")
@@ -85,16 +71,12 @@ struct LabWaitForConnectionTests {
         started = start.status == 0
         #expect(started, "lab start \(host) failed: \(start.stderr)")
 
-        readers.wait()
-        run.waitUntilExit()
-        let events = String(decoding: stdout, as: UTF8.self).split(separator: "\n").compactMap {
-            (try? JSON.decode(String($0)))?.dictValue
-        }
+        let (status, events, stderr) = run.finish()
         let results = events.filter { $0["event"] == "host_result" }
-        let statuses = results.map { "\($0["task"]?.stringValue ?? "") \($0["host"]?.stringValue ?? ""): \($0["status"]?.stringValue ?? "")" }
-        let log = "events:\n\(statuses.joined(separator: "\n"))\nstderr:\n\(String(decoding: stderr, as: UTF8.self))"
+        let statuses = BackgroundRun.statuses(events)
+        let log = "events:\n\(statuses.joined(separator: "\n"))\nstderr:\n\(stderr)"
 
-        #expect(run.terminationStatus == 0, "exit status \(run.terminationStatus)\n\(log)")
+        #expect(status == 0, "exit status \(status)\n\(log)")
         #expect(statuses == [
             "before \(host): changed",
             "hold until the host is off \(host): changed",
