@@ -71,10 +71,12 @@ public struct ArgumentSpec: Sendable {
 
 /// Arguments after validation: canonical names, defaults applied, types converted.
 ///
-/// Reads are checked against the spec the arguments were validated with: `string`, `bool`, `int` for arguments that may be absent, `requiredString`, `requiredBool` and
-/// `requiredInt` for those the spec requires or gives a default. A name the spec does not declare,
-/// or a `required...` read of an argument the spec does not guarantee, throws a `PGHAError` naming
-/// the module and the argument: a module bug fails its task instead of crashing the run.
+/// Reads are typed: `string`, `bool` and `int` for arguments that may be absent; `requiredString`,
+/// `requiredBool` and `requiredInt` for those the spec requires or gives a default. A guaranteed
+/// read is checked against the spec the arguments were validated with: a name the spec does not
+/// declare, or one it does not guarantee, throws a `PGHAError` naming the module and the argument,
+/// so a module bug fails its task instead of crashing the run. (`DeclarationTests` checks every
+/// read in the module library against its module's spec.)
 public struct ModuleArguments: Sendable {
     public var values: OrderedDictionary<String, Value>
     /// The spec these arguments were validated against (nil: built by hand, reads are not checked).
@@ -100,7 +102,9 @@ public struct ModuleArguments: Sendable {
     /// An argument the spec requires or gives a default, so validation guarantees its value.
     public func required(_ name: String) throws -> Value {
         if let spec {
-            guard let argument = spec.argument(named: name) else { throw misuse("reads '\(name)', which its spec does not declare") }
+            guard let argument = spec.argument(named: name) else {
+                throw misuse("reads '\(name)', which its spec does not declare")
+            }
             guard argument.required || argument.defaultValue != nil else {
                 throw misuse("reads '\(name)' as always given, but its spec neither requires it nor gives a default")
             }
@@ -124,13 +128,8 @@ public struct ModuleArguments: Sendable {
         return number
     }
 
-    /// Whether `name` is one the spec declares (always true without a spec).
-    public func declares(_ name: String) -> Bool {
-        guard let spec else { return true }
-        return spec.argument(named: name) != nil || (name == "_raw_params" && spec.freeForm != .none)
-    }
-
     private func misuse(_ message: String) -> PGHAError {
-        PGHAError(.execution, "module '\(module)' \(message)", hint: "this is a bug in pgha-play's module, not in the task")
+        PGHAError(
+            .execution, "module '\(module)' \(message)", hint: "this is a bug in pgha-play's module, not in the task")
     }
 }

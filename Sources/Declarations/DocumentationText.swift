@@ -26,8 +26,8 @@ public enum DocumentationText {
         for argument in spec.arguments.sorted(by: { optionName($0.name) < optionName($1.name) }) {
             out += "\n" + (argument.required ? "= " : "- ") + optionName(argument.name) + "\n"
             if let help = argument.help { out += wrap(help, indent: "        ") + "\n" }
-            if !argument.aliases.isEmpty { out += "        aliases: [\(argument.aliases.joined(separator: ", "))]\n" }
-            if case .choice(let choices) = argument.kind { out += "        choices: [\(choices.joined(separator: ", "))]\n" }
+            if !argument.aliases.isEmpty { out += "        aliases: " + list(argument.aliases) + "\n" }
+            if case .choice(let choices) = argument.kind { out += "        choices: " + list(choices) + "\n" }
             if let value = argument.defaultValue { out += "        default: \(JSON.encode(value))\n" }
             out += "        type: \(typeName(argument.kind))\n"
         }
@@ -55,6 +55,8 @@ public enum DocumentationText {
         if !declaration.documentation.examples.hasSuffix("\n") { out += "\n" }
         return out
     }
+
+    static func list(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 
     /// Free-form text is `_raw_params` inside; ansible-doc calls it `free_form`.
     static func optionName(_ name: String) -> String { name == "_raw_params" ? "free_form" : name }

@@ -9,7 +9,8 @@ enum AssertAction: EngineAction {
         "assert",
         arguments: ArgumentSpec([
             .init("that", .list, required: true, help: "Conditions (as in `when`) that must all hold."),
-            .init("fail_msg", .raw, default: "Assertion failed", aliases: ["msg"], help: "The message when one does not."),
+            .init(
+                "fail_msg", .raw, default: "Assertion failed", aliases: ["msg"], help: "The message when one does not."),
             .init("success_msg", .raw, default: "All assertions passed", help: "The message when all hold."),
             .init("quiet", .bool, default: false, help: "Accepted; the result is printed at -v as always."),
         ]),

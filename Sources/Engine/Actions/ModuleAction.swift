@@ -28,7 +28,8 @@ enum ModuleAction {
         if let counter { connection = counter }
         let moduleContext = ModuleContext(
             connection: connection, host: context.host, checkMode: checkMode, diffMode: try context.diffMode,
-            become: try become(context), environment: try environment(context) + (module.declaration.keepsHostLocale ? [] : parsableLocale),
+            become: try become(context),
+            environment: try environment(context) + (module.declaration.keepsHostLocale ? [] : parsableLocale),
             taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
             resolveLocalPath: localPathResolver(context),
