@@ -4,6 +4,7 @@ import PackageDescription
 // Dependencies flow one way, top to bottom:
 //   PGHACore (values, source locations, errors, YAML with marks)
 //   Vault (ansible-vault's format and cipher; decrypting YAML as it is loaded)
+//   Declarations (each action's names, arguments, documentation; the catalog the loader reads)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
@@ -12,7 +13,8 @@ import PackageDescription
 //   pgha-play (thin CLI)
 let package = Package(
     name: "pgha-play",
-    platforms: [.macOS(.v14)],
+    // macOS 15: the engine's few shared caches use the standard library's Mutex and Atomic.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pgha-play", targets: ["pgha-play"]),
     ],
@@ -41,7 +43,10 @@ let package = Package(
         ),
         .target(name: "Template", dependencies: ["PGHACore"]),
         .target(name: "Inventory", dependencies: ["PGHACore", "Vault"]),
-        .target(name: "Playbook", dependencies: ["PGHACore", "Vault"]),
+        .target(
+            name: "Declarations",
+            dependencies: ["PGHACore", .product(name: "OrderedCollections", package: "swift-collections")]),
+        .target(name: "Playbook", dependencies: ["PGHACore", "Declarations", "Vault"]),
         .target(name: "Transport", dependencies: ["PGHACore"]),
         .systemLibrary(
             name: "CLibSSH2",
@@ -49,17 +54,20 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "SSHTransport", dependencies: ["PGHACore", "Transport", "CLibSSH2"]),
-        .target(name: "Modules", dependencies: ["PGHACore", "Transport"]),
+        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport"]),
         .target(
             name: "Engine",
-            dependencies: ["PGHACore", "Vault", "Template", "Inventory", "Playbook", "Transport", "SSHTransport", "Modules"]
+            dependencies: [
+                "PGHACore", "Vault", "Declarations", "Template", "Inventory", "Playbook", "Transport", "SSHTransport",
+                "Modules",
+            ]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
         .target(name: "Lab", dependencies: ["PGHACore"]),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Vault", "Engine", "Output", "Lab",
+                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +76,8 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault"]),
         .testTarget(name: "TemplateTests", dependencies: ["Template"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Vault"]),
-        .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
+        // The loader's tests read the real action catalog, as the loader does in a run.
+        .testTarget(name: "PlaybookTests", dependencies: ["Playbook", "Engine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),

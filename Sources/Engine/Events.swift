@@ -1,6 +1,7 @@
 import Modules
 import OrderedCollections
 import PGHACore
+import Synchronization
 
 /// How a task ended on one host.
 public enum HostStatus: String, Sendable {
@@ -77,15 +78,14 @@ public protocol EventSink: Sendable {
 }
 
 /// Collects events in memory (tests, `--list-*`).
-public final class EventRecorder: EventSink, @unchecked Sendable {
-    private var storage: [EngineEvent] = []
-    private let lock = NSLockShim()
+public final class EventRecorder: EventSink, Sendable {
+    private let storage = Mutex<[EngineEvent]>([])
 
     public init() {}
 
     public func handle(_ event: EngineEvent) {
-        lock.withLock { storage.append(event) }
+        storage.withLock { $0.append(event) }
     }
 
-    public var events: [EngineEvent] { lock.withLock { storage } }
+    public var events: [EngineEvent] { storage.withLock { $0 } }
 }

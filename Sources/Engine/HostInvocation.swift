@@ -314,7 +314,11 @@ struct HostInvocation: Sendable {
 
     private func perform(_ stack: VariableStack) async throws -> ActionResult {
         let context = ActionContext(invocation: self, variables: stack)
-        return try await Actions.perform(task.action, context: context)
+        switch ActionRegistry.runner(for: task.action) {
+        case .engine(let action)?: return try await action.run(context)
+        case .module(let module)?: return try await ModuleAction.run(module, context)
+        case nil: throw PGHAError(.semantic, "unknown module '\(task.actionAsWritten)'", at: task.location)
+        }
     }
 
     func connection() async throws -> any Connection {

@@ -25,20 +25,12 @@ public enum RunOutcome: Sendable, Equatable {
 }
 
 /// Runs a loaded playbook against an inventory: plays in order, each with its strategy, handlers
-/// and recap. Owns the per-host state for the whole run.
+/// and recap. The run's state (`RunState`) goes to each play's executor in turn and comes back.
 public final class PlaybookRunner {
     let playbook: Playbook
-    var inventory: Inventory
+    let inventory: Inventory
     let options: RunOptions
-    let loader: any DynamicLoader
-    let connector: any Connector
-    let sink: any EventSink
-    let templating: Templating
-    let redactor: Redactor
-    /// Decrypts vaulted vars files, `include_vars` files and `copy`/`template` sources at run time.
-    let vault: VaultContext
-    var hosts: [String: HostRuntime] = [:]
-    let connections = ConnectionPool()
+    let services: RunServices
 
     public init(
         playbook: Playbook, inventory: Inventory, options: RunOptions, loader: any DynamicLoader,
@@ -48,54 +40,47 @@ public final class PlaybookRunner {
         self.playbook = playbook
         self.inventory = inventory
         self.options = options
-        self.loader = loader
-        self.connector = connector
-        // Every event passes the redactor on its way out, whatever produced it.
-        self.sink = RedactingSink(inner: sink, redactor: redactor)
-        self.redactor = redactor
-        self.vault = vault ?? VaultContext(secrets: options.vaultSecrets, redactor: redactor)
+        let vault = vault ?? VaultContext(secrets: options.vaultSecrets, redactor: redactor)
         var engine = templateEngine
         var lookups = templateEngine.lookups
         if var files = lookups as? DefaultLookups, files.readFile == nil {
-            let vault = self.vault
             files.readFile = { path in String(decoding: try vault.readFile(path), as: UTF8.self) }
             lookups = files
         }
         engine.lookups = InventoryLookups(inventory: inventory, base: lookups)
         engine.derivedSecrets = redactor
-        self.templating = Templating(engine: engine)
+        self.services = RunServices(
+            options: options, playbookDirectory: playbook.directory, loader: loader, connector: connector,
+            connections: ConnectionPool(),
+            // Every event passes the redactor on its way out, whatever produced it.
+            sink: RedactingSink(inner: sink, redactor: redactor),
+            templating: Templating(engine: engine), redactor: redactor, vault: vault)
     }
 
     public func run() async throws -> RunOutcome {
         try registerSecrets()
+        var state = RunState(inventory: inventory)
         var order: [String] = []
         for play in playbook.plays {
-            for (name, value) in play.vars where SecretNames.isSecret(name) { redactor.register(value: value) }
-            let execution = PlayExecution(play: play, runner: self)
+            for (name, value) in play.vars where SecretNames.isSecret(name) { services.redactor.register(value: value) }
+            let execution = PlayExecution(play: play, state: state, services: services)
             let keepGoing = try await execution.run()
-            for host in execution.allHosts where !order.contains(host) { order.append(host) }
+            let (after, hosts) = await execution.finish()
+            state = after
+            for host in hosts where !order.contains(host) { order.append(host) }
             if !keepGoing { break }
         }
-        await connections.closeAll()
-        var recap = OrderedDictionary<String, HostStats>()
-        for host in order.sorted() {
-            recap[host] = hosts[host]?.stats ?? HostStats()
-        }
-        sink.handle(.recap(recap))
+        await services.connections.closeAll()
+        let recap = state.recap(of: order)
+        services.sink.handle(.recap(recap))
         if recap.values.contains(where: { $0.unreachable > 0 }) { return .hostUnreachable }
         if recap.values.contains(where: { $0.failed > 0 }) { return .hostFailed }
         return .success
     }
 
-    func runtime(_ host: String) -> HostRuntime {
-        if let existing = hosts[host] { return existing }
-        let created = HostRuntime(name: host)
-        hosts[host] = created
-        return created
-    }
-
     /// Every inventory value marked secret is masked wherever it would be printed.
     private func registerSecrets() throws {
+        let redactor = services.redactor
         for host in inventory.hosts(inGroup: "all") {
             for layer in try inventory.variables(for: host, playbookDirectory: playbook.directory) {
                 for (name, value) in layer.values where layer.origin(of: name).isSecret || SecretNames.isSecret(name) {

@@ -1,13 +1,11 @@
 import Foundation
 
-/// Hosts still working on the current task (shared by the executor's child tasks).
-final class RunningHosts: @unchecked Sendable {
-    private let lock = NSLockShim()
-    private var hosts: [String] = []
+/// Hosts still working on the current task (the task runner's child tasks add and remove them).
+actor RunningHosts {
+    private(set) var hosts: [String] = []
 
-    func insert(_ host: String) { lock.withLock { hosts.append(host) } }
-    func remove(_ host: String) { lock.withLock { hosts.removeAll { $0 == host } } }
-    var snapshot: [String] { lock.withLock { hosts } }
+    func insert(_ host: String) { hosts.append(host) }
+    func remove(_ host: String) { hosts.removeAll { $0 == host } }
 }
 
 /// Emits `.progress` once a second while a task runs longer than two seconds, so an operator
@@ -18,7 +16,7 @@ enum ProgressReporter {
             let start = Date()
             try? await _Concurrency.Task.sleep(nanoseconds: 2_000_000_000)
             while !_Concurrency.Task.isCancelled {
-                let hosts = running.snapshot
+                let hosts = await running.hosts
                 if !hosts.isEmpty {
                     sink.handle(.progress(task: task, running: hosts, elapsed: Date().timeIntervalSince(start)))
                 }

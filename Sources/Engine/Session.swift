@@ -23,7 +23,9 @@ public struct Session {
         self.redactor = redactor
         let vault = VaultContext(secrets: options.vaultSecrets, redactor: redactor)
         self.vault = vault
-        let loader = PlaybookLoader(roleSearchPaths: options.roleSearchPaths, moduleCatalog: EngineModuleCatalog(), vault: vault)
+        let loader = PlaybookLoader(
+            roleSearchPaths: options.roleSearchPaths, catalog: ActionRegistry.catalog, strategies: Strategies.names,
+            vault: vault)
         self.loader = loader
         self.inventory = try Inventory.load(sources: options.inventorySources, vault: vault)
         self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }

@@ -86,41 +86,8 @@ struct Templating: Sendable {
         }
     }
 
-    /// How a value prints inside text (Python's str()).
-    static func display(_ value: Value) -> String {
-        switch value {
-        case .string(let s): return s
-        case .null: return "None"
-        case .bool(let b): return b ? "True" : "False"
-        case .int(let i): return String(i)
-        case .double(let d): return JSON.formatDouble(d)
-        case .list, .dict: return pythonRepr(value)
-        }
-    }
-
-    static func pythonRepr(_ value: Value) -> String {
-        switch value {
-        case .string(let s):
-            let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-            var out = String(quote)
-            for ch in s {
-                switch ch {
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if ch == quote { out += "\\\(ch)" } else { out.append(ch) }
-                }
-            }
-            out.append(quote)
-            return out
-        case .list(let items): return "[" + items.map(pythonRepr).joined(separator: ", ") + "]"
-        case .dict(let dict):
-            return "{" + dict.map { pythonRepr(.string($0.key)) + ": " + pythonRepr($0.value) }.joined(separator: ", ") + "}"
-        default: return display(value)
-        }
-    }
+    /// How a value prints inside text: Python's str(), as the template engine writes it.
+    static func display(_ value: Value) -> String { value.pythonString }
 }
 
 extension Templating {

@@ -9,7 +9,7 @@ import Template
 /// play vars < vars_files < role vars < block/task vars < include_vars < set_fact/register <
 /// role params < include params < extra vars, with magic variables (inventory_hostname, groups,
 /// hostvars, ...) and loop variables above all.
-public struct VariableStack: TemplateVariables, @unchecked Sendable {
+public struct VariableStack: TemplateVariables, Sendable {
     public private(set) var layers: [OrderedDictionary<String, Value>] = []
     /// Computed on demand (hostvars is large and rarely used).
     private var lazyValues: [String: @Sendable () -> Value] = [:]

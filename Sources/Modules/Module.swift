@@ -1,4 +1,6 @@
 import Foundation
+// A module author writes one file that imports Modules; the declaration types come with it.
+@_exported import Declarations
 import OrderedCollections
 import PGHACore
 import Transport
@@ -115,16 +117,20 @@ public struct ModuleResult: Sendable {
 /// A module: validates its arguments, reads the host's state, decides, changes it (or predicts the
 /// change in check mode) and reports the result with a diff.
 ///
-/// Adding a module: one file in `Sources/Modules/Library/`, one line in `ModuleRegistry`.
+/// Adding a module: one file in `Sources/Modules/Library/` named after it, holding its declaration
+/// and `run`, and one line in `ModuleRegistry.all`.
 public protocol Module: Sendable {
-    /// Short name, e.g. "copy".
-    static var name: String { get }
-    /// Fully qualified names that also select this module, e.g. ["ansible.builtin.copy"].
-    static var qualifiedNames: [String] { get }
-    static var arguments: ArgumentSpec { get }
-    /// Whether the module implements check mode (otherwise the engine skips it under --check).
-    static var supportsCheckMode: Bool { get }
+    /// Names, check-mode and diff support, arguments and documentation: what the loader, the engine,
+    /// `pgha-play doc` and the tests read.
+    static var declaration: ActionDeclaration { get }
 
-    /// Runs with arguments already validated against `arguments`.
+    /// Runs with arguments already validated against `declaration.arguments`.
     static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult
+}
+
+extension Module {
+    /// Short name, e.g. "copy".
+    public static var name: String { declaration.name }
+    public static var arguments: ArgumentSpec { declaration.arguments }
+    public static var supportsCheckMode: Bool { declaration.supportsCheckMode }
 }

@@ -17,21 +17,12 @@ public enum ModuleRegistry {
     private static let byName: [String: any Module.Type] = {
         var table: [String: any Module.Type] = [:]
         for module in all {
-            table[module.name] = module
-            for qualified in module.qualifiedNames { table[qualified] = module }
+            for name in module.declaration.allNames { table[name] = module }
         }
         return table
     }()
 
     public static func module(named name: String) -> (any Module.Type)? {
         byName[name]
-    }
-
-    /// All names (short and qualified) that select a module, for "did you mean" in errors.
-    public static var knownNames: [String] { byName.keys.sorted() }
-
-    /// The nearest known module name, for an unknown one.
-    public static func suggestion(for name: String) -> String? {
-        closestName(to: name, among: knownNames)
     }
 }

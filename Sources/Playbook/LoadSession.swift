@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
@@ -6,15 +7,14 @@ import Vault
 /// The state of one load: caches, import chains for cycle detection, and what the current play
 /// has gathered so far (role handlers, roles already applied, tasks to check notifications of).
 final class LoadSession {
-    let catalog: any ModuleCatalog
+    let catalog: ActionCatalog
+    let strategies: [String]
     let roleSearchPaths: [String]
     let playbookDirectory: String
     let vault: VaultContext
     var warnings: [PGHAError] = []
-
     private var yamlCache: [String: YAMLNode?] = [:]
-    private var metaCache: [String: RoleMeta] = [:]
-    private var varsCache: [String: OrderedDictionary<String, Value>] = [:]
+
     /// Files being imported, outermost first, with the line that imported each.
     var importChain: [(path: String, location: SourceLocation?)] = []
     var roleChain: [(name: String, path: String)] = []
@@ -22,21 +22,25 @@ final class LoadSession {
     // Per play.
     var appliedRoles: Set<RoleKey> = []
     var roleHandlers: [Task] = []
+
     /// Handler names brought by roles that are only included at run time (literal `include_role`).
     var dynamicHandlerNames: Set<String> = []
+
     /// Tasks of literally named dynamic includes: loaded only to check them and their `notify`.
     var dynamicTasks: [TaskNode] = []
     var validatedIncludes: Set<String> = []
+
     /// Set when a play includes a role whose name is templated: its handlers are unknowable.
     var handlersUnknowable = false
+
     /// Above zero while loading a dynamic include only to check it.
     var validationDepth = 0
-
     static let maxNesting = 64
 
     /// When set, errors inside a play, task or role entry are recorded and loading goes on with
     /// the next one, so one run reports every problem.
     var collectErrors = false
+
     /// Run-time loads cannot tell whether the include is a handler, so `listen` is accepted.
     var listenAnywhere = false
     private(set) var errors: [PGHAError] = []
@@ -60,13 +64,12 @@ final class LoadSession {
     }
 
     init(loader: PlaybookLoader, playbookDirectory: String) {
-        self.catalog = loader.moduleCatalog
+        self.catalog = loader.catalog
+        self.strategies = loader.strategies
         self.roleSearchPaths = loader.roleSearchPaths
         self.playbookDirectory = playbookDirectory
         self.vault = loader.vault
     }
-
-    // MARK: Files
 
     func yaml(_ path: String) throws -> YAMLNode? {
         if let cached = yamlCache[path] { return cached }
@@ -107,7 +110,7 @@ final class LoadSession {
         node.mappingEntries ?? []
     }
 
-    private func chainDescription(_ paths: [String], closingWith last: String) -> String {
+    func chainDescription(_ paths: [String], closingWith last: String) -> String {
         (paths + [last]).map { (($0 as NSString).lastPathComponent) }.joined(separator: " -> ")
     }
 
@@ -124,103 +127,7 @@ final class LoadSession {
 
     func leaveImport() { importChain.removeLast() }
 
-    // MARK: Playbooks
-
-    static let importPlaybookKeys = ["import_playbook", "ansible.builtin.import_playbook", "ansible.legacy.import_playbook"]
-
-    func loadPlaybookFile(
-        _ path: String, outer: Keywords, importVars: OrderedDictionary<String, Value>, importedAt: SourceLocation?
-    ) throws -> [Play] {
-        try enterImport(path, at: importedAt, what: "import_playbook")
-        defer { leaveImport() }
-        guard let root = try yaml(path) else {
-            throw Diagnostics.error(
-                "the playbook is empty: it must be a list of plays", at: importedAt ?? SourceLocation(file: path, line: 1, column: 1))
-        }
-        guard let items = root.sequenceItems else {
-            throw Diagnostics.error(
-                "a playbook must be a list of plays, got \(Diagnostics.describe(root))", at: root.location,
-                hint: root.isMapping ? "start each play with '- hosts: ...'" : nil)
-        }
-        if items.isEmpty {
-            throw Diagnostics.error("the playbook is empty: it must be a list of plays", at: root.location)
-        }
-        var plays: [Play] = []
-        for item in items {
-            plays += try attempt([]) { try playbookEntry(item, path: path, outer: outer, importVars: importVars) }
-        }
-        return plays
-    }
-
-    private func playbookEntry(
-        _ item: YAMLNode, path: String, outer: Keywords, importVars: OrderedDictionary<String, Value>
-    ) throws -> [Play] {
-        var plays: [Play] = []
-        guard item.isMapping else {
-            throw Diagnostics.error(
-                "playbook entries must be plays or 'import_playbook' statements, got \(Diagnostics.describe(item))",
-                at: item.location)
-        }
-        let itemEntries = entries(of: item)
-        if let importEntry = itemEntries.first(where: { Self.importPlaybookKeys.contains($0.key) }) {
-            plays += try importPlaybook(item, itemEntries, importEntry.value, from: path, outer: outer, importVars: importVars)
-        } else if let include = itemEntries.first(where: { $0.key == "include" || $0.key == "ansible.builtin.include" }) {
-            throw Diagnostics.error(
-                "'include' was removed from Ansible; use 'import_playbook'", at: include.keyNode.location)
-        } else {
-            plays.append(try parsePlay(item, itemEntries, file: path, outer: outer, importVars: importVars))
-        }
-        return plays
-    }
-
-    private func importPlaybook(
-        _ item: YAMLNode, _ itemEntries: [(key: String, keyNode: YAMLNode, value: YAMLNode)], _ target: YAMLNode,
-        from path: String, outer: Keywords, importVars: OrderedDictionary<String, Value>
-    ) throws -> [Play] {
-        var own = Keywords()
-        var vars = importVars
-        for entry in itemEntries {
-            switch entry.key {
-            case _ where Self.importPlaybookKeys.contains(entry.key), "name": continue
-            case "when": own.when = try conditions(entry.value, keyword: "when")
-            case "tags": own.tags = try tags(entry.value)
-            case "vars":
-                for (key, value) in try varsMapping(entry.value, keyword: "vars") { vars[key] = value }
-            default:
-                throw Diagnostics.error(
-                    "'\(entry.key)' is not a valid attribute for import_playbook"
-                        + Diagnostics.suggestion(for: entry.key, in: ["when", "tags", "vars", "name"]),
-                    at: entry.keyNode.location, hint: "import_playbook accepts only name, when, tags and vars")
-            }
-        }
-        guard case .string(let name) = target.scalarValue, !name.isEmpty else {
-            throw Diagnostics.error("import_playbook needs a file name, got \(Diagnostics.describe(target))", at: target.location)
-        }
-        if Diagnostics.isTemplated(name) {
-            throw Diagnostics.error(
-                "import_playbook file names cannot be templated", at: target.location,
-                hint: "imports are resolved before any variable exists")
-        }
-        let directory = PathUtil.directory(of: path)
-        let resolved = PathUtil.join(directory, (name as NSString).expandingTildeInPath)
-        guard PathUtil.isFile(resolved) else {
-            throw Diagnostics.error("imported playbook '\(name)' not found (looked for \(resolved))", at: target.location)
-        }
-        return try loadPlaybookFile(resolved, outer: outer.inherited(by: own), importVars: vars, importedAt: target.location)
-    }
-
-    // MARK: Plays
-
-    static let playKeywords = [
-        "hosts", "name", "vars", "vars_files", "vars_prompt", "roles", "pre_tasks", "tasks", "post_tasks", "handlers",
-        "gather_facts", "gather_subset", "gather_timeout", "fact_path", "become", "become_user", "become_method",
-        "become_flags", "become_exe", "serial", "strategy", "any_errors_fatal", "max_fail_percentage",
-        "force_handlers", "tags", "environment", "check_mode", "diff", "no_log", "ignore_errors",
-        "ignore_unreachable", "order", "remote_user", "connection", "port", "collections", "module_defaults",
-        "run_once", "throttle", "timeout", "debugger",
-    ]
-
-    private func resetPlayState() {
+    func resetPlayState() {
         appliedRoles = []
         roleHandlers = []
         dynamicHandlerNames = []
@@ -229,292 +136,15 @@ final class LoadSession {
         handlersUnknowable = false
     }
 
-    func parsePlay(
-        _ node: YAMLNode, _ playEntries: [(key: String, keyNode: YAMLNode, value: YAMLNode)], file: String,
-        outer: Keywords, importVars: OrderedDictionary<String, Value>
-    ) throws -> Play {
-        resetPlayState()
-        var play = Play(location: node.location, hosts: .null)
-        var own = Keywords()
-        var hostsSeen = false
-        var sections: [String: YAMLNode] = [:]
-        let playKeywordSet = Set(Self.playKeywords)
-        for entry in playEntries {
-            let key = entry.key
-            let value = entry.value
-            guard playKeywordSet.contains(key) else {
-                var hint: String? = nil
-                if catalog.canonicalName(for: key) != nil || LoadSession.taskKeywords.contains(key) {
-                    hint = "'\(key)' belongs to a task: list tasks under 'tasks:'"
-                }
-                throw Diagnostics.error(
-                    "'\(key)' is not a valid attribute for a play" + Diagnostics.suggestion(for: key, in: Self.playKeywords),
-                    at: entry.keyNode.location, hint: hint)
-            }
-            switch key {
-            case "hosts":
-                hostsSeen = true
-                play.hosts = try hostPattern(value)
-            case "name":
-                play.name = try nameText(value)
-            case "vars":
-                for (name, v) in try varsMapping(value, keyword: "vars", allowList: true) { play.vars[name] = v }
-            case "vars_files":
-                play.varsFiles = try varsFiles(value, playFile: file)
-            case "vars_prompt":
-                throw Diagnostics.error(
-                    "vars_prompt is not supported: runs must not wait for input", at: entry.keyNode.location,
-                    hint: "pass the value with --extra-vars (-e) instead")
-            case "roles", "pre_tasks", "tasks", "post_tasks", "handlers":
-                sections[key] = value
-            case "gather_facts":
-                play.gatherFacts = try boolish(value, keyword: key)
-            case "gather_subset":
-                play.gatherSubset = try stringList(value, keyword: key, splitCommas: true)
-            case "gather_timeout":
-                play.gatherTimeout = try intish(value, keyword: key)
-            case "fact_path":
-                play.factPath = value.value
-            case "serial":
-                play.serial = try serial(value)
-            case "strategy":
-                guard case .string(let text) = value.scalarValue, ["linear", "free"].contains(text) else {
-                    throw Diagnostics.error(
-                        "unsupported strategy '\(value.scalarText ?? Diagnostics.describe(value))': use 'linear' or 'free'",
-                        at: value.location)
-                }
-                play.strategy = text
-            case "any_errors_fatal":
-                let v = try boolish(value, keyword: key)
-                own.anyErrorsFatal = v
-                if case .bool(let b)? = v { play.anyErrorsFatal = b }
-            case "max_fail_percentage":
-                play.maxFailPercentage = try percentage(value)
-            case "force_handlers":
-                let v = try boolish(value, keyword: key)
-                if case .bool(let b)? = v {
-                    play.forceHandlers = b
-                } else if v != nil {
-                    throw Diagnostics.error("force_handlers must be true or false, not a template", at: value.location)
-                }
-            case "order":
-                let orders = ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"]
-                guard case .string(let text) = value.scalarValue, orders.contains(text) else {
-                    throw Diagnostics.error(
-                        "invalid order '\(value.scalarText ?? Diagnostics.describe(value))': use one of \(orders.joined(separator: ", "))",
-                        at: value.location)
-                }
-                play.order = text
-            case "collections":
-                _ = try stringList(value, keyword: key, splitCommas: false)
-            default:
-                guard try commonKeyword(key, value, into: &own) else {
-                    throw Diagnostics.error("'\(key)' is not a valid attribute for a play", at: entry.keyNode.location)
-                }
-                switch key {
-                case "remote_user": play.remoteUser = own.extra[key]
-                case "connection": play.connection = own.extra[key]
-                case "port": play.port = own.extra[key]
-                case "module_defaults": play.moduleDefaults = own.extra[key]
-                default: break
-                }
-            }
-        }
-        guard hostsSeen else {
-            throw Diagnostics.error("the play has no 'hosts:': it is required", at: node.location)
-        }
-        for (name, value) in importVars { play.vars[name] = value }
-        let keywords = outer.inherited(by: own)
-        play.keywords = keywords
-        let scope = Scope(
-            file: file, playDirectory: PathUtil.directory(of: file), role: nil, keywords: keywords, handlers: false,
-            depth: 0)
-        if let roles = sections["roles"] { play.roles = try roleEntries(roles, scope: scope) }
-        if let node = sections["pre_tasks"] { play.preTasks = try taskList(node, scope: scope, section: "pre_tasks") }
-        if let node = sections["tasks"] { play.tasks = try taskList(node, scope: scope, section: "tasks") }
-        if let node = sections["post_tasks"] { play.postTasks = try taskList(node, scope: scope, section: "post_tasks") }
-        var handlerScope = scope
-        handlerScope.handlers = true
-        var playHandlers: [Task] = []
-        if let node = sections["handlers"] {
-            playHandlers = try flattenHandlers(try taskList(node, scope: handlerScope, section: "handlers"))
-        }
-        // A role imported twice brings its handlers once: one notification, one run.
-        var seenHandlers = Set<SourceLocation>()
-        play.handlers = roleHandlers.filter { seenHandlers.insert($0.location).inserted } + playHandlers
-        try checkNotifications(play)
-        return play
-    }
-
-    private func hostPattern(_ node: YAMLNode) throws -> Value {
-        switch node.content {
-        case .scalar:
-            let text: String
-            switch node.scalarValue {
-            case .string(let s): text = s
-            case .int(let i): text = String(i)
-            default:
-                throw Diagnostics.error("'hosts' must be a host pattern, got \(Diagnostics.describe(node))", at: node.location)
-            }
-            if text.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw Diagnostics.error("'hosts' is empty", at: node.location)
-            }
-            return .string(text)
-        case .sequence(let items):
-            var parts: [String] = []
-            for item in items {
-                guard item.isScalar, let text = item.scalarText, !item.scalarValue.isNull else {
-                    throw Diagnostics.error(
-                        "'hosts' list entries must be host patterns, got \(Diagnostics.describe(item))", at: item.location)
-                }
-                parts.append(text)
-            }
-            if parts.isEmpty { throw Diagnostics.error("'hosts' is an empty list", at: node.location) }
-            return .string(parts.joined(separator: ","))
-        case .mapping:
-            throw Diagnostics.error("'hosts' must be a host pattern, got a mapping", at: node.location)
-        }
-    }
-
-    private func varsFiles(_ node: YAMLNode, playFile: String) throws -> [Value] {
-        let items: [YAMLNode]
-        switch node.content {
-        case .scalar where node.scalarValue.isNull: return []
-        case .scalar: items = [node]
-        case .sequence(let list): items = list
-        case .mapping: throw Diagnostics.error("'vars_files' must be a list of file names, got a mapping", at: node.location)
-        }
-        let directories = [PathUtil.directory(of: playFile), playbookDirectory]
-        var result: [Value] = []
-        for item in items {
-            let alternatives = item.isSequence ? item.sequenceItems ?? [] : [item]
-            var names: [String] = []
-            for alternative in alternatives {
-                guard case .string(let name) = alternative.scalarValue, !name.isEmpty else {
-                    throw Diagnostics.error(
-                        "'vars_files' entries must be file names, got \(Diagnostics.describe(alternative))",
-                        at: alternative.location)
-                }
-                names.append(name)
-            }
-            if names.isEmpty {
-                throw Diagnostics.error("empty list in 'vars_files'", at: item.location)
-            }
-            // Templated names are resolved per host at run time; literal ones can be checked now.
-            if !names.contains(where: Diagnostics.isTemplated),
-                !names.contains(where: { PathUtil.firstFile($0, in: directories) != nil })
-            {
-                let what = names.count == 1 ? "vars file '\(names[0])' not found" : "none of the vars files \(names) exists"
-                throw Diagnostics.error(what + " (searched \(directories.joined(separator: ", ")))", at: item.location)
-            }
-            result.append(item.value)
-        }
-        return result
-    }
-
-    private func serial(_ node: YAMLNode) throws -> [Value] {
-        func one(_ item: YAMLNode) throws -> Value {
-            switch item.scalarValue {
-            case .int(let i) where i >= 0 && item.isScalar: return .int(i)
-            case .string(let s):
-                if Diagnostics.isTemplated(s) { return .string(s) }
-                let trimmed = s.trimmingCharacters(in: .whitespaces)
-                if trimmed.hasSuffix("%"), let p = Double(trimmed.dropLast()), p >= 0 { return .string(trimmed) }
-                if let i = Int(trimmed), i >= 0 { return .int(i) }
-                fallthrough
-            default:
-                throw Diagnostics.error(
-                    "'serial' must be a non-negative number, a percentage such as '30%', or a list of those; got "
-                        + (item.scalarText.map { "'\($0)'" } ?? Diagnostics.describe(item)),
-                    at: item.location)
-            }
-        }
-        switch node.content {
-        case .sequence(let items):
-            if items.isEmpty { throw Diagnostics.error("'serial' is an empty list", at: node.location) }
-            return try items.map(one)
-        case .scalar where node.scalarValue.isNull: return []
-        default: return [try one(node)]
-        }
-    }
-
-    private func percentage(_ node: YAMLNode) throws -> Double? {
-        let number: Double?
-        switch node.scalarValue {
-        case .null: return nil
-        case .int(let i): number = Double(i)
-        case .double(let d): number = d
-        case .string(let s): number = Double(s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%", with: ""))
-        default: number = nil
-        }
-        guard node.isScalar, let value = number, value >= 0, value <= 100 else {
-            throw Diagnostics.error(
-                "'max_fail_percentage' must be a number from 0 to 100, got "
-                    + (node.scalarText.map { "'\($0)'" } ?? Diagnostics.describe(node)),
-                at: node.location)
-        }
-        return value
-    }
-
-    // MARK: Notifications
-
-    private func checkNotifications(_ play: Play) throws {
-        if handlersUnknowable { return }
-        var names: Set<String> = dynamicHandlerNames
-        for handler in play.handlers {
-            if let name = handler.name {
-                if Diagnostics.isTemplated(name) { return }
-                names.insert(name)
-                if let role = handler.role { names.insert("\(role.name) : \(name)") }
-            }
-            for topic in handler.listen {
-                if Diagnostics.isTemplated(topic) { return }
-                names.insert(topic)
-                if let role = handler.role { names.insert("\(role.name) : \(topic)") }
-            }
-        }
-        let sortedNames = names.sorted()
-        func check(_ task: Task) throws {
-            for (index, notified) in task.notify.enumerated() where !names.contains(notified) {
-                if Diagnostics.isTemplated(notified) { continue }
-                let location = index < task.notifyLocations.count ? task.notifyLocations[index] : task.location
-                let error = Diagnostics.error(
-                    "notify: no handler named '\(notified)' and no handler listening to it in this play"
-                        + Diagnostics.suggestion(for: notified, in: sortedNames),
-                    at: location,
-                    hint: names.isEmpty ? "this play has no handlers" : nil)
-                guard collectErrors else { throw error }
-                record(error)
-            }
-        }
-        func walk(_ nodes: [TaskNode]) throws {
-            for node in nodes {
-                switch node {
-                case .task(let task): try check(task)
-                case .block(let block):
-                    try walk(block.block)
-                    try walk(block.rescue)
-                    try walk(block.always)
-                }
-            }
-        }
-        try walk(play.preTasks)
-        try walk(play.roles)
-        try walk(play.tasks)
-        try walk(play.postTasks)
-        try walk(dynamicTasks)
-        for handler in play.handlers { try check(handler) }
-    }
-
-    func flattenHandlers(_ nodes: [TaskNode]) throws -> [Task] {
-        var result: [Task] = []
-        for node in nodes {
-            switch node {
-            case .task(let task): result.append(task)
-            case .block(let block):
-                result += try flattenHandlers(block.block)
-            }
-        }
-        return result
-    }
+    // The parsers, one per concern; each reads and records through this session.
+    var keywords: KeywordParser { KeywordParser(session: self) }
+    var plays: PlayParser { PlayParser(session: self) }
+    var handlerCheck: HandlerCheck { HandlerCheck(session: self) }
+    var tasks: TaskParser { TaskParser(session: self) }
+    var actions: ActionNormalizer { ActionNormalizer(session: self) }
+    var includes: IncludeLoader { IncludeLoader(session: self) }
+    var roles: RoleLoader { RoleLoader(session: self) }
 }
+
+/// One `key: value` of a mapping, with the key's node for error locations.
+typealias MappingEntry = (key: String, keyNode: YAMLNode, value: YAMLNode)

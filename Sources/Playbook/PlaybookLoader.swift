@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
@@ -22,7 +23,10 @@ import Vault
 public struct PlaybookLoader: Sendable {
     /// Directories searched for roles after `roles/` beside the playbook.
     public var roleSearchPaths: [String]
-    public var moduleCatalog: any ModuleCatalog
+    /// Every action a task may name, with its arguments (`Engine.ActionRegistry.catalog`).
+    public var catalog: ActionCatalog
+    /// The strategies a play may name (`Engine.Strategies.names`).
+    public var strategies: [String]
     /// The playbook's directory for run-time loads (`roles/` beside it is searched first). When
     /// nil, it is inferred from the including task's file (the directory above `roles/`, or the
     /// file's own directory).
@@ -31,11 +35,12 @@ public struct PlaybookLoader: Sendable {
     public var vault: VaultContext
 
     public init(
-        roleSearchPaths: [String], moduleCatalog: any ModuleCatalog, playbookDirectory: String? = nil,
+        roleSearchPaths: [String], catalog: ActionCatalog, strategies: [String], playbookDirectory: String? = nil,
         vault: VaultContext = .none
     ) {
         self.roleSearchPaths = roleSearchPaths
-        self.moduleCatalog = moduleCatalog
+        self.catalog = catalog
+        self.strategies = strategies
         self.playbookDirectory = playbookDirectory
         self.vault = vault
     }
@@ -50,7 +55,7 @@ public struct PlaybookLoader: Sendable {
         let session = LoadSession(loader: self, playbookDirectory: directory)
         session.listenAnywhere = true
         let scope = Scope(file: path, playDirectory: directory, role: role, keywords: keywords, handlers: false, depth: 0)
-        return try session.parseTaskFile(path, scope: scope, importedAt: location)
+        return try session.tasks.parseTaskFile(path, scope: scope, importedAt: location)
     }
 
     /// The engine's run-time seam: `include_role` from the task at `location`.
@@ -78,7 +83,7 @@ public struct PlaybookLoader: Sendable {
             throw PGHAError(.io, "playbook not found", at: SourceLocation(file: path))
         }
         let session = LoadSession(loader: self, playbookDirectory: PathUtil.directory(of: path))
-        let plays = try session.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
+        let plays = try session.plays.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
         var playbook = Playbook(path: path, plays: plays)
         playbook.warnings = session.warnings
         return playbook
@@ -94,7 +99,7 @@ public struct PlaybookLoader: Sendable {
         let session = LoadSession(loader: self, playbookDirectory: PathUtil.directory(of: path))
         session.collectErrors = true
         do {
-            _ = try session.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
+            _ = try session.plays.loadPlaybookFile(path, outer: Keywords(), importVars: [:], importedAt: nil)
         } catch let error as PGHAError {
             session.record(error)
         } catch {
@@ -119,7 +124,7 @@ public struct PlaybookLoader: Sendable {
         let session = LoadSession(loader: self, playbookDirectory: directory)
         let scope = Scope(
             file: path, playDirectory: directory, role: role, keywords: keywords, handlers: handlers, depth: 0)
-        return try session.parseTaskFile(path, scope: scope, importedAt: nil)
+        return try session.tasks.parseTaskFile(path, scope: scope, importedAt: nil)
     }
 
     /// Loads a role at run time (`include_role`): its dependencies' blocks followed by its own tasks
@@ -139,7 +144,7 @@ public struct PlaybookLoader: Sendable {
         spec.varsFrom = varsFrom
         spec.defaultsFrom = defaultsFrom
         spec.handlersFrom = handlersFrom
-        let applied = try session.applyRole(spec, scope: scope, dedupe: false, isDependency: false, collect: true)
+        let applied = try session.roles.applyRole(spec, scope: scope, dedupe: false, isDependency: false, collect: true)
         guard let instance = applied.instance else {
             throw Diagnostics.error("role '\(name)' could not be applied", at: location)
         }
@@ -151,7 +156,7 @@ public struct PlaybookLoader: Sendable {
     public func resolveTasksFile(
         _ name: String, includedFrom location: SourceLocation, role: RoleInstance?, playbookDirectory: String
     ) -> String? {
-        PathUtil.firstFile(name, in: LoadSession.taskSearchDirectories(
+        PathUtil.firstFile(name, in: IncludeLoader.taskSearchDirectories(
             file: location.file, role: role, playDirectory: playbookDirectory, playbookDirectory: playbookDirectory))
     }
 }

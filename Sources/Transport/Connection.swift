@@ -103,14 +103,3 @@ extension Connection {
         try await run(CommandRequest(command, become: become))
     }
 }
-
-/// Quotes a string for a POSIX shell, as Python's shlex.quote does.
-public func shellQuote(_ text: String) -> String {
-    if text.isEmpty { return "''" }
-    let safe = text.unicodeScalars.allSatisfy {
-        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
-            || "@%+=:,./-_".unicodeScalars.contains($0)
-    }
-    if safe { return text }
-    return "'" + text.replacingOccurrences(of: "'", with: "'\"'\"'") + "'"
-}

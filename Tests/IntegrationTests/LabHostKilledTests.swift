@@ -46,24 +46,10 @@ struct LabHostKilledTests {
 
             """.write(toFile: work + "/playbook.yml", atomically: true, encoding: .utf8)
 
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: TestSupport.executable)
-        run.arguments = ["-i", work + "/inventory.ini", "--output", "json", work + "/playbook.yml"]
-        let out = Pipe()
-        let err = Pipe()
-        run.standardOutput = out
-        run.standardError = err
-        run.standardInput = FileHandle.nullDevice
-        try run.run()
-        nonisolated(unsafe) var stdout = Data()
-        nonisolated(unsafe) var stderr = Data()
-        let readers = DispatchGroup()
-        DispatchQueue.global().async(group: readers) { stdout = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: readers) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
-
+        let run = try BackgroundRun(inventory: work + "/inventory.ini", playbook: work + "/playbook.yml")
         var killed = false
         defer {
-            if run.isRunning { run.terminate() }
+            if run.process.isRunning { run.process.terminate() }
             if killed {
                 let start = try? TestSupport.run(TestSupport.executable, ["lab", "start", host])
                 #expect(start?.status == 0, "lab start \(host): \(start?.stderr ?? "did not run")")
@@ -76,18 +62,12 @@ struct LabHostKilledTests {
         try #require(killed, "lab kill \(host) failed: \(kill.stderr)")
         let killedAt = Date()
 
-        readers.wait()
-        run.waitUntilExit()
+        let (status, events, stderr) = run.finish()
         let elapsed = Date().timeIntervalSince(killedAt)
-        let events = String(decoding: stdout, as: UTF8.self).split(separator: "\n").compactMap {
-            (try? JSON.decode(String($0)))?.dictValue
-        }
-        let results = events.filter { $0["event"] == "host_result" }.map {
-            "\($0["task"]?.stringValue ?? "") \($0["host"]?.stringValue ?? ""): \($0["status"]?.stringValue ?? "")"
-        }
-        let log = "events:\n\(results.joined(separator: "\n"))\nstderr:\n\(String(decoding: stderr, as: UTF8.self))"
+        let results = BackgroundRun.statuses(events)
+        let log = "events:\n\(results.joined(separator: "\n"))\nstderr:\n\(stderr)"
 
-        #expect(run.terminationStatus == 4, "exit status \(run.terminationStatus), ansible-playbook's is 4\n\(log)")
+        #expect(status == 4, "exit status \(status), ansible-playbook's is 4\n\(log)")
         #expect(results == [
             "long task controller: changed",
             "long task \(host): unreachable",

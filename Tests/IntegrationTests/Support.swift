@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import PGHACore
 
 /// Paths and process helpers shared by the end-to-end tests.
@@ -110,3 +111,44 @@ enum TestSupport {
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }()
 }
+
+/// pgha-play running in the background with `--output json` (the lab failure tests act on hosts
+/// while it runs), its output read as it comes. Unchecked: each reader writes its buffer once,
+/// and `finish` reads them only after waiting for both readers.
+final class BackgroundRun: @unchecked Sendable {
+    let process = Process()
+    private var stdout = Data()
+    private var stderr = Data()
+    private let readers = DispatchGroup()
+
+    init(inventory: String, playbook: String) throws {
+        process.executableURL = URL(fileURLWithPath: TestSupport.executable)
+        process.arguments = ["-i", inventory, "--output", "json", playbook]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        DispatchQueue.global().async(group: readers) { self.stdout = out.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: readers) { self.stderr = err.fileHandleForReading.readDataToEndOfFile() }
+    }
+
+    /// Waits for the run to end; its events (one JSON object a line) and standard error.
+    func finish() -> (status: Int32, events: [OrderedDictionary<String, Value>], stderr: String) {
+        readers.wait()
+        process.waitUntilExit()
+        let events = String(decoding: stdout, as: UTF8.self).split(separator: "\n").compactMap {
+            (try? JSON.decode(String($0)))?.dictValue
+        }
+        return (process.terminationStatus, events, String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// "task host: status" of each host result.
+    static func statuses(_ events: [OrderedDictionary<String, Value>]) -> [String] {
+        events.filter { $0["event"] == "host_result" }.map {
+            "\($0["task"]?.stringValue ?? "") \($0["host"]?.stringValue ?? ""): \($0["status"]?.stringValue ?? "")"
+        }
+    }
+}
+

@@ -140,8 +140,8 @@ import Testing
     }
 
     @Test func unsupportedStrategy() throws {
-        let error = try #require(try Project(["site.yml": "- hosts: all\n  strategy: host_pinned\n"]).loadError())
-        #expect(error.message == "unsupported strategy 'host_pinned': use 'linear' or 'free'")
+        let error = try #require(try Project(["site.yml": "- hosts: all\n  strategy: debug\n"]).loadError())
+        #expect(error.message == "unsupported strategy 'debug': use 'linear', 'free', 'host_pinned'")
         #expect(error.location?.line == 2)
         #expect(error.location?.column == 13)
     }

@@ -240,10 +240,13 @@ import Testing
 
     @Test func catalogValidatesArguments() throws {
         let error = try #require(try taskError("- copy:\n    src: a\n    dset: /x"))
-        #expect(error.message == "copy: unsupported parameter 'dset'")
+        #expect(error.message == "module 'copy': unsupported argument 'dset'")
+        #expect(error.hint?.hasPrefix("did you mean 'dest'?") == true)
         #expect(error.location?.line == 5)
         let kv = try #require(try taskError("- file: path=/x state=dir"))
-        #expect(kv.message == "file: invalid state 'dir'")
+        #expect(
+            kv.message
+                == "module 'file': argument 'state': value must be one of: absent, directory, file, hard, link, touch, got: dir")
         #expect(kv.location?.column == 21)
         // Templated values are the module's business at run time.
         _ = try tasks("- file: path=/x state={{ wanted }}")

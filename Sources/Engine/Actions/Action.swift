@@ -1,3 +1,5 @@
+import Declarations
+import Declarations
 import OrderedCollections
 import PGHACore
 import Playbook
@@ -50,6 +52,13 @@ struct ActionContext: Sendable {
         try templating.renderArguments(task.args, variables, at: task.location)
     }
 
+    /// The rendered arguments checked and converted against `declaration`'s spec, as modules' are.
+    func checkedArguments(_ declaration: ActionDeclaration) throws -> ModuleArguments {
+        try declaration.arguments.validate(
+            try renderedArguments(), module: declaration.name, locations: task.argLocations,
+            taskLocation: task.location, allowTemplates: false)
+    }
+
     var checkMode: Bool {
         get throws {
             try templating.bool(task.keywords.checkMode, variables, at: task.location) ?? options.check
@@ -59,28 +68,6 @@ struct ActionContext: Sendable {
     var diffMode: Bool {
         get throws {
             try templating.bool(task.keywords.diff, variables, at: task.location) ?? options.diff
-        }
-    }
-}
-
-/// Engine-level actions (they need variables or the play, not just a host) and the bridge to
-/// modules for everything else.
-enum Actions {
-    static func perform(_ action: String, context: ActionContext) async throws -> ActionResult {
-        switch action {
-        case "debug": return try DebugAction.run(context)
-        case "set_fact": return try SetFactAction.run(context)
-        case "assert": return try AssertAction.run(context)
-        case "fail": return try FailAction.run(context)
-        case "include_tasks", "import_tasks": return try IncludeTasksAction.run(context)
-        case "include_role", "import_role": return try IncludeRoleAction.run(context)
-        case "include_vars": return try IncludeVarsAction.run(context)
-        case "add_host": return try AddHostAction.run(context)
-        case "group_by": return try GroupByAction.run(context)
-        case "gather_facts", "setup": return try await FactsAction.run(context)
-        case "pause": return try await PauseAction.run(context)
-        case "set_stats", "validate_argument_spec": return .ok()
-        default: return try await ModuleAction.run(action, context)
         }
     }
 }

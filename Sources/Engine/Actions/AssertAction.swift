@@ -1,9 +1,29 @@
+import Declarations
 import OrderedCollections
 import PGHACore
 import Playbook
 
 /// `assert`: every condition in `that` must hold.
-enum AssertAction {
+enum AssertAction: EngineAction {
+    static let declaration = ActionDeclaration.engineAction(
+        "assert",
+        arguments: ArgumentSpec([
+            .init("that", .list, required: true, help: "Conditions (as in `when`) that must all hold."),
+            .init(
+                "fail_msg", .raw, default: "Assertion failed", aliases: ["msg"], help: "The message when one does not."),
+            .init("success_msg", .raw, default: "All assertions passed", help: "The message when all hold."),
+            .init("quiet", .bool, default: false, help: "Accepted; the result is printed at -v as always."),
+        ]),
+        documentation: ActionDocumentation(
+            "Asserts given expressions are true",
+            examples: """
+                - name: The cluster has an odd number of etcd members
+                  ansible.builtin.assert:
+                    that:
+                      - groups['etcd'] | length is odd
+                    fail_msg: "etcd needs an odd number of members, got {{ groups['etcd'] | length }}"
+                """))
+
     static func run(_ context: ActionContext) throws -> ActionResult {
         let args = context.task.args
         let allowed: Set<String> = ["that", "msg", "fail_msg", "success_msg", "quiet"]

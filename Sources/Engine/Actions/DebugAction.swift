@@ -1,8 +1,30 @@
+import Declarations
 import OrderedCollections
 import PGHACore
 
 /// `debug`: prints a message or a variable.
-enum DebugAction {
+enum DebugAction: EngineAction {
+    static let declaration = ActionDeclaration.engineAction(
+        "debug",
+        arguments: ArgumentSpec(
+            [
+                .init("msg", .raw, default: "Hello world!", help: "The message to print."),
+                .init("var", .string, help: "A variable name (or expression) to print, unrendered as written."),
+                .init("verbosity", .int, default: 0, help: "Print only when run with at least this many -v."),
+            ], mutuallyExclusive: [["msg", "var"]]),
+        documentation: ActionDocumentation(
+            "Print statements during execution",
+            examples: """
+                - name: Show a computed value
+                  ansible.builtin.debug:
+                    msg: "the leader is {{ leader }}"
+
+                - name: Show a registered result at -v
+                  ansible.builtin.debug:
+                    var: members.stdout_lines
+                    verbosity: 1
+                """))
+
     static func run(_ context: ActionContext) throws -> ActionResult {
         let args = context.task.args
         if let unknown = args.keys.first(where: { !["msg", "var", "verbosity"].contains($0) }) {

@@ -1,9 +1,37 @@
+import Declarations
 import OrderedCollections
 import PGHACore
 import Playbook
 
 /// `include_role`: loads a role for this host at run time.
-enum IncludeRoleAction {
+enum IncludeRoleAction: EngineAction {
+    static let declaration = ActionDeclaration.engineAction(
+        "include_role",
+        arguments: ArgumentSpec(
+            roleOptions + [.init("apply", .dict, help: "Keywords (tags, become, ...) applied to the role's tasks.")],
+            freeForm: .text),
+        documentation: ActionDocumentation(
+            "Load and execute a role",
+            details: ["Loaded when it runs, for each host (and loop item)."],
+            examples: """
+                - name: The backup role's restore steps
+                  ansible.builtin.include_role:
+                    name: backup
+                    tasks_from: restore
+                """))
+
+    /// What include_role and import_role both accept.
+    static let roleOptions: [ArgumentSpec.Argument] = [
+        .init("name", .string, required: true, help: "The role."),
+        .init("tasks_from", .string, default: "main", help: "The file in the role's tasks/ to run."),
+        .init("vars_from", .string, default: "main", help: "The file in the role's vars/ to load."),
+        .init("defaults_from", .string, default: "main", help: "The file in the role's defaults/ to load."),
+        .init("handlers_from", .string, default: "main", help: "The file in the role's handlers/ to load."),
+        .init("allow_duplicates", .bool, default: true, help: "Accepted."),
+        .init("public", .bool, default: false, help: "Keep the role's defaults and vars visible after it."),
+        .init("rolespec_validate", .bool, default: true, help: "Accepted; argument specs are not validated."),
+    ]
+
     static func run(_ context: ActionContext) throws -> ActionResult {
         let args = try context.renderedArguments()
         guard let name = args["name"].map(Templating.display) else {

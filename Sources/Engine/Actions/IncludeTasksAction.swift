@@ -1,3 +1,4 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
@@ -5,7 +6,30 @@ import Playbook
 
 /// `include_tasks`: loads a task file for this host at run time; hosts that include the same file
 /// with the same parameters run it together.
-enum IncludeTasksAction {
+enum IncludeTasksAction: EngineAction {
+    static let declaration = ActionDeclaration.engineAction(
+        "include_tasks",
+        arguments: ArgumentSpec(
+            [
+                .init("file", .path, help: "The task file (or give it as free-form text); it may be templated."),
+                .init("apply", .dict, help: "Keywords (tags, become, ...) applied to the included tasks."),
+            ], freeForm: .text),
+        documentation: ActionDocumentation(
+            "Dynamically include a task list",
+            details: [
+                "Loaded when it runs, for each host (and loop item); hosts that include the same file with the "
+                    + "same variables run it together."
+            ],
+            examples: """
+                - name: Steps for this host's role
+                  ansible.builtin.include_tasks: "{{ member_role }}.yml"
+
+                - name: Each user, with its own variables
+                  ansible.builtin.include_tasks:
+                    file: user.yml
+                  loop: "{{ users }}"
+                """))
+
     static func run(_ context: ActionContext) throws -> ActionResult {
         let args = try context.renderedArguments()
         guard let fileValue = args["file"] ?? args["_raw_params"] else {

@@ -1,9 +1,30 @@
+import Declarations
 import Foundation
 import OrderedCollections
 import PGHACore
 
 /// `include_vars`: variables from a YAML/JSON file, above block and task vars.
-enum IncludeVarsAction {
+enum IncludeVarsAction: EngineAction {
+    static let declaration = ActionDeclaration.engineAction(
+        "include_vars",
+        arguments: ArgumentSpec(
+            [
+                .init("file", .path, help: "A YAML or JSON file of variables (or give it as free-form text)."),
+                .init("name", .string, help: "Put the variables under this one name instead of at the top."),
+            ], freeForm: .text),
+        documentation: ActionDocumentation(
+            "Load variables from files, dynamically within a task",
+            details: ["Directories (`dir:`) are not supported."],
+            examples: """
+                - name: Variables for this distribution
+                  ansible.builtin.include_vars: "{{ ansible_distribution | lower }}.yml"
+
+                - name: Under one name
+                  ansible.builtin.include_vars:
+                    file: cluster.yml
+                    name: cluster
+                """))
+
     static func run(_ context: ActionContext) throws -> ActionResult {
         let args = try context.renderedArguments()
         guard let fileValue = args["file"] ?? args["_raw_params"] else {

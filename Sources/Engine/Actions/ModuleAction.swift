@@ -1,17 +1,16 @@
+import Declarations
 import Foundation
 import Modules
 import OrderedCollections
 import PGHACore
 import Playbook
+import Synchronization
 import Transport
 import Vault
 
 /// Runs a module from the library on the task's host (or delegate).
 enum ModuleAction {
-    static func run(_ action: String, _ context: ActionContext) async throws -> ActionResult {
-        guard let module = ModuleRegistry.module(named: action) else {
-            throw PGHAError(.semantic, "unknown module '\(context.task.actionAsWritten)'", at: context.task.location)
-        }
+    static func run(_ module: any Module.Type, _ context: ActionContext) async throws -> ActionResult {
         let rendered = try context.renderedArguments()
         let arguments = try module.arguments.validate(
             rendered, module: module.name, locations: context.task.argLocations,
@@ -30,7 +29,8 @@ enum ModuleAction {
         if let counter { connection = counter }
         let moduleContext = ModuleContext(
             connection: connection, host: context.host, checkMode: checkMode, diffMode: try context.diffMode,
-            become: try become(context), environment: try environment(context) + parsableLocale(for: module.name),
+            become: try become(context),
+            environment: try environment(context) + (module.declaration.keepsHostLocale ? [] : parsableLocale),
             taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
             resolveLocalPath: localPathResolver(context),
@@ -86,12 +86,9 @@ enum ModuleAction {
 
     /// Modules parse the output of the tools they run, so those run in an English, UTF-8 locale
     /// whatever the host's default, as Ansible's modules do (get_best_parsable_locale picks C.utf8 on
-    /// Debian, and it overrides the task's environment). command, shell and script run the user's
-    /// own commands, which see the host's locale, as under Ansible.
-    static func parsableLocale(for module: String) -> [(String, String)] {
-        if ["command", "shell", "script"].contains(module) { return [] }
-        return [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
-    }
+    /// Debian, and it overrides the task's environment). Modules that run the user's own commands
+    /// (`keepsHostLocale`: command, shell, script) leave the host's locale alone, as under Ansible.
+    static let parsableLocale = [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
 
     /// `src:` lookup order: the role's files/ or templates/, the playbook's, then the path itself.
     static func localPathResolver(_ context: ActionContext) -> @Sendable (String, String) -> String? {
@@ -141,17 +138,16 @@ enum ModuleAction {
 
 /// With PGHA_ROUND_TRIPS=1, every module run reports its round trips (each run, put or get) on
 /// stderr as `round trips: MODULE [HOST] TASK: N`, for the module differential's report.
-final class RoundTripCounter: Connection, @unchecked Sendable {
+final class RoundTripCounter: Connection, Sendable {
     static let enabled = ProcessInfo.processInfo.environment["PGHA_ROUND_TRIPS"] == "1"
     private let inner: any Connection
-    private let lock = NSLock()
-    private var count = 0
+    private let count = Atomic<Int>(0)
 
     init(_ inner: any Connection) { self.inner = inner }
 
     var hostName: String { inner.hostName }
 
-    private func tick() { lock.withLock { count += 1 } }
+    private func tick() { count.add(1, ordering: .relaxed) }
 
     func run(_ request: CommandRequest) async throws -> CommandResult {
         tick()
@@ -172,7 +168,7 @@ final class RoundTripCounter: Connection, @unchecked Sendable {
     func close() async {}
 
     func report(module: String, host: String, task: String) {
-        let n = lock.withLock { count }
+        let n = count.load(ordering: .relaxed)
         FileHandle.standardError.write(Data("round trips: \(module) [\(host)] \(task): \(n)\n".utf8))
     }
 }

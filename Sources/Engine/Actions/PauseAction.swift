@@ -1,8 +1,26 @@
+import Declarations
 import Foundation
 import PGHACore
 
 /// `pause`: waits seconds/minutes (prompting is not supported: runs are unattended).
-enum PauseAction {
+enum PauseAction: EngineAction {
+    static let declaration = ActionDeclaration.engineAction(
+        "pause",
+        arguments: ArgumentSpec(
+            [
+                .init("seconds", .raw, help: "How long to wait, in seconds."),
+                .init("minutes", .raw, help: "How long to wait, in minutes."),
+                .init("prompt", .string, help: "Not supported without seconds or minutes: runs are unattended."),
+                .init("echo", .bool, default: true, help: "Accepted; nothing is read from the terminal."),
+            ], mutuallyExclusive: [["minutes", "seconds"]]),
+        documentation: ActionDocumentation(
+            "Pause playbook execution",
+            examples: """
+                - name: Give the replicas time to catch up
+                  ansible.builtin.pause:
+                    seconds: 10
+                """))
+
     static func run(_ context: ActionContext) async throws -> ActionResult {
         let args = try context.renderedArguments()
         var seconds = 0.0

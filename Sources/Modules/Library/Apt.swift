@@ -7,35 +7,51 @@ import Transport
 /// state (and the cache age, and candidates for `latest`) is read in one round trip; check mode
 /// simulates with `apt-get -s`.
 public enum AptModule: Module {
-    public static let name = "apt"
-    public static let qualifiedNames = ["ansible.builtin.apt", "ansible.legacy.apt"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("name", .list, aliases: ["package", "pkg"]),
-            .init("state", .choice(["absent", "build-dep", "latest", "present", "fixed"]), default: "present"),
-            .init("update_cache", .bool, aliases: ["update-cache"]),
-            .init("update_cache_retries", .int, default: 5),
-            .init("cache_valid_time", .int, default: 0),
-            .init("install_recommends", .bool, aliases: ["install-recommends"]),
-            .init("purge", .bool, default: false),
-            .init("autoremove", .bool, default: false),
-            .init("autoclean", .bool, default: false),
-            .init("clean", .bool, default: false),
-            .init("deb", .path),
-            .init("force_apt_get", .bool, default: false),
-            .init("force", .bool, default: false),
-            .init("allow_downgrade", .bool, default: false,
-                aliases: ["allow-downgrade", "allow_downgrades", "allow-downgrades"]),
-            .init("allow_unauthenticated", .bool, default: false, aliases: ["allow-unauthenticated"]),
-            .init("default_release", .string, aliases: ["default-release"]),
-            .init("dpkg_options", .string, default: "force-confdef,force-confold"),
-            .init("only_upgrade", .bool, default: false),
-            .init("lock_timeout", .int, default: 60),
-            .init("upgrade", .choice(["dist", "full", "no", "safe", "yes"]), default: "no"),
-        ],
-        mutuallyExclusive: [["deb", "name", "upgrade"]],
-        requiredOneOf: [["autoremove", "deb", "name", "upgrade", "update_cache", "autoclean", "clean"]])
+    public static let declaration = ActionDeclaration(
+        name: "apt", qualifiedNames: ["ansible.builtin.apt", "ansible.legacy.apt"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("name", .list, aliases: ["package", "pkg"]),
+                .init("state", .choice(["absent", "build-dep", "latest", "present", "fixed"]), default: "present"),
+                .init("update_cache", .bool, aliases: ["update-cache"]),
+                .init("update_cache_retries", .int, default: 5),
+                .init("cache_valid_time", .int, default: 0),
+                .init("install_recommends", .bool, aliases: ["install-recommends"]),
+                .init("purge", .bool, default: false),
+                .init("autoremove", .bool, default: false),
+                .init("autoclean", .bool, default: false),
+                .init("clean", .bool, default: false),
+                .init("deb", .path),
+                .init("force_apt_get", .bool, default: false),
+                .init("force", .bool, default: false),
+                .init("allow_downgrade", .bool, default: false,
+                    aliases: ["allow-downgrade", "allow_downgrades", "allow-downgrades"]),
+                .init("allow_unauthenticated", .bool, default: false, aliases: ["allow-unauthenticated"]),
+                .init("default_release", .string, aliases: ["default-release"]),
+                .init("dpkg_options", .string, default: "force-confdef,force-confold"),
+                .init("only_upgrade", .bool, default: false),
+                .init("lock_timeout", .int, default: 60),
+                .init("upgrade", .choice(["dist", "full", "no", "safe", "yes"]), default: "no"),
+            ],
+            mutuallyExclusive: [["deb", "name", "upgrade"]],
+            requiredOneOf: [["autoremove", "deb", "name", "upgrade", "update_cache", "autoclean", "clean"]]),
+        documentation: ActionDocumentation(
+            "Manages apt packages",
+            examples: """
+                - name: Install PostgreSQL and its client
+                  ansible.builtin.apt:
+                    name: [postgresql-15, postgresql-client-15]
+                    state: present
+                    update_cache: true
+                    cache_valid_time: 3600
+
+                - name: Remove a package and its configuration
+                  ansible.builtin.apt:
+                    name: telnet
+                    state: absent
+                    purge: true
+                """))
 
     static let environment = [
         ("DEBIAN_FRONTEND", "noninteractive"), ("DEBIAN_PRIORITY", "critical"), ("LANG", "C"), ("LC_ALL", "C"),
@@ -50,7 +66,7 @@ public enum AptModule: Module {
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        var state = args.string("state")!
+        var state = try args.requiredString("state")
         if state == "fixed" { state = "present" }
         var specs: [(name: String, version: String?)] = []
         for item in args.stringItems("name") ?? [] {
@@ -138,7 +154,7 @@ public enum AptModule: Module {
         var action: String?
         switch state {
         case "absent":
-            let purge = args.bool("purge")!
+            let purge = try args.requiredBool("purge")
             for spec in specs {
                 let now = installed[spec.name]
                 let present = now.map { $0.isInstalled || (purge && $0.hasConfig) } ?? false
@@ -282,29 +298,3 @@ public enum AptModule: Module {
     }
 }
 
-/// `ansible.builtin.package`: on Debian hosts Ansible's package module runs apt; so does this one.
-public enum PackageModule: Module {
-    public static let name = "package"
-    public static let qualifiedNames = ["ansible.builtin.package", "ansible.legacy.package"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .list, required: true),
-        .init("state", .string, required: true),
-        .init("use", .string, default: "auto"),
-    ])
-
-    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        if let use = args.string("use"), use != "auto", use != "apt" {
-            return .failure("package manager '\(use)' is not supported here (apt only)")
-        }
-        let state = args.string("state")!
-        guard ["present", "absent", "latest", "installed", "removed"].contains(state) else {
-            return .failure("value of state must be one of: absent, present, latest, got: \(state)")
-        }
-        let mapped = state == "installed" ? "present" : state == "removed" ? "absent" : state
-        let validated = try AptModule.arguments.validate(
-            ["name": args["name"]!, "state": .string(mapped)], module: "apt", locations: [:],
-            taskLocation: context.taskLocation, allowTemplates: false)
-        return try await AptModule.run(validated, context: context)
-    }
-}

@@ -6,21 +6,30 @@ import Transport
 /// `ansible.builtin.apt_repository`: adds or removes one-line APT sources (`deb ...`) in
 /// /etc/apt/sources.list and sources.list.d/*.list. All sources files are read in one round trip.
 public enum AptRepositoryModule: Module {
-    public static let name = "apt_repository"
-    public static let qualifiedNames = ["ansible.builtin.apt_repository", "ansible.legacy.apt_repository"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("repo", .string, required: true),
-        .init("state", .choice(["absent", "present"]), default: "present"),
-        .init("mode", .mode),
-        .init("update_cache", .bool, default: true, aliases: ["update-cache"]),
-        .init("update_cache_retries", .int, default: 5),
-        .init("update_cache_retry_max_delay", .int, default: 12),
-        .init("validate_certs", .bool, default: true),
-        .init("filename", .string),
-        .init("codename", .string),
-        .init("install_python_apt", .bool, default: true),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "apt_repository", qualifiedNames: ["ansible.builtin.apt_repository", "ansible.legacy.apt_repository"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("repo", .string, required: true),
+            .init("state", .choice(["absent", "present"]), default: "present"),
+            .init("mode", .mode),
+            .init("update_cache", .bool, default: true, aliases: ["update-cache"]),
+            .init("update_cache_retries", .int, default: 5),
+            .init("update_cache_retry_max_delay", .int, default: 12),
+            .init("validate_certs", .bool, default: true),
+            .init("filename", .string),
+            .init("codename", .string),
+            .init("install_python_apt", .bool, default: true),
+        ]),
+        documentation: ActionDocumentation(
+            "Add and remove APT repositories",
+            examples: """
+                - name: Add the PostgreSQL project's repository
+                  ansible.builtin.apt_repository:
+                    repo: deb http://apt.postgresql.org/pub/repos/apt bookworm-pgdg main
+                    filename: pgdg
+                    state: present
+                """))
 
     static let directory = "/etc/apt/sources.list.d"
 
@@ -43,12 +52,12 @@ public enum AptRepositoryModule: Module {
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let repo = normalize(args.string("repo")!)
+        let repo = normalize(try args.requiredString("repo"))
         guard repo.hasPrefix("deb ") || repo.hasPrefix("deb-src ") else {
             if repo.hasPrefix("ppa:") { return .failure("PPA repositories are not supported on Debian") }
             return .failure("Invalid repository string: \(repo)")
         }
-        let state = args.string("state")!
+        let state = try args.requiredString("state")
         let target = directory + "/" + (args.string("filename").map { $0 + ".list" } ?? suggestFilename(repo))
         let probe = try await HostScript.run(
             context,

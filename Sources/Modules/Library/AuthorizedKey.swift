@@ -7,22 +7,31 @@ import Transport
 /// re-serialized as authorized_key.py does (keys identified by their base64 blob, original order
 /// kept, new keys appended, comment and invalid lines left alone).
 public enum AuthorizedKeyModule: Module {
-    public static let name = "authorized_key"
-    public static let qualifiedNames = ["ansible.posix.authorized_key"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("user", .string, required: true),
-        .init("key", .string, required: true),
-        .init("path", .path),
-        .init("manage_dir", .bool, default: true),
-        .init("state", .choice(["absent", "present"]), default: "present"),
-        .init("key_options", .string),
-        .init("unique", .bool, default: false),
-        .init("exclusive", .bool, default: false),
-        .init("comment", .string),
-        .init("validate_certs", .bool, default: true),
-        .init("follow", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "authorized_key", qualifiedNames: ["ansible.posix.authorized_key"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("user", .string, required: true),
+            .init("key", .string, required: true),
+            .init("path", .path),
+            .init("manage_dir", .bool, default: true),
+            .init("state", .choice(["absent", "present"]), default: "present"),
+            .init("key_options", .string),
+            .init("unique", .bool, default: false),
+            .init("exclusive", .bool, default: false),
+            .init("comment", .string),
+            .init("validate_certs", .bool, default: true),
+            .init("follow", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Adds or removes an SSH authorized key",
+            examples: """
+                - name: Let the deploy user in with its key
+                  ansible.posix.authorized_key:
+                    user: deploy
+                    key: "{{ deploy_public_key }}"
+                    state: present
+                """))
 
     static let keyTypes = [
         "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-dss", "ssh-rsa",

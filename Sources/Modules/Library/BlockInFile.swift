@@ -5,31 +5,42 @@ import Transport
 
 /// `ansible.builtin.blockinfile`: a block of lines between two marker lines, as blockinfile.py.
 public enum BlockInFileModule: Module {
-    public static let name = "blockinfile"
-    public static let qualifiedNames = ["ansible.builtin.blockinfile", "ansible.legacy.blockinfile"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("path", .path, required: true, aliases: ["dest", "destfile", "name"]),
-            .init("state", .choice(["absent", "present"]), default: "present"),
-            .init("marker", .string, default: "# {mark} ANSIBLE MANAGED BLOCK"),
-            .init("block", .string, default: "", aliases: ["content"]),
-            .init("insertafter", .string),
-            .init("insertbefore", .string),
-            .init("create", .bool, default: false),
-            .init("backup", .bool, default: false),
-            .init("marker_begin", .string, default: "BEGIN"),
-            .init("marker_end", .string, default: "END"),
-            .init("append_newline", .bool, default: false),
-            .init("prepend_newline", .bool, default: false),
-            .init("validate", .string),
-            .init("owner", .string),
-            .init("group", .string),
-            .init("mode", .mode),
-            .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
-            .init("attributes", .string, aliases: ["attr"]),
-            .init("unsafe_writes", .bool, default: false),
-        ], mutuallyExclusive: [["insertbefore", "insertafter"]])
+    public static let declaration = ActionDeclaration(
+        name: "blockinfile", qualifiedNames: ["ansible.builtin.blockinfile", "ansible.legacy.blockinfile"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("path", .path, required: true, aliases: ["dest", "destfile", "name"]),
+                .init("state", .choice(["absent", "present"]), default: "present"),
+                .init("marker", .string, default: "# {mark} ANSIBLE MANAGED BLOCK"),
+                .init("block", .string, default: "", aliases: ["content"]),
+                .init("insertafter", .string),
+                .init("insertbefore", .string),
+                .init("create", .bool, default: false),
+                .init("backup", .bool, default: false),
+                .init("marker_begin", .string, default: "BEGIN"),
+                .init("marker_end", .string, default: "END"),
+                .init("append_newline", .bool, default: false),
+                .init("prepend_newline", .bool, default: false),
+                .init("validate", .string),
+                .init("owner", .string),
+                .init("group", .string),
+                .init("mode", .mode),
+                .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
+                .init("attributes", .string, aliases: ["attr"]),
+                .init("unsafe_writes", .bool, default: false),
+            ], mutuallyExclusive: [["insertbefore", "insertafter"]]),
+        documentation: ActionDocumentation(
+            "Insert/update/remove a text block surrounded by marker lines",
+            examples: """
+                - name: Keep the cluster's addresses in /etc/hosts
+                  ansible.builtin.blockinfile:
+                    path: /etc/hosts
+                    marker: "# {mark} CLUSTER HOSTS"
+                    block: |
+                      10.0.0.11 node1
+                      10.0.0.12 node2
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let path = args.string("path") ?? ""

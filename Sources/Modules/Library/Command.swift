@@ -5,21 +5,34 @@ import Transport
 
 /// `ansible.builtin.command`: runs a program without a shell (no pipes, redirects or `;`).
 public enum CommandModule: Module {
-    public static let name = "command"
-    public static let qualifiedNames = ["ansible.builtin.command", "ansible.legacy.command"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("_raw_params", .string, aliases: ["cmd"]),
-            .init("argv", .list),
-            .init("chdir", .path),
-            .init("creates", .path),
-            .init("removes", .path),
-            .init("stdin", .string),
-            .init("stdin_add_newline", .bool, default: true),
-            .init("strip_empty_ends", .bool, default: true),
-            .init("expand_argument_vars", .bool, default: true),
-        ], freeForm: true, mutuallyExclusive: [["_raw_params", "argv"]], requiredOneOf: [["_raw_params", "argv"]])
+    public static let declaration = ActionDeclaration(
+        name: "command", qualifiedNames: ["ansible.builtin.command", "ansible.legacy.command"],
+        supportsCheckMode: true, keepsHostLocale: true,
+        arguments: ArgumentSpec(
+            [
+                .init("_raw_params", .string, aliases: ["cmd"]),
+                .init("argv", .list),
+                .init("chdir", .path),
+                .init("creates", .path),
+                .init("removes", .path),
+                .init("stdin", .string),
+                .init("stdin_add_newline", .bool, default: true),
+                .init("strip_empty_ends", .bool, default: true),
+                .init("expand_argument_vars", .bool, default: true),
+            ], freeForm: .commandLine, mutuallyExclusive: [["_raw_params", "argv"]], requiredOneOf: [["_raw_params", "argv"]]),
+        documentation: ActionDocumentation(
+            "Execute commands on targets",
+            examples: """
+                - name: Show the cluster's members
+                  ansible.builtin.command: patronictl -c /etc/patroni/patroni.yml list
+                  register: members
+                  changed_when: false
+
+                - name: Initialise once
+                  ansible.builtin.command:
+                    cmd: /usr/local/bin/init-cluster
+                    creates: /var/lib/cluster/.initialised
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let words: [String]
@@ -41,38 +54,6 @@ public enum CommandModule: Module {
     }
 }
 
-/// `ansible.builtin.shell`: runs a command line through the shell.
-public enum ShellModule: Module {
-    public static let name = "shell"
-    public static let qualifiedNames = ["ansible.builtin.shell", "ansible.legacy.shell"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("_raw_params", .string, aliases: ["cmd"]),
-            .init("chdir", .path),
-            .init("creates", .path),
-            .init("removes", .path),
-            .init("executable", .path),
-            .init("stdin", .string),
-            .init("stdin_add_newline", .bool, default: true),
-            .init("strip_empty_ends", .bool, default: true),
-        ], freeForm: true, requiredOneOf: [["_raw_params"]])
-
-    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let command = args.string("_raw_params") ?? ""
-        guard !command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            return .failure("no command given", values: ["rc": 256])
-        }
-        var line = command
-        if let executable = args.string("executable") {
-            line = "exec \(shellQuote(executable)) -c \(shellQuote(command))"
-        }
-        return try await CommandRunner.run(
-            commandLine: line, reportedCommand: .string(command), args: args, context: context)
-    }
-}
-
-/// The part `command` and `shell` share: creates/removes, chdir, stdin, timing and result keys.
 enum CommandRunner {
     static let chdirFailed = "__pgha_chdir_failed__"
     static let skipCreates = "__pgha_skip_creates__"

@@ -5,28 +5,45 @@ import Transport
 
 /// `ansible.builtin.copy`: puts a local file or inline `content:` on the host.
 public enum CopyModule: Module {
-    public static let name = "copy"
-    public static let qualifiedNames = ["ansible.builtin.copy", "ansible.legacy.copy"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("src", .path),
-            .init("content", .raw),
-            .init("dest", .path, required: true),
-            .init("force", .bool, default: true, aliases: ["thirsty"]),
-            .init("backup", .bool, default: false),
-            .init("follow", .bool, default: false),
-            .init("mode", .mode),
-            .init("owner", .string),
-            .init("group", .string),
-            .init("directory_mode", .mode),
-            .init("validate", .string),
-            .init("checksum", .string),
-            .init("remote_src", .bool, default: false),
-            .init("local_follow", .bool, default: true),
-            .init("decrypt", .bool, default: true),
-            .init("unsafe_writes", .bool, default: false),
-        ], mutuallyExclusive: [["src", "content"]], requiredOneOf: [["src", "content"]])
+    public static let declaration = ActionDeclaration(
+        name: "copy", qualifiedNames: ["ansible.builtin.copy", "ansible.legacy.copy"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("src", .path),
+                .init("content", .raw),
+                .init("dest", .path, required: true),
+                .init("force", .bool, default: true, aliases: ["thirsty"]),
+                .init("backup", .bool, default: false),
+                .init("follow", .bool, default: false),
+                .init("mode", .mode),
+                .init("owner", .string),
+                .init("group", .string),
+                .init("directory_mode", .mode),
+                .init("validate", .string),
+                .init("checksum", .string),
+                .init("remote_src", .bool, default: false),
+                .init("local_follow", .bool, default: true),
+                .init("decrypt", .bool, default: true),
+                .init("unsafe_writes", .bool, default: false),
+            ], mutuallyExclusive: [["src", "content"]], requiredOneOf: [["src", "content"]]),
+        documentation: ActionDocumentation(
+            "Copy files to remote locations",
+            examples: """
+                - name: Install a configuration file
+                  ansible.builtin.copy:
+                    src: haproxy.cfg
+                    dest: /etc/haproxy/haproxy.cfg
+                    owner: root
+                    group: root
+                    mode: "0644"
+                    backup: true
+
+                - name: Write a file from text
+                  ansible.builtin.copy:
+                    content: "listen_addresses = '*'\\n"
+                    dest: /etc/postgresql/15/main/conf.d/listen.conf
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         guard let dest = args.string("dest"), !dest.isEmpty else { return .failure("dest is required") }

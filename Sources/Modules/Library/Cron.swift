@@ -6,30 +6,41 @@ import Transport
 /// `ansible.builtin.cron`: a job under a `#Ansible: <name>` marker line, in the user's crontab
 /// (`crontab -l` / `crontab -`) or in a cron.d file, with cron.py's find/add/update/remove rules.
 public enum CronModule: Module {
-    public static let name = "cron"
-    public static let qualifiedNames = ["ansible.builtin.cron", "ansible.legacy.cron"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("name", .string),
-            .init("user", .string),
-            .init("job", .string, aliases: ["value"]),
-            .init("cron_file", .path),
-            .init("state", .choice(["absent", "present"]), default: "present"),
-            .init("backup", .bool, default: false),
-            .init("minute", .string, default: "*"),
-            .init("hour", .string, default: "*"),
-            .init("day", .string, default: "*", aliases: ["dom"]),
-            .init("month", .string, default: "*"),
-            .init("weekday", .string, default: "*", aliases: ["dow"]),
-            .init(
-                "special_time",
-                .choice(["annually", "daily", "hourly", "monthly", "reboot", "weekly", "yearly"])),
-            .init("disabled", .bool, default: false),
-            .init("env", .bool, default: false),
-            .init("insertafter", .string),
-            .init("insertbefore", .string),
-        ], mutuallyExclusive: [["insertafter", "insertbefore"]])
+    public static let declaration = ActionDeclaration(
+        name: "cron", qualifiedNames: ["ansible.builtin.cron", "ansible.legacy.cron"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("name", .string),
+                .init("user", .string),
+                .init("job", .string, aliases: ["value"]),
+                .init("cron_file", .path),
+                .init("state", .choice(["absent", "present"]), default: "present"),
+                .init("backup", .bool, default: false),
+                .init("minute", .string, default: "*"),
+                .init("hour", .string, default: "*"),
+                .init("day", .string, default: "*", aliases: ["dom"]),
+                .init("month", .string, default: "*"),
+                .init("weekday", .string, default: "*", aliases: ["dow"]),
+                .init(
+                    "special_time",
+                    .choice(["annually", "daily", "hourly", "monthly", "reboot", "weekly", "yearly"])),
+                .init("disabled", .bool, default: false),
+                .init("env", .bool, default: false),
+                .init("insertafter", .string),
+                .init("insertbefore", .string),
+            ], mutuallyExclusive: [["insertafter", "insertbefore"]]),
+        documentation: ActionDocumentation(
+            "Manage cron.d and crontab entries",
+            examples: """
+                - name: Nightly full backup
+                  ansible.builtin.cron:
+                    name: pgbackrest full backup
+                    user: postgres
+                    hour: "1"
+                    minute: "0"
+                    job: pgbackrest --stanza=main backup --type=full
+                """))
 
     static let marker = "#Ansible: "
 

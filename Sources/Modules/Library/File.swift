@@ -8,26 +8,43 @@ import Transport
 /// Round trips: one probe (which also lists the tree for `recurse`); nothing more when the path is
 /// already right; one command that changes it.
 public enum FileModule: Module {
-    public static let name = "file"
-    public static let qualifiedNames = ["ansible.builtin.file", "ansible.legacy.file"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("path", .path, required: true, aliases: ["dest", "name"]),
-            .init("state", .choice(["absent", "directory", "file", "hard", "link", "touch"])),
-            .init("src", .path),
-            .init("recurse", .bool, default: false),
-            .init("force", .bool, default: false),
-            .init("follow", .bool, default: true),
-            .init("mode", .mode),
-            .init("owner", .string),
-            .init("group", .string),
-            .init("unsafe_writes", .bool, default: false),
-            .init("modification_time", .string),
-            .init("modification_time_format", .string, default: "%Y%m%d%H%M.%S"),
-            .init("access_time", .string),
-            .init("access_time_format", .string, default: "%Y%m%d%H%M.%S"),
-        ])
+    public static let declaration = ActionDeclaration(
+        name: "file", qualifiedNames: ["ansible.builtin.file", "ansible.legacy.file"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("path", .path, required: true, aliases: ["dest", "name"]),
+                .init("state", .choice(["absent", "directory", "file", "hard", "link", "touch"])),
+                .init("src", .path),
+                .init("recurse", .bool, default: false),
+                .init("force", .bool, default: false),
+                .init("follow", .bool, default: true),
+                .init("mode", .mode),
+                .init("owner", .string),
+                .init("group", .string),
+                .init("unsafe_writes", .bool, default: false),
+                .init("modification_time", .string),
+                .init("modification_time_format", .string, default: "%Y%m%d%H%M.%S"),
+                .init("access_time", .string),
+                .init("access_time_format", .string, default: "%Y%m%d%H%M.%S"),
+            ]),
+        documentation: ActionDocumentation(
+            "Manage files and file properties",
+            examples: """
+                - name: A directory for the backups
+                  ansible.builtin.file:
+                    path: /var/lib/pgbackrest
+                    state: directory
+                    owner: postgres
+                    group: postgres
+                    mode: "0750"
+
+                - name: A symbolic link
+                  ansible.builtin.file:
+                    src: /etc/haproxy/haproxy.cfg
+                    dest: /etc/haproxy.cfg
+                    state: link
+                """))
 
     /// `modification_time` / `access_time`: "now", "preserve", or a time in the given format.
     enum TimeSpec: Equatable {

@@ -7,33 +7,43 @@ import Transport
 /// `find -printf` on the host and filtered here as find.py filters (fnmatch or `re.match` on the
 /// base name). `contains` costs a second round trip to read the candidates.
 public enum FindModule: Module {
-    public static let name = "find"
-    public static let qualifiedNames = ["ansible.builtin.find", "ansible.legacy.find"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("paths", .list, required: true, aliases: ["name", "path"]),
-        .init("patterns", .list, default: [], aliases: ["pattern"]),
-        .init("excludes", .list, aliases: ["exclude"]),
-        .init("contains", .string),
-        .init("read_whole_file", .bool, default: false),
-        .init("file_type", .choice(["any", "directory", "file", "link"]), default: "file"),
-        .init("age", .string),
-        .init("age_stamp", .choice(["atime", "ctime", "mtime"]), default: "mtime"),
-        .init("size", .string),
-        .init("recurse", .bool, default: false),
-        .init("hidden", .bool, default: false),
-        .init("follow", .bool, default: false),
-        .init("get_checksum", .bool, default: false),
-        .init(
-            "checksum_algorithm", .choice(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]), default: "sha1",
-            aliases: ["checksum", "checksum_algo"]),
-        .init("use_regex", .bool, default: false),
-        .init("depth", .int),
-        .init("mode", .string),
-        .init("exact_mode", .bool, default: true),
-        .init("encoding", .string),
-        .init("limit", .int),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "find", qualifiedNames: ["ansible.builtin.find", "ansible.legacy.find"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec([
+            .init("paths", .list, required: true, aliases: ["name", "path"]),
+            .init("patterns", .list, default: [], aliases: ["pattern"]),
+            .init("excludes", .list, aliases: ["exclude"]),
+            .init("contains", .string),
+            .init("read_whole_file", .bool, default: false),
+            .init("file_type", .choice(["any", "directory", "file", "link"]), default: "file"),
+            .init("age", .string),
+            .init("age_stamp", .choice(["atime", "ctime", "mtime"]), default: "mtime"),
+            .init("size", .string),
+            .init("recurse", .bool, default: false),
+            .init("hidden", .bool, default: false),
+            .init("follow", .bool, default: false),
+            .init("get_checksum", .bool, default: false),
+            .init(
+                "checksum_algorithm", .choice(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]), default: "sha1",
+                aliases: ["checksum", "checksum_algo"]),
+            .init("use_regex", .bool, default: false),
+            .init("depth", .int),
+            .init("mode", .string),
+            .init("exact_mode", .bool, default: true),
+            .init("encoding", .string),
+            .init("limit", .int),
+        ]),
+        documentation: ActionDocumentation(
+            "Return a list of files based on specific criteria",
+            examples: """
+                - name: Log files older than four weeks
+                  ansible.builtin.find:
+                    paths: /var/log/postgresql
+                    patterns: "*.log"
+                    age: 4w
+                  register: old_logs
+                """))
 
     /// Python's fnmatch (shell globs), case-sensitive as on POSIX.
     static func fnmatch(_ name: String, _ pattern: String) -> Bool {

@@ -8,38 +8,48 @@ import Transport
 /// content differs. An existing `dest` without `force` (and with a matching or no checksum) is
 /// left alone without downloading, as get_url.py does.
 public enum GetUrlModule: Module {
-    public static let name = "get_url"
-    public static let qualifiedNames = ["ansible.builtin.get_url", "ansible.legacy.get_url"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("url", .string, required: true),
-        .init("dest", .path, required: true),
-        .init("checksum", .string, default: ""),
-        .init("force", .bool, default: false),
-        .init("backup", .bool, default: false),
-        .init("timeout", .int, default: 10),
-        .init("headers", .dict),
-        .init("validate_certs", .bool, default: true),
-        .init("url_username", .string, aliases: ["username"]),
-        .init("url_password", .string, aliases: ["password"], secret: true),
-        .init("force_basic_auth", .bool, default: false),
-        .init("use_proxy", .bool, default: true),
-        .init("client_cert", .path),
-        .init("client_key", .path),
-        .init("http_agent", .string, default: "ansible-httpget"),
-        .init("tmp_dest", .path),
-        .init("owner", .string),
-        .init("group", .string),
-        .init("mode", .mode),
-        .init("decompress", .bool, default: true),
-        .init("unredirected_headers", .list, default: []),
-        .init("use_gssapi", .bool, default: false),
-        .init("use_netrc", .bool, default: true),
-        .init("ciphers", .list),
-        .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
-        .init("attributes", .string, aliases: ["attr"]),
-        .init("unsafe_writes", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "get_url", qualifiedNames: ["ansible.builtin.get_url", "ansible.legacy.get_url"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec([
+            .init("url", .string, required: true),
+            .init("dest", .path, required: true),
+            .init("checksum", .string, default: ""),
+            .init("force", .bool, default: false),
+            .init("backup", .bool, default: false),
+            .init("timeout", .int, default: 10),
+            .init("headers", .dict),
+            .init("validate_certs", .bool, default: true),
+            .init("url_username", .string, aliases: ["username"]),
+            .init("url_password", .string, aliases: ["password"], secret: true),
+            .init("force_basic_auth", .bool, default: false),
+            .init("use_proxy", .bool, default: true),
+            .init("client_cert", .path),
+            .init("client_key", .path),
+            .init("http_agent", .string, default: "ansible-httpget"),
+            .init("tmp_dest", .path),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("mode", .mode),
+            .init("decompress", .bool, default: true),
+            .init("unredirected_headers", .list, default: []),
+            .init("use_gssapi", .bool, default: false),
+            .init("use_netrc", .bool, default: true),
+            .init("ciphers", .list),
+            .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
+            .init("attributes", .string, aliases: ["attr"]),
+            .init("unsafe_writes", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Downloads files from HTTP, HTTPS, or FTP to node",
+            examples: """
+                - name: Download a release, checked against its checksum
+                  ansible.builtin.get_url:
+                    url: https://example.org/releases/tool-1.2.tar.gz
+                    dest: /opt/tool-1.2.tar.gz
+                    checksum: sha256:0f343b0931126a20f133d67c2b018a3b5e5a5b6c4a1d1bd5d0b4e0d9d2b1c5a1
+                    mode: "0644"
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let url = args.string("url") ?? ""

@@ -6,23 +6,30 @@ import Transport
 /// `ansible.builtin.hostname`: the running and the permanent host name (hostnamectl under systemd,
 /// otherwise /etc/hostname and `hostname`).
 public enum HostnameModule: Module {
-    public static let name = "hostname"
-    public static let qualifiedNames = ["ansible.builtin.hostname", "ansible.legacy.hostname"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .string, required: true),
-        .init(
-            "use",
-            .choice([
-                "alpine", "debian", "freebsd", "generic", "macos", "macosx", "darwin", "openbsd", "openrc", "redhat",
-                "sles", "solaris", "systemd",
-            ])),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "hostname", qualifiedNames: ["ansible.builtin.hostname", "ansible.legacy.hostname"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("name", .string, required: true),
+            .init(
+                "use",
+                .choice([
+                    "alpine", "debian", "freebsd", "generic", "macos", "macosx", "darwin", "openbsd", "openrc", "redhat",
+                    "sles", "solaris", "systemd",
+                ])),
+        ]),
+        documentation: ActionDocumentation(
+            "Manage hostname",
+            examples: """
+                - name: Name the host after its inventory name
+                  ansible.builtin.hostname:
+                    name: "{{ inventory_hostname }}"
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let name = args.string("name") ?? ""
-        guard ["systemd", "debian", "generic", nil].contains(args.string("use")) else {
-            return .failure("use=\(args.string("use")!) is not supported here (only systemd, debian, generic)")
+        if let use = args.string("use"), !["systemd", "debian", "generic"].contains(use) {
+            return .failure("use=\(use) is not supported here (only systemd, debian, generic)")
         }
         let script = """
             exec 2>/dev/null

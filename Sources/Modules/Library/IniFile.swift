@@ -7,33 +7,44 @@ import Transport
 /// do_ini() (a fake section at the top for options outside any section, edits in place, new
 /// options after the section's last non-blank, non-comment line).
 public enum IniFileModule: Module {
-    public static let name = "ini_file"
-    public static let qualifiedNames = ["community.general.ini_file"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("path", .path, required: true, aliases: ["dest"]),
-            .init("section", .string),
-            .init("section_has_values", .list),
-            .init("option", .string, aliases: ["key"]),
-            .init("value", .string),
-            .init("values", .list),
-            .init("state", .choice(["absent", "present"]), default: "present"),
-            .init("exclusive", .bool, default: true),
-            .init("backup", .bool, default: false),
-            .init("no_extra_spaces", .bool, default: false),
-            .init("ignore_spaces", .bool, default: false),
-            .init("allow_no_value", .bool, default: false),
-            .init("modify_inactive_option", .bool, default: true),
-            .init("create", .bool, default: true),
-            .init("follow", .bool, default: false),
-            .init("owner", .string),
-            .init("group", .string),
-            .init("mode", .mode),
-            .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
-            .init("attributes", .string, aliases: ["attr"]),
-            .init("unsafe_writes", .bool, default: false),
-        ], mutuallyExclusive: [["value", "values"]])
+    public static let declaration = ActionDeclaration(
+        name: "ini_file", qualifiedNames: ["community.general.ini_file"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("path", .path, required: true, aliases: ["dest"]),
+                .init("section", .string),
+                .init("section_has_values", .list),
+                .init("option", .string, aliases: ["key"]),
+                .init("value", .string),
+                .init("values", .list),
+                .init("state", .choice(["absent", "present"]), default: "present"),
+                .init("exclusive", .bool, default: true),
+                .init("backup", .bool, default: false),
+                .init("no_extra_spaces", .bool, default: false),
+                .init("ignore_spaces", .bool, default: false),
+                .init("allow_no_value", .bool, default: false),
+                .init("modify_inactive_option", .bool, default: true),
+                .init("create", .bool, default: true),
+                .init("follow", .bool, default: false),
+                .init("owner", .string),
+                .init("group", .string),
+                .init("mode", .mode),
+                .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
+                .init("attributes", .string, aliases: ["attr"]),
+                .init("unsafe_writes", .bool, default: false),
+            ], mutuallyExclusive: [["value", "values"]]),
+        documentation: ActionDocumentation(
+            "Tweak settings in INI files",
+            examples: """
+                - name: Set the repository path for pgBackRest
+                  community.general.ini_file:
+                    path: /etc/pgbackrest.conf
+                    section: global
+                    option: repo1-path
+                    value: /var/lib/pgbackrest
+                    mode: "0640"
+                """))
 
     static let fakeSection = "ad01e11446efb704fcdbdb21f2c43757423d91c5"
 

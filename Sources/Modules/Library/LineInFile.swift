@@ -6,35 +6,45 @@ import Transport
 /// `ansible.builtin.lineinfile`: ensures one line is present (or every matching line is absent),
 /// following lineinfile.py's present()/absent() line by line.
 public enum LineInFileModule: Module {
-    public static let name = "lineinfile"
-    public static let qualifiedNames = ["ansible.builtin.lineinfile", "ansible.legacy.lineinfile"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("path", .path, required: true, aliases: ["dest", "destfile", "name"]),
-            .init("state", .choice(["absent", "present"]), default: "present"),
-            .init("regexp", .string, aliases: ["regex"]),
-            .init("search_string", .string),
-            .init("line", .string, aliases: ["value"]),
-            .init("insertafter", .string),
-            .init("insertbefore", .string),
-            .init("backrefs", .bool, default: false),
-            .init("create", .bool, default: false),
-            .init("backup", .bool, default: false),
-            .init("firstmatch", .bool, default: false),
-            .init("validate", .string),
-            .init("owner", .string),
-            .init("group", .string),
-            .init("mode", .mode),
-            .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
-            .init("attributes", .string, aliases: ["attr"]),
-            .init("unsafe_writes", .bool, default: false),
-            .init("others", .string),
-        ],
-        mutuallyExclusive: [
-            ["insertbefore", "insertafter"], ["regexp", "search_string"], ["backrefs", "search_string"],
-        ]
-    )
+    public static let declaration = ActionDeclaration(
+        name: "lineinfile", qualifiedNames: ["ansible.builtin.lineinfile", "ansible.legacy.lineinfile"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("path", .path, required: true, aliases: ["dest", "destfile", "name"]),
+                .init("state", .choice(["absent", "present"]), default: "present"),
+                .init("regexp", .string, aliases: ["regex"]),
+                .init("search_string", .string),
+                .init("line", .string, aliases: ["value"]),
+                .init("insertafter", .string),
+                .init("insertbefore", .string),
+                .init("backrefs", .bool, default: false),
+                .init("create", .bool, default: false),
+                .init("backup", .bool, default: false),
+                .init("firstmatch", .bool, default: false),
+                .init("validate", .string),
+                .init("owner", .string),
+                .init("group", .string),
+                .init("mode", .mode),
+                .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
+                .init("attributes", .string, aliases: ["attr"]),
+                .init("unsafe_writes", .bool, default: false),
+                .init("others", .string),
+            ],
+            mutuallyExclusive: [
+                ["insertbefore", "insertafter"], ["regexp", "search_string"], ["backrefs", "search_string"],
+            ]
+        ),
+        documentation: ActionDocumentation(
+            "Manage lines in text files",
+            examples: """
+                - name: Keep root from logging in over SSH
+                  ansible.builtin.lineinfile:
+                    path: /etc/ssh/sshd_config
+                    regexp: '^#?PermitRootLogin'
+                    line: PermitRootLogin no
+                    validate: /usr/sbin/sshd -t -f %s
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let path = args.string("path") ?? ""

@@ -6,15 +6,24 @@ import Transport
 /// `community.general.modprobe`: a kernel module loaded or unloaded, and optionally kept across
 /// boots in /etc/modules-load.d/<name>.conf (and its params in /etc/modprobe.d/<name>.conf).
 public enum ModprobeModule: Module {
-    public static let name = "modprobe"
-    public static let qualifiedNames = ["community.general.modprobe", "community.general.system.modprobe"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .string, required: true),
-        .init("state", .choice(["absent", "present"]), default: "present"),
-        .init("params", .string, default: ""),
-        .init("persistent", .choice(["disabled", "absent", "present"]), default: "disabled"),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "modprobe", qualifiedNames: ["community.general.modprobe", "community.general.system.modprobe"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec([
+            .init("name", .string, required: true),
+            .init("state", .choice(["absent", "present"]), default: "present"),
+            .init("params", .string, default: ""),
+            .init("persistent", .choice(["disabled", "absent", "present"]), default: "disabled"),
+        ]),
+        documentation: ActionDocumentation(
+            "Load or unload kernel modules",
+            examples: """
+                - name: Load the bonding module now and at boot
+                  community.general.modprobe:
+                    name: bonding
+                    state: present
+                    persistent: present
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let name = args.string("name") ?? ""

@@ -6,25 +6,36 @@ import Transport
 /// `ansible.posix.mount`: an fstab entry (lines written `src name fstype opts dump passno` with
 /// spaces, `\040`-style escapes, as mount.py's set_mount) and the mount itself.
 public enum MountModule: Module {
-    public static let name = "mount"
-    public static let qualifiedNames = ["ansible.posix.mount"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("path", .path, required: true, aliases: ["name"]),
-        .init("src", .path),
-        .init("fstype", .string),
-        .init("opts", .string),
-        .init("dump", .string, default: "0"),
-        .init("passno", .string, default: "0"),
-        .init("fstab", .string),
-        .init(
-            "state",
-            .choice(["absent", "absent_from_fstab", "mounted", "present", "unmounted", "remounted", "ephemeral"]),
-            required: true),
-        .init("boot", .bool, default: true),
-        .init("backup", .bool, default: false),
-        .init("opts_no_log", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "mount", qualifiedNames: ["ansible.posix.mount"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("path", .path, required: true, aliases: ["name"]),
+            .init("src", .path),
+            .init("fstype", .string),
+            .init("opts", .string),
+            .init("dump", .string, default: "0"),
+            .init("passno", .string, default: "0"),
+            .init("fstab", .string),
+            .init(
+                "state",
+                .choice(["absent", "absent_from_fstab", "mounted", "present", "unmounted", "remounted", "ephemeral"]),
+                required: true),
+            .init("boot", .bool, default: true),
+            .init("backup", .bool, default: false),
+            .init("opts_no_log", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Control active and configured mount points",
+            examples: """
+                - name: Mount /tmp with noexec
+                  ansible.posix.mount:
+                    path: /tmp
+                    src: tmpfs
+                    fstype: tmpfs
+                    opts: defaults,nodev,nosuid,noexec
+                    state: mounted
+                """))
 
     static func escape(_ v: String) -> String {
         v.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040")

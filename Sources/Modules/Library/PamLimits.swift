@@ -6,25 +6,36 @@ import Transport
 /// `community.general.pam_limits`: one `<domain> <type> <item> <value>` line in limits.conf,
 /// rewritten with tabs as pam_limits.py writes it; every other line is kept byte for byte.
 public enum PamLimitsModule: Module {
-    public static let name = "pam_limits"
-    public static let qualifiedNames = ["community.general.pam_limits", "community.general.system.pam_limits"]
-    public static let supportsCheckMode = true
+    public static let declaration = ActionDeclaration(
+        name: "pam_limits", qualifiedNames: ["community.general.pam_limits", "community.general.system.pam_limits"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("domain", .string, required: true),
+                .init("limit_type", .choice(["hard", "soft", "-"]), required: true),
+                .init("limit_item", .choice(items), required: true),
+                .init("value", .string, required: true),
+                .init("use_max", .bool, default: false),
+                .init("use_min", .bool, default: false),
+                .init("backup", .bool, default: false),
+                .init("dest", .path, default: "/etc/security/limits.conf"),
+                .init("comment", .string, default: ""),
+            ], mutuallyExclusive: [["use_max", "use_min"]]),
+        documentation: ActionDocumentation(
+            "Modify Linux PAM limits",
+            examples: """
+                - name: No core dumps for anyone
+                  community.general.pam_limits:
+                    domain: "*"
+                    limit_type: hard
+                    limit_item: core
+                    value: "0"
+                """))
+
     static let items = [
         "core", "data", "fsize", "memlock", "nofile", "rss", "stack", "cpu", "nproc", "as", "maxlogins",
         "maxsyslogins", "priority", "locks", "sigpending", "msgqueue", "nice", "rtprio", "chroot",
     ]
-    public static let arguments = ArgumentSpec(
-        [
-            .init("domain", .string, required: true),
-            .init("limit_type", .choice(["hard", "soft", "-"]), required: true),
-            .init("limit_item", .choice(items), required: true),
-            .init("value", .string, required: true),
-            .init("use_max", .bool, default: false),
-            .init("use_min", .bool, default: false),
-            .init("backup", .bool, default: false),
-            .init("dest", .path, default: "/etc/security/limits.conf"),
-            .init("comment", .string, default: ""),
-        ], mutuallyExclusive: [["use_max", "use_min"]])
 
     static func isLimit(_ v: String) -> Bool {
         ["unlimited", "infinity", "-1"].contains(v) || (!v.isEmpty && v.allSatisfy({ $0.isASCII && $0.isNumber }))

@@ -9,28 +9,40 @@ import Transport
 /// the collection sorts it: full-line comments first in their order, then rules from the most to the
 /// least specific source, database and user, includes last, empty lines dropped.
 public enum PostgresqlPgHbaModule: Module {
-    public static let name = "postgresql_pg_hba"
-    public static let qualifiedNames = ["community.postgresql.postgresql_pg_hba"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("dest", .path, required: true),
-        .init("contype", .choice(["local", "host", "hostnossl", "hostssl", "hostgssenc", "hostnogssenc"])),
-        .init("databases", .string, default: "all"),
-        .init("users", .string, default: "all"),
-        .init("address", .string, default: "samehost", aliases: ["source", "src"]),
-        .init("netmask", .string),
-        .init("method", .choice(methods), default: "md5"),
-        .init("options", .string),
-        .init("state", .choice(["present", "absent"]), default: "present"),
-        .init("create", .bool, default: false),
-        .init("backup", .bool, default: false),
-        .init("backup_file", .string),
-        .init("sort_rules", .bool, default: true),
-        .init("owner", .string),
-        .init("group", .string),
-        .init("mode", .mode),
-        .init("comment", .string),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "postgresql_pg_hba", qualifiedNames: ["community.postgresql.postgresql_pg_hba"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("dest", .path, required: true),
+            .init("contype", .choice(["local", "host", "hostnossl", "hostssl", "hostgssenc", "hostnogssenc"])),
+            .init("databases", .string, default: "all"),
+            .init("users", .string, default: "all"),
+            .init("address", .string, default: "samehost", aliases: ["source", "src"]),
+            .init("netmask", .string),
+            .init("method", .choice(methods), default: "md5"),
+            .init("options", .string),
+            .init("state", .choice(["present", "absent"]), default: "present"),
+            .init("create", .bool, default: false),
+            .init("backup", .bool, default: false),
+            .init("backup_file", .string),
+            .init("sort_rules", .bool, default: true),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("mode", .mode),
+            .init("comment", .string),
+        ]),
+        documentation: ActionDocumentation(
+            "Add, remove or modify a rule in a pg_hba file",
+            examples: """
+                - name: Let the replication user in from the cluster's network
+                  community.postgresql.postgresql_pg_hba:
+                    dest: /etc/postgresql/15/main/pg_hba.conf
+                    contype: hostssl
+                    databases: replication
+                    users: replicator
+                    source: 10.0.0.0/24
+                    method: scram-sha-256
+                """))
 
     static let methods = [
         "trust", "reject", "md5", "password", "gss", "sspi", "krb5", "ident", "peer", "ldap", "radius", "cert",
@@ -398,7 +410,7 @@ public enum PostgresqlPgHbaModule: Module {
             rule.comment = comment.hasPrefix("#") ? comment : "#" + comment
         }
         if contype != "local" {
-            let address = args.string("address")!
+            let address = try args.requiredString("address")
             (rule.address, rule.addressType, rule.prefix) = try addressField(address)
             if let netmask = args.string("netmask"), !netmask.isEmpty {
                 if (rule.addressType.hasPrefix("IP") && rule.prefix > -1) || rule.addressType == "hostname" {
@@ -411,13 +423,13 @@ public enum PostgresqlPgHbaModule: Module {
                 throw HbaError(message: "If the address is a bare ip-address without a CIDR suffix, the rule needs to contain a netmask")
             }
         }
-        rule.method = args.string("method")!
+        rule.method = try args.requiredString("method")
         if let options = args.string("options"), !options.isEmpty { rule.options = try Self.options(try tokenize(options)) }
         return rule
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let dest = args.string("dest")!
+        let dest = try args.requiredString("dest")
         let q = shellQuote(dest)
         let probe = try await HostScript.run(
             context, "if [ -f \(q) ]; then stat -c '%a %U %G' \(q) && echo \(HostScript.marker) && cat \(q); else echo __pgha_missing__; fi")
@@ -438,8 +450,8 @@ public enum PostgresqlPgHbaModule: Module {
         do {
             if let contype = args.string("contype") {
                 // One rule per database and user of the comma lists, as the collection expands them.
-                let databases = args.string("databases")!
-                let users = args.string("users")!
+                let databases = try args.requiredString("databases")
+                let users = try args.requiredString("users")
                 let dbList = databases.hasPrefix("\"") ? [databases] : databases.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 let userList = users.hasPrefix("\"") ? [users] : users.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 for database in dbList {

@@ -7,26 +7,38 @@ import Transport
 /// (`%(name)s`) arguments, bound through psql variables (quoted by psql, sent on stdin). Column types
 /// come from `\gdesc` in the same psql session, so results are typed as psycopg would return them.
 public enum PostgresqlQueryModule: Module {
-    public static let name = "postgresql_query"
-    public static let qualifiedNames = ["community.postgresql.postgresql_query"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("query", .string, required: true),
-            .init("positional_args", .list),
-            .init("named_args", .dict),
-            .init("db", .string, aliases: ["login_db"]),
-            .init("autocommit", .bool, default: false),
-            .init("encoding", .string),
-            .init("search_path", .list),
-            .init("as_single_query", .bool, default: true),
-        ] + Postgres.loginArguments, mutuallyExclusive: [["positional_args", "named_args"]])
+    public static let declaration = ActionDeclaration(
+        name: "postgresql_query", qualifiedNames: ["community.postgresql.postgresql_query"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec(
+            [
+                .init("query", .string, required: true),
+                .init("positional_args", .list),
+                .init("named_args", .dict),
+                .init("db", .string, aliases: ["login_db"]),
+                .init("autocommit", .bool, default: false),
+                .init("encoding", .string),
+                .init("search_path", .list),
+                .init("as_single_query", .bool, default: true),
+            ] + Postgres.loginArguments, mutuallyExclusive: [["positional_args", "named_args"]]),
+        documentation: ActionDocumentation(
+            "Run PostgreSQL queries",
+            examples: """
+                - name: Count the application's users
+                  community.postgresql.postgresql_query:
+                    db: app
+                    query: SELECT count(*) FROM users WHERE active = %s
+                    positional_args: [true]
+                  become: true
+                  become_user: postgres
+                  register: active_users
+                """))
 
     static let end = "__pgha_query_end__"
     static let null = "__pgha_null__"
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        var query = args.string("query")!.trimmingCharacters(in: .whitespacesAndNewlines)
+        var query = try args.requiredString("query").trimmingCharacters(in: .whitespacesAndNewlines)
         while query.hasSuffix(";") { query = String(query.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
         var sql = ""
         func bind(_ value: Value, _ variable: String) -> String {
@@ -103,7 +115,7 @@ public enum PostgresqlQueryModule: Module {
             changed = ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(verb) ? rowCount > 0 : true
         }
         let values: OrderedDictionary<String, Value> = [
-            "query": .string(bound), "query_list": [.string(args.string("query")!)],
+            "query": .string(bound), "query_list": [.string(try args.requiredString("query"))],
             "query_all_results": .list([.list(rows)]), "query_result": .list(rows),
             "rowcount": .int(returnsRows ? rows.count : rowCount), "statusmessage": .string(status),
         ]

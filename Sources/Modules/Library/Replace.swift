@@ -6,26 +6,35 @@ import Transport
 /// `ansible.builtin.replace`: every match of a regular expression (multiline), optionally only
 /// between `after` and `before`, replaced with a Python-style template.
 public enum ReplaceModule: Module {
-    public static let name = "replace"
-    public static let qualifiedNames = ["ansible.builtin.replace", "ansible.legacy.replace"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("path", .path, required: true, aliases: ["dest", "destfile", "name"]),
-        .init("regexp", .string, required: true),
-        .init("replace", .string, default: ""),
-        .init("after", .string),
-        .init("before", .string),
-        .init("backup", .bool, default: false),
-        .init("validate", .string),
-        .init("encoding", .string, default: "utf-8"),
-        .init("owner", .string),
-        .init("group", .string),
-        .init("mode", .mode),
-        .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
-        .init("attributes", .string, aliases: ["attr"]),
-        .init("unsafe_writes", .bool, default: false),
-        .init("others", .string),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "replace", qualifiedNames: ["ansible.builtin.replace", "ansible.legacy.replace"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("path", .path, required: true, aliases: ["dest", "destfile", "name"]),
+            .init("regexp", .string, required: true),
+            .init("replace", .string, default: ""),
+            .init("after", .string),
+            .init("before", .string),
+            .init("backup", .bool, default: false),
+            .init("validate", .string),
+            .init("encoding", .string, default: "utf-8"),
+            .init("owner", .string),
+            .init("group", .string),
+            .init("mode", .mode),
+            .init("seuser", .string), .init("serole", .string), .init("setype", .string), .init("selevel", .string),
+            .init("attributes", .string, aliases: ["attr"]),
+            .init("unsafe_writes", .bool, default: false),
+            .init("others", .string),
+        ]),
+        documentation: ActionDocumentation(
+            "Replaces every match of a regular expression in a file",
+            examples: """
+                - name: Point every mirror at the local one
+                  ansible.builtin.replace:
+                    path: /etc/apt/sources.list
+                    regexp: 'https?://deb\\.debian\\.org'
+                    replace: http://mirror.internal
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let path = args.string("path") ?? ""

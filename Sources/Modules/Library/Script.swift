@@ -6,18 +6,26 @@ import Transport
 /// `ansible.builtin.script`: copies a controller-side script to the host, runs it with its
 /// arguments (through `executable` when given), and removes it.
 public enum ScriptModule: Module {
-    public static let name = "script"
-    public static let qualifiedNames = ["ansible.builtin.script", "ansible.legacy.script"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("_raw_params", .string, aliases: ["cmd"]),
-            .init("chdir", .path),
-            .init("creates", .path),
-            .init("removes", .path),
-            .init("executable", .string),
-            .init("decrypt", .bool, default: true),
-        ], freeForm: true, requiredOneOf: [["_raw_params"]])
+    public static let declaration = ActionDeclaration(
+        name: "script", qualifiedNames: ["ansible.builtin.script", "ansible.legacy.script"],
+        supportsCheckMode: true, keepsHostLocale: true,
+        arguments: ArgumentSpec(
+            [
+                .init("_raw_params", .string, aliases: ["cmd"]),
+                .init("chdir", .path),
+                .init("creates", .path),
+                .init("removes", .path),
+                .init("executable", .string),
+                .init("decrypt", .bool, default: true),
+            ], freeForm: .commandLine, requiredOneOf: [["_raw_params"]]),
+        documentation: ActionDocumentation(
+            "Runs a local script on a remote node after transferring it",
+            examples: """
+                - name: Run a local script with an argument, once
+                  ansible.builtin.script: scripts/prepare.sh --fast
+                  args:
+                    creates: /var/lib/prepared
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let words: [String]
@@ -40,13 +48,11 @@ public enum ScriptModule: Module {
                 CommandRequest(
                     checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
                     become: context.become))
-            if result.stdoutText.contains("creates") {
-                return ModuleResult(
-                    changed: false, skipped: true, msg: "skipped, since \(args.string("creates")!) exists")
+            if let creates = args.string("creates"), result.stdoutText.contains("creates") {
+                return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(creates) exists")
             }
-            if result.stdoutText.contains("removes") {
-                return ModuleResult(
-                    changed: false, skipped: true, msg: "skipped, since \(args.string("removes")!) does not exist")
+            if let removes = args.string("removes"), result.stdoutText.contains("removes") {
+                return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(removes) does not exist")
             }
         }
         if context.checkMode {

@@ -5,20 +5,32 @@ import Transport
 
 /// `ansible.builtin.stat`: facts about one path, in one round trip.
 public enum StatModule: Module {
-    public static let name = "stat"
-    public static let qualifiedNames = ["ansible.builtin.stat", "ansible.legacy.stat"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("path", .path, required: true, aliases: ["dest", "name"]),
-        .init("follow", .bool, default: false),
-        .init("get_checksum", .bool, default: true),
-        .init(
-            "checksum_algorithm", .choice(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]), default: "sha1",
-            aliases: ["checksum", "checksum_algo"]),
-        .init("get_mime", .bool, default: true, aliases: ["mime", "mime_type", "mime-type"]),
-        .init("get_attributes", .bool, default: true, aliases: ["attr", "attributes"]),
-        .init("get_md5", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "stat", qualifiedNames: ["ansible.builtin.stat", "ansible.legacy.stat"],
+        supportsCheckMode: true,
+        arguments: ArgumentSpec([
+            .init("path", .path, required: true, aliases: ["dest", "name"]),
+            .init("follow", .bool, default: false),
+            .init("get_checksum", .bool, default: true),
+            .init(
+                "checksum_algorithm", .choice(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]), default: "sha1",
+                aliases: ["checksum", "checksum_algo"]),
+            .init("get_mime", .bool, default: true, aliases: ["mime", "mime_type", "mime-type"]),
+            .init("get_attributes", .bool, default: true, aliases: ["attr", "attributes"]),
+            .init("get_md5", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Retrieve file or file system status",
+            examples: """
+                - name: Is the cluster initialised?
+                  ansible.builtin.stat:
+                    path: /var/lib/postgresql/15/main/PG_VERSION
+                  register: pg_version
+
+                - name: Say so
+                  ansible.builtin.debug:
+                    msg: "initialised: {{ pg_version.stat.exists }}"
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let path = args.string("path") ?? ""

@@ -6,18 +6,28 @@ import Transport
 /// `ansible.posix.sysctl`: a kernel parameter in a sysctl file (normalized to `key=value` lines as
 /// sysctl.py's fix_lines does) and, with `sysctl_set`, in the running kernel.
 public enum SysctlModule: Module {
-    public static let name = "sysctl"
-    public static let qualifiedNames = ["ansible.posix.sysctl"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .string, required: true, aliases: ["key"]),
-        .init("value", .string, aliases: ["val"]),
-        .init("state", .choice(["present", "absent"]), default: "present"),
-        .init("reload", .bool, default: true),
-        .init("sysctl_file", .path, default: "/etc/sysctl.conf"),
-        .init("ignoreerrors", .bool, default: false),
-        .init("sysctl_set", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "sysctl", qualifiedNames: ["ansible.posix.sysctl"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("name", .string, required: true, aliases: ["key"]),
+            .init("value", .string, aliases: ["val"]),
+            .init("state", .choice(["present", "absent"]), default: "present"),
+            .init("reload", .bool, default: true),
+            .init("sysctl_file", .path, default: "/etc/sysctl.conf"),
+            .init("ignoreerrors", .bool, default: false),
+            .init("sysctl_set", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Manage entries in sysctl.conf",
+            examples: """
+                - name: Lower swappiness for the database
+                  ansible.posix.sysctl:
+                    name: vm.swappiness
+                    value: "1"
+                    sysctl_file: /etc/sysctl.d/90-postgresql.conf
+                    sysctl_set: true
+                """))
 
     /// sysctl.py's _parse_value: booleans become 1/0, text is trimmed.
     static func parse(_ value: Value?) -> String? {

@@ -6,24 +6,39 @@ import Transport
 /// `ansible.builtin.systemd_service` (also `systemd`): unit state, enablement and masking, read
 /// with one `systemctl show` and changed with one command.
 public enum SystemdModule: Module {
-    public static let name = "systemd"
-    public static let qualifiedNames = [
-        "ansible.builtin.systemd", "ansible.legacy.systemd", "systemd_service", "ansible.builtin.systemd_service",
-        "ansible.legacy.systemd_service",
-    ]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("name", .string, aliases: ["service", "unit"]),
-            .init("state", .choice(["reloaded", "restarted", "started", "stopped"])),
-            .init("enabled", .bool),
-            .init("force", .bool),
-            .init("masked", .bool),
-            .init("daemon_reload", .bool, default: false, aliases: ["daemon-reload"]),
-            .init("daemon_reexec", .bool, default: false, aliases: ["daemon-reexec"]),
-            .init("scope", .choice(["system", "user", "global"]), default: "system"),
-            .init("no_block", .bool, default: false),
-        ])
+    public static let declaration = ActionDeclaration(
+        name: "systemd",
+        qualifiedNames: [
+            "ansible.builtin.systemd", "ansible.legacy.systemd", "systemd_service", "ansible.builtin.systemd_service",
+            "ansible.legacy.systemd_service",
+        ],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("name", .string, aliases: ["service", "unit"]),
+                .init("state", .choice(["reloaded", "restarted", "started", "stopped"])),
+                .init("enabled", .bool),
+                .init("force", .bool),
+                .init("masked", .bool),
+                .init("daemon_reload", .bool, default: false, aliases: ["daemon-reload"]),
+                .init("daemon_reexec", .bool, default: false, aliases: ["daemon-reexec"]),
+                .init("scope", .choice(["system", "user", "global"]), default: "system"),
+                .init("no_block", .bool, default: false),
+            ]),
+        documentation: ActionDocumentation(
+            "Manage systemd units",
+            examples: """
+                - name: Reload units and restart Patroni
+                  ansible.builtin.systemd_service:
+                    name: patroni
+                    state: restarted
+                    daemon_reload: true
+
+                - name: Mask a unit
+                  ansible.builtin.systemd_service:
+                    name: postgresql
+                    masked: true
+                """))
 
     /// `systemctl is-enabled` exits 0 for these unit file states.
     static let enabledStates: Set<String> = [
@@ -138,29 +153,3 @@ public enum SystemdModule: Module {
     }
 }
 
-/// `ansible.builtin.service`: on systemd hosts Ansible runs the systemd module; so does this one.
-public enum ServiceModule: Module {
-    public static let name = "service"
-    public static let qualifiedNames = ["ansible.builtin.service", "ansible.legacy.service"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .string, required: true),
-        .init("state", .choice(["reloaded", "restarted", "started", "stopped"])),
-        .init("enabled", .bool),
-        .init("sleep", .int),
-        .init("pattern", .string),
-        .init("arguments", .string, default: "", aliases: ["args"]),
-        .init("runlevel", .string, default: "default"),
-        .init("use", .string, default: "auto"),
-    ], requiredOneOf: [["state", "enabled"]])
-
-    public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        if let use = args.string("use"), use != "auto", use != "systemd" {
-            return .failure("service manager '\(use)' is not supported (only systemd)")
-        }
-        var forwarded = OrderedDictionary<String, Value>()
-        for key in ["name", "state", "enabled"] { if let value = args[key] { forwarded[key] = value } }
-        forwarded["scope"] = "system"
-        return try await SystemdModule.manage(ModuleArguments(forwarded), context: context)
-    }
-}

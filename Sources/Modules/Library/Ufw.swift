@@ -7,34 +7,48 @@ import Transport
 /// a change is what alters `ufw status verbose` or the user rules files, read before and after in
 /// the same round trip as the commands; check mode asks `ufw --dry-run` for the rules it would write.
 public enum UfwModule: Module {
-    public static let name = "ufw"
-    public static let qualifiedNames = ["community.general.ufw"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec(
-        [
-            .init("state", .choice(["enabled", "disabled", "reloaded", "reset"])),
-            .init("default", .choice(["allow", "deny", "reject"]), aliases: ["policy"]),
-            .init("logging", .choice(["on", "off", "low", "medium", "high", "full"])),
-            .init("direction", .choice(["in", "incoming", "out", "outgoing", "routed"])),
-            .init("delete", .bool, default: false),
-            .init("route", .bool, default: false),
-            .init("insert", .int),
-            .init("insert_relative_to", .choice(["zero", "first-ipv4", "last-ipv4", "first-ipv6", "last-ipv6"]), default: "zero"),
-            .init("rule", .choice(["allow", "deny", "limit", "reject"])),
-            .init("interface", .string, aliases: ["if"]),
-            .init("interface_in", .string, aliases: ["if_in"]),
-            .init("interface_out", .string, aliases: ["if_out"]),
-            .init("log", .bool, default: false),
-            .init("from_ip", .string, default: "any", aliases: ["from", "src"]),
-            .init("from_port", .string),
-            .init("to_ip", .string, default: "any", aliases: ["dest", "to"]),
-            .init("to_port", .string, aliases: ["port"]),
-            .init("proto", .choice(["any", "tcp", "udp", "ipv6", "esp", "ah", "gre", "igmp"]), aliases: ["protocol"]),
-            .init("name", .string, aliases: ["app"]),
-            .init("comment", .string),
-        ],
-        mutuallyExclusive: [["name", "proto", "logging"], ["interface", "interface_in"], ["interface", "interface_out"]],
-        requiredOneOf: [["state", "default", "logging", "rule"]])
+    public static let declaration = ActionDeclaration(
+        name: "ufw", qualifiedNames: ["community.general.ufw"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec(
+            [
+                .init("state", .choice(["enabled", "disabled", "reloaded", "reset"])),
+                .init("default", .choice(["allow", "deny", "reject"]), aliases: ["policy"]),
+                .init("logging", .choice(["on", "off", "low", "medium", "high", "full"])),
+                .init("direction", .choice(["in", "incoming", "out", "outgoing", "routed"])),
+                .init("delete", .bool, default: false),
+                .init("route", .bool, default: false),
+                .init("insert", .int),
+                .init("insert_relative_to", .choice(["zero", "first-ipv4", "last-ipv4", "first-ipv6", "last-ipv6"]), default: "zero"),
+                .init("rule", .choice(["allow", "deny", "limit", "reject"])),
+                .init("interface", .string, aliases: ["if"]),
+                .init("interface_in", .string, aliases: ["if_in"]),
+                .init("interface_out", .string, aliases: ["if_out"]),
+                .init("log", .bool, default: false),
+                .init("from_ip", .string, default: "any", aliases: ["from", "src"]),
+                .init("from_port", .string),
+                .init("to_ip", .string, default: "any", aliases: ["dest", "to"]),
+                .init("to_port", .string, aliases: ["port"]),
+                .init("proto", .choice(["any", "tcp", "udp", "ipv6", "esp", "ah", "gre", "igmp"]), aliases: ["protocol"]),
+                .init("name", .string, aliases: ["app"]),
+                .init("comment", .string),
+            ],
+            mutuallyExclusive: [["name", "proto", "logging"], ["interface", "interface_in"], ["interface", "interface_out"]],
+            requiredOneOf: [["state", "default", "logging", "rule"]]),
+        documentation: ActionDocumentation(
+            "Manage firewall with UFW",
+            examples: """
+                - name: Allow SSH before turning the firewall on
+                  community.general.ufw:
+                    rule: allow
+                    port: "22"
+                    proto: tcp
+
+                - name: Deny everything else and enable
+                  community.general.ufw:
+                    state: enabled
+                    default: deny
+                """))
 
     static let readState = "ufw status verbose; echo \(HostScript.marker); cat /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null"
 
@@ -146,7 +160,7 @@ public enum UfwModule: Module {
     struct Unsupported: Error { var message: String }
 
     static func ruleLine(_ args: ModuleArguments) throws -> String {
-            let rule = args.string("rule")!
+            guard let rule = args.string("rule") else { throw Unsupported(message: "a rule needs 'rule'") }
             var words: [String] = []
             if args.bool("route") == true { words.append("route") }
             if args.bool("delete") == true { words.append("delete") }

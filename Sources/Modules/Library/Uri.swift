@@ -100,41 +100,50 @@ enum Curl {
 /// `ansible.builtin.uri`: an HTTP request made from the host with curl; returns Ansible's keys
 /// (status, url, msg, redirected, elapsed, lower-cased headers, content, json).
 public enum UriModule: Module {
-    public static let name = "uri"
-    public static let qualifiedNames = ["ansible.builtin.uri", "ansible.legacy.uri"]
-    public static let supportsCheckMode = false
-    public static let arguments = ArgumentSpec([
-        .init("url", .string, required: true),
-        .init("method", .string, default: "GET"),
-        .init("body", .raw),
-        .init("body_format", .choice(["form-urlencoded", "json", "raw", "form-multipart"]), default: "raw"),
-        .init("headers", .dict, default: .dict([:])),
-        .init("status_code", .list, default: [200]),
-        .init("return_content", .bool, default: false),
-        .init("validate_certs", .bool, default: true),
-        .init("client_cert", .path),
-        .init("client_key", .path),
-        .init("ca_path", .path),
-        .init("timeout", .int, default: 30),
-        .init("url_username", .string, aliases: ["user"]),
-        .init("url_password", .string, aliases: ["password"], secret: true),
-        .init("force_basic_auth", .bool, default: false),
-        .init("follow_redirects", .choice(["all", "no", "none", "safe", "urllib2", "yes"]), default: "safe"),
-        .init("force", .bool, default: false),
-        .init("use_proxy", .bool, default: true),
-        .init("unix_socket", .path),
-        .init("http_agent", .string, default: "ansible-httpget"),
-        .init("dest", .path),
-        .init("creates", .path),
-        .init("removes", .path),
-        .init("src", .path),
-        .init("remote_src", .bool, default: false),
-        .init("decompress", .bool, default: true),
-        .init("use_gssapi", .bool, default: false),
-        .init("use_netrc", .bool, default: true),
-        .init("ciphers", .list),
-        .init("unredirected_headers", .list, default: []),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "uri", qualifiedNames: ["ansible.builtin.uri", "ansible.legacy.uri"],
+        supportsCheckMode: false,
+        arguments: ArgumentSpec([
+            .init("url", .string, required: true),
+            .init("method", .string, default: "GET"),
+            .init("body", .raw),
+            .init("body_format", .choice(["form-urlencoded", "json", "raw", "form-multipart"]), default: "raw"),
+            .init("headers", .dict, default: .dict([:])),
+            .init("status_code", .list, default: [200]),
+            .init("return_content", .bool, default: false),
+            .init("validate_certs", .bool, default: true),
+            .init("client_cert", .path),
+            .init("client_key", .path),
+            .init("ca_path", .path),
+            .init("timeout", .int, default: 30),
+            .init("url_username", .string, aliases: ["user"]),
+            .init("url_password", .string, aliases: ["password"], secret: true),
+            .init("force_basic_auth", .bool, default: false),
+            .init("follow_redirects", .choice(["all", "no", "none", "safe", "urllib2", "yes"]), default: "safe"),
+            .init("force", .bool, default: false),
+            .init("use_proxy", .bool, default: true),
+            .init("unix_socket", .path),
+            .init("http_agent", .string, default: "ansible-httpget"),
+            .init("dest", .path),
+            .init("creates", .path),
+            .init("removes", .path),
+            .init("src", .path),
+            .init("remote_src", .bool, default: false),
+            .init("decompress", .bool, default: true),
+            .init("use_gssapi", .bool, default: false),
+            .init("use_netrc", .bool, default: true),
+            .init("ciphers", .list),
+            .init("unredirected_headers", .list, default: []),
+        ]),
+        documentation: ActionDocumentation(
+            "Interacts with webservices",
+            examples: """
+                - name: Ask Patroni whether this host is the leader
+                  ansible.builtin.uri:
+                    url: http://localhost:8008/primary
+                    status_code: [200, 503]
+                  register: primary
+                """))
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let url = args.string("url") ?? ""
@@ -155,14 +164,12 @@ public enum UriModule: Module {
                 CommandRequest(
                     checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
                     become: context.become))
-            if result.stdoutText.contains("creates") {
-                return ModuleResult(
-                    changed: false, values: ["stdout": .string("skipped, since '\(args.string("creates")!)' exists")])
+            if let creates = args.string("creates"), result.stdoutText.contains("creates") {
+                return ModuleResult(changed: false, values: ["stdout": .string("skipped, since '\(creates)' exists")])
             }
-            if result.stdoutText.contains("removes") {
+            if let removes = args.string("removes"), result.stdoutText.contains("removes") {
                 return ModuleResult(
-                    changed: false,
-                    values: ["stdout": .string("skipped, since '\(args.string("removes")!)' does not exist")])
+                    changed: false, values: ["stdout": .string("skipped, since '\(removes)' does not exist")])
             }
         }
         var headers: OrderedDictionary<String, String> = [:]

@@ -6,34 +6,44 @@ import Transport
 /// `ansible.builtin.user`: manages a local account with useradd/usermod/userdel. The password is a
 /// crypt hash and reaches the host only on `chpasswd -e`'s standard input, never a command line.
 public enum UserModule: Module {
-    public static let name = "user"
-    public static let qualifiedNames = ["ansible.builtin.user", "ansible.legacy.user"]
-    public static let supportsCheckMode = true
-    public static let arguments = ArgumentSpec([
-        .init("name", .string, required: true, aliases: ["user"]),
-        .init("uid", .int),
-        .init("comment", .string),
-        .init("non_unique", .bool, default: false),
-        .init("group", .string),
-        .init("groups", .list),
-        .init("append", .bool, default: false),
-        .init("shell", .string),
-        .init("home", .path),
-        .init("skeleton", .string),
-        .init("password", .string, secret: true),
-        .init("state", .choice(["absent", "present"]), default: "present"),
-        .init("create_home", .bool, default: true, aliases: ["createhome"]),
-        .init("move_home", .bool, default: false),
-        .init("system", .bool, default: false),
-        .init("force", .bool, default: false),
-        .init("remove", .bool, default: false),
-        .init("update_password", .choice(["always", "on_create"]), default: "always"),
-        .init("password_lock", .bool),
-        .init("password_expire_max", .int),
-        .init("password_expire_min", .int),
-        .init("password_expire_warn", .int),
-        .init("local", .bool, default: false),
-    ])
+    public static let declaration = ActionDeclaration(
+        name: "user", qualifiedNames: ["ansible.builtin.user", "ansible.legacy.user"],
+        supportsCheckMode: true, supportsDiff: true,
+        arguments: ArgumentSpec([
+            .init("name", .string, required: true, aliases: ["user"]),
+            .init("uid", .int),
+            .init("comment", .string),
+            .init("non_unique", .bool, default: false),
+            .init("group", .string),
+            .init("groups", .list),
+            .init("append", .bool, default: false),
+            .init("shell", .string),
+            .init("home", .path),
+            .init("skeleton", .string),
+            .init("password", .string, secret: true),
+            .init("state", .choice(["absent", "present"]), default: "present"),
+            .init("create_home", .bool, default: true, aliases: ["createhome"]),
+            .init("move_home", .bool, default: false),
+            .init("system", .bool, default: false),
+            .init("force", .bool, default: false),
+            .init("remove", .bool, default: false),
+            .init("update_password", .choice(["always", "on_create"]), default: "always"),
+            .init("password_lock", .bool),
+            .init("password_expire_max", .int),
+            .init("password_expire_min", .int),
+            .init("password_expire_warn", .int),
+            .init("local", .bool, default: false),
+        ]),
+        documentation: ActionDocumentation(
+            "Manage user accounts",
+            examples: """
+                - name: An account for the backups
+                  ansible.builtin.user:
+                    name: backup
+                    shell: /usr/sbin/nologin
+                    system: true
+                    create_home: false
+                """))
 
     struct Account {
         var uid: Int
@@ -52,8 +62,8 @@ public enum UserModule: Module {
     }
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
-        let name = args.string("name")!
-        let state = args.string("state")!
+        let name = try args.requiredString("name")
+        let state = try args.requiredString("state")
         let q = shellQuote(name)
         // One probe: the passwd and shadow entries and the whole group database (to resolve group
         // names and read memberships).
@@ -92,13 +102,13 @@ public enum UserModule: Module {
 
         if state == "absent" {
             var values: OrderedDictionary<String, Value> = [
-                "name": .string(name), "state": "absent", "force": .bool(args.bool("force")!),
-                "remove": .bool(args.bool("remove")!),
+                "name": .string(name), "state": "absent", "force": .bool(try args.requiredBool("force")),
+                "remove": .bool(try args.requiredBool("remove")),
             ]
             guard let account else { return ModuleResult(values: values) }
             var words = ["userdel"]
-            if args.bool("force")! { words.append("-f") }
-            if args.bool("remove")! { words.append("-r") }
+            if try args.requiredBool("force") { words.append("-f") }
+            if try args.requiredBool("remove") { words.append("-r") }
             words.append(q)
             let diffs = context.diffMode ? [HostScript.diff(describe(account, name), ["state": "absent"])] : []
             if context.checkMode { return ModuleResult(changed: true, values: values, diffs: diffs) }
@@ -132,7 +142,7 @@ public enum UserModule: Module {
             var opts: [String] = []
             after = account
             if let uid = args.int("uid"), uid != account.uid {
-                opts.append("-u \(uid)" + (args.bool("non_unique")! ? " -o" : ""))
+                opts.append("-u \(uid)" + (try args.requiredBool("non_unique") ? " -o" : ""))
                 after.uid = uid
             }
             if let wantedGroup, wantedGroup.gid != account.gid {
@@ -142,7 +152,7 @@ public enum UserModule: Module {
             if let wantedGroups {
                 let wanted = Set(wantedGroups).subtracting([groupsByGid[after.gid]?.name ?? ""])
                 let current = Set(account.groups)
-                if args.bool("append")! {
+                if try args.requiredBool("append") {
                     if !wanted.isSubset(of: current) {
                         opts.append("-a -G " + shellQuote(wanted.subtracting(current).sorted().joined(separator: ",")))
                         after.groups = current.union(wanted).sorted()
@@ -157,7 +167,7 @@ public enum UserModule: Module {
                 after.comment = comment
             }
             if let home = args.string("home"), home != account.home {
-                opts.append("-d " + shellQuote(home) + (args.bool("move_home")! ? " -m" : ""))
+                opts.append("-d " + shellQuote(home) + (try args.requiredBool("move_home") ? " -m" : ""))
                 after.home = home
             }
             if let shell = args.string("shell"), shell != account.shell {
@@ -188,12 +198,12 @@ public enum UserModule: Module {
                 stdin = Array("\(name):\(password)\n".utf8)
                 after.hash = password
             }
-            values["append"] = .bool(args.bool("append")!)
-            values["move_home"] = .bool(args.bool("move_home")!)
+            values["append"] = .bool(try args.requiredBool("append"))
+            values["move_home"] = .bool(try args.requiredBool("move_home"))
             command = script.joined(separator: " && ")
         } else {
-            var words = [args.bool("local")! ? "luseradd" : "useradd"]
-            if let uid = args.int("uid") { words.append("-u \(uid)" + (args.bool("non_unique")! ? " -o" : "")) }
+            var words = [try args.requiredBool("local") ? "luseradd" : "useradd"]
+            if let uid = args.int("uid") { words.append("-u \(uid)" + (try args.requiredBool("non_unique") ? " -o" : "")) }
             if let wantedGroup { words.append("-g \(wantedGroup.gid)") }
             if let wantedGroups, !wantedGroups.isEmpty {
                 words.append("-G " + shellQuote(wantedGroups.joined(separator: ",")))
@@ -201,8 +211,8 @@ public enum UserModule: Module {
             if let comment = args.string("comment") { words.append("-c " + shellQuote(comment)) }
             if let home = args.string("home") { words.append("-d " + shellQuote(home)) }
             if let shell = args.string("shell") { words.append("-s " + shellQuote(shell)) }
-            if args.bool("system")! { words.append("-r") }
-            if args.bool("create_home")! {
+            if try args.requiredBool("system") { words.append("-r") }
+            if try args.requiredBool("create_home") {
                 words.append("-m")
                 if let skeleton = args.string("skeleton") { words.append("-k " + shellQuote(skeleton)) }
             } else {
@@ -224,8 +234,8 @@ public enum UserModule: Module {
                 uid: args.int("uid") ?? -1, gid: wantedGroup?.gid ?? -1, comment: args.string("comment") ?? "",
                 home: args.string("home") ?? "/home/\(name)", shell: args.string("shell") ?? "", hash: password,
                 groups: wantedGroups ?? [])
-            values["system"] = .bool(args.bool("system")!)
-            values["create_home"] = .bool(args.bool("create_home")!)
+            values["system"] = .bool(try args.requiredBool("system"))
+            values["create_home"] = .bool(try args.requiredBool("create_home"))
         }
         if password != nil { values["password"] = "NOT_LOGGING_PASSWORD" }
         if let groups = args.stringItems("groups") { values["groups"] = .string(groups.joined(separator: ",")) }

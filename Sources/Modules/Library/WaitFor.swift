@@ -6,24 +6,37 @@ import Transport
 /// `ansible.builtin.wait_for`: polls, from the target host, until a TCP port opens or closes, a
 /// file appears (optionally containing a regular expression) or disappears. One command per poll.
 public enum WaitForModule: Module {
-    public static let name = "wait_for"
-    public static let qualifiedNames = ["ansible.builtin.wait_for", "ansible.legacy.wait_for"]
-    public static let supportsCheckMode = false
-    public static let arguments = ArgumentSpec(
-        [
-            .init("host", .string, default: "127.0.0.1"),
-            .init("timeout", .int, default: 300),
-            .init("connect_timeout", .int, default: 5),
-            .init("delay", .int, default: 0),
-            .init("port", .int),
-            .init("active_connection_states", .list),
-            .init("path", .path),
-            .init("search_regex", .string),
-            .init("state", .choice(["absent", "drained", "present", "started", "stopped"]), default: "started"),
-            .init("exclude_hosts", .list),
-            .init("sleep", .int, default: 1),
-            .init("msg", .string),
-        ], mutuallyExclusive: [["port", "path"], ["exclude_hosts", "path"]])
+    public static let declaration = ActionDeclaration(
+        name: "wait_for", qualifiedNames: ["ansible.builtin.wait_for", "ansible.legacy.wait_for"],
+        supportsCheckMode: false,
+        arguments: ArgumentSpec(
+            [
+                .init("host", .string, default: "127.0.0.1"),
+                .init("timeout", .int, default: 300),
+                .init("connect_timeout", .int, default: 5),
+                .init("delay", .int, default: 0),
+                .init("port", .int),
+                .init("active_connection_states", .list),
+                .init("path", .path),
+                .init("search_regex", .string),
+                .init("state", .choice(["absent", "drained", "present", "started", "stopped"]), default: "started"),
+                .init("exclude_hosts", .list),
+                .init("sleep", .int, default: 1),
+                .init("msg", .string),
+            ], mutuallyExclusive: [["port", "path"], ["exclude_hosts", "path"]]),
+        documentation: ActionDocumentation(
+            "Waits for a condition before continuing",
+            examples: """
+                - name: Wait for PostgreSQL to listen
+                  ansible.builtin.wait_for:
+                    port: 5432
+                    timeout: 60
+
+                - name: Wait until the log says it is ready
+                  ansible.builtin.wait_for:
+                    path: /var/log/postgresql/postgresql-15-main.log
+                    search_regex: ready to accept connections
+                """))
 
     enum Poll { case yes, no, match(NSTextCheckingResult, String) }
 
