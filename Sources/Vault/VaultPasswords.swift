@@ -182,20 +182,28 @@ public struct VaultPasswordReader: Sendable {
 
     private func runPasswordScript(_ path: String, label: String) throws -> [UInt8] {
         let isClient = ((path as NSString).deletingPathExtension as NSString).lastPathComponent.hasSuffix("-client")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        if isClient { process.arguments = ["--vault-id", label] }
         let stdout = Pipe()
-        process.standardOutput = stdout
         // A plain script's stderr stays on the terminal so it can prompt; a client's is reported.
         let stderr = Pipe()
-        if isClient { process.standardError = stderr }
-        do {
-            try process.run()
-        } catch {
-            throw VaultFailure.password(
-                "Problem running vault password script \(path) (\(error.localizedDescription)). If this is not a script, remove the executable bit from the file."
-            ).error(at: nil)
+        var process = Process()
+        for attempt in 1... {
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            if isClient { process.arguments = ["--vault-id", label] }
+            process.standardOutput = stdout
+            if isClient { process.standardError = stderr }
+            do {
+                try process.run()
+                break
+            } catch where attempt < 5 {
+                // A script written a moment ago may still be open for writing in a child that another
+                // thread has just forked (the kernel then refuses to run it: ETXTBSY); it closes soon.
+                usleep(50_000)
+            } catch {
+                throw VaultFailure.password(
+                    "Problem running vault password script \(path) (\(error.localizedDescription)). If this is not a script, remove the executable bit from the file."
+                ).error(at: nil)
+            }
         }
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         let errorText = isClient ? String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
