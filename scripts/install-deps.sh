@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing pgha-play needs on Debian 12 (run as root). Idempotent.
 set -euo pipefail
+# prometheus and prometheus-alertmanager: promtool and amtool for the monitoring role's tests (their
+# services are not wanted on the controller and are stopped below if systemd started them).
 packages=(libssh2-1-dev pkg-config openssh-server openssh-client sudo python3-venv iproute2 nftables
-          systemd-container debootstrap)
+          systemd-container debootstrap prometheus prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,6 +14,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -d /run/systemd/system ]; then
+    for unit in prometheus prometheus-alertmanager; do
+      case " ${missing[*]} " in *" $unit "*) systemctl disable --now "$unit" >/dev/null 2>&1 || true ;; esac
+    done
+  fi
 fi
 if ! command -v swift >/dev/null 2>&1; then
   for dir in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
