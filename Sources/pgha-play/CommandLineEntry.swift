@@ -41,12 +41,12 @@ enum CommandLineEntry {
 }
 
 /// The root command: `pgha-play [options] PLAYBOOK...` runs playbooks; `pgha-play lab ...` manages
-/// the local test hosts.
+/// the local test hosts; `pgha-play status` shows the cluster.
 struct PGHAPlay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self, LabCommand.self],
+        subcommands: [RunCommand.self, LabCommand.self, StatusCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
