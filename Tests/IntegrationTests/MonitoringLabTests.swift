@@ -96,14 +96,22 @@ struct MonitoringLabTests {
         let leader = try MonitoringLab.leader()
         let replica = try MonitoringLab.replica()
         try MonitoringLab.sql(leader, port: 5432, "create table if not exists lag_probe (id bigint, filler text)")
+        // Patroni 3.0 resumes a paused replay on PostgreSQL 14+ in every loop (it takes the pause
+        // for one caused by a parameter change) unless the cluster is in maintenance mode.
+        let patronictl = "sudo patronictl -c /etc/patroni/config.yml"
+        try MonitoringLab.ssh(leader, "\(patronictl) pause --wait", require: true)
+        defer {
+            _ = try? MonitoringLab.ssh(replica, "sudo -u postgres psql -p 5442 -XAtc 'select pg_wal_replay_resume()'")
+            _ = try? MonitoringLab.ssh(leader, "\(patronictl) resume --wait")
+        }
         try MonitoringLab.ssh(replica, "sudo -u postgres psql -p 5442 -XAtc 'select pg_wal_replay_pause()'", require: true)
-        defer { _ = try? MonitoringLab.ssh(replica, "sudo -u postgres psql -p 5442 -XAtc 'select pg_wal_replay_resume()'") }
 
-        // Write until Patroni reports the replica beyond HAProxy's limit (16MB of WAL not replayed).
+        // Write (about 10MB of WAL a round) until Patroni reports the replica beyond HAProxy's
+        // limit (16MB not replayed), and no more: a bounded amount of WAL for the next tests.
         var outOfPool = false
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline && !outOfPool {
+        for _ in 0..<12 where !outOfPool {
             try MonitoringLab.sql(leader, port: 5432, "insert into lag_probe select g, repeat('x', 200) from generate_series(1, 40000) g")
+            Thread.sleep(forTimeInterval: 6)  // the leader publishes its WAL position every loop_wait (5 s)
             let code = try MonitoringLab.ssh(replica, "curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:8008/replica?lag=16MB'").stdout
             outOfPool = code == "503"
         }
@@ -139,6 +147,7 @@ struct MonitoringLabTests {
         #expect(backInPool, "the replica did not return to 5433 after catching up")
         let cleared = try MonitoringLab.waitForAlert("PostgreSQLReplicationLagHigh", host: replica, firing: false, timeout: 120)
         #expect(cleared != nil, "the lag alert did not clear")
+        try MonitoringLab.ssh(leader, "\(patronictl) resume --wait", require: true)
         try MonitoringLab.sql(leader, port: 5432, "drop table lag_probe")
     }
 
