@@ -41,13 +41,13 @@ public actor StatusCollector {
         let unreachable = await connectAll()
         report.unreachable = unreachable
 
-        await collectMembers(into: &report)
+        // The sources are asked at once; only the backup waits for the members (it asks the leader).
         async let etcd = collectEtcd()
         async let haproxy = collectHAProxy()
-        let leader = report.leader
-        async let backup = collectBackup(leader: leader)
         async let prometheus = collectPrometheus(now: now)
-        let (etcdResult, haproxyViews, backupResult, prometheusResult) = await (etcd, haproxy, backup, prometheus)
+        await collectMembers(into: &report)
+        let backupResult = await collectBackup(leader: report.leader)
+        let (etcdResult, haproxyViews, prometheusResult) = await (etcd, haproxy, prometheus)
 
         switch etcdResult {
         case .success(let (source, members)):

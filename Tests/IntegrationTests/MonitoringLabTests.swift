@@ -168,7 +168,14 @@ struct MonitoringLabTests {
         #expect(statusLeader?["endpoint"]?.stringValue == etcdLeaderEndpoint, "\(etcd)")
         #expect(status["etcd"]?["members"]?.listValue?.count == 3)
         #expect(status["haproxy"]?.listValue?.count == 2)
-        #expect(status["backup"]?["last_full"]?.intValue != nil, "\(JSON.encode(status["backup"] ?? .null))")
+        // The leader's own repository (after a failover it may have no backup yet).
+        let leader = try MonitoringLab.leader()
+        let info = try JSON.decode(try MonitoringLab.ssh(leader, "sudo -u postgres pgbackrest --stanza=main --output=json info", require: true).stdout)
+        let lastFull = (info.listValue?.first?["backup"]?.listValue ?? []).filter { $0["type"]?.stringValue == "full" }
+            .compactMap { $0["timestamp"]?["stop"]?.intValue }.max()
+        #expect(status["backup"]?["node"]?.stringValue == leader, "\(JSON.encode(status["backup"] ?? .null))")
+        #expect(status["backup"]?["last_full"]?.intValue == lastFull, "\(JSON.encode(status["backup"] ?? .null)), pgbackrest: \(lastFull.map(String.init) ?? "none")")
+        #expect(status["backup"]?["wal_archive_failing"]?.boolValue == false, "\(JSON.encode(status["backup"] ?? .null))")
         #expect(status["alerts_from"]?.stringValue == MonitoringLab.monitor)
         #expect(status["history"]?["transactions_per_second"]?.listValue?.isEmpty == false)
 
