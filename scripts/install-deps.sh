@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Installs what building and testing pgha-play needs on Debian 12 (run as root). Idempotent.
+# Installs what building, testing and the demo need on a Debian 12 controller (run as root):
+# every package in scripts/controller-packages.txt. Idempotent; installs only what is missing.
 set -euo pipefail
-# prometheus and prometheus-alertmanager: promtool and amtool for the monitoring role's tests (their
-# services are not wanted on the controller and are stopped below if systemd started them).
-packages=(libssh2-1-dev pkg-config openssh-server openssh-client sudo python3-venv iproute2 nftables
-          systemd-container debootstrap prometheus prometheus-alertmanager)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mapfile -t packages < <(sed -e 's/#.*//' "$here/controller-packages.txt" | awk 'NF {print $1}')
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,6 +13,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # prometheus and prometheus-alertmanager are here for promtool and amtool; their services are not
+  # wanted on a controller that runs systemd.
   if [ -d /run/systemd/system ]; then
     for unit in prometheus prometheus-alertmanager; do
       case " ${missing[*]} " in *" $unit "*) systemctl disable --now "$unit" >/dev/null 2>&1 || true ;; esac

@@ -8,9 +8,10 @@ import Testing
 @Suite("Free strategy")
 struct FreeStrategyTests {
     /// Two local hosts; `fast` has three quick tasks and a handler that touches a flag file. With
-    /// `slowWaitsForFast`, `slow`'s first task waits (up to 120 s) for that flag, so it can only end
-    /// after `fast` ran ahead through everything, however loaded the machine is; otherwise it sleeps
-    /// 2 s. Returns the order in which host results arrived, as "task host".
+    /// `slowWaitsForFast`, `slow`'s first task waits (up to 120 s) for that flag and then 5 s more, so
+    /// it can only end after `fast` ran ahead through everything and its handler's result was
+    /// reported (the flag appears a moment before that), however loaded the machine is; otherwise it
+    /// sleeps 2 s. Returns the order in which host results arrived, as "task host".
     private func run(strategy: String, slowWaitsForFast: Bool) async throws -> [String] {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgha-free-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -29,7 +30,7 @@ struct FreeStrategyTests {
                   shell: "{{ slow_command if inventory_hostname == 'slow' else 'true' }}"
                   vars:
                     slow_command: "\(slowWaitsForFast
-                        ? "timeout 120 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done'"
+                        ? "timeout 120 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done; sleep 5'"
                         : "sleep 2")"
                 - name: second
                   command: 'true'
