@@ -407,10 +407,15 @@ enum MonitoringLab {
 
     /// One leader and a streaming synchronous standby with lag 0 on one timeline.
     static func waitForHealthyCluster(timeout: Double) throws {
-        let deadline = Date().addingTimeInterval(timeout)
+        let started = Date()
+        let deadline = started.addingTimeInterval(timeout)
         var last: [ClusterLab.Member] = []
         repeat {
             last = (try? members()) ?? []
+            // No Patroni at all (the deploy failed): say so now rather than after the timeout.
+            if last.isEmpty && Date().timeIntervalSince(started) > 30 {
+                throw PGHAError(.execution, "no Patroni cluster answers on \(databaseNodes.joined(separator: ", "))")
+            }
             if last.count == 2, last.filter({ $0.role == "Leader" }).count == 1, last.contains(where: { $0.role == "Sync Standby" }),
                 Set(last.map(\.timeline)).count == 1, last.allSatisfy({ $0.state == "running" || $0.state == "streaming" }),
                 last.allSatisfy({ $0.role == "Leader" || $0.lag == 0 })
@@ -422,12 +427,20 @@ enum MonitoringLab {
         throw PGHAError(.execution, "the cluster did not become healthy in \(Int(timeout)) s: \(last)")
     }
 
-    /// A certificate that expires in 5 days on the monitoring host, listed in the test inventory.
+    /// A certificate that expires in 5 days on the monitoring host, listed in the test inventory
+    /// (made here: a fresh host has no openssl before the deploy).
     static func prepareExpiringCertificate() throws {
-        try ssh(monitor, """
-            sudo mkdir -p \(shellQuote((certificatePath as NSString).deletingLastPathComponent)) && \
-            sudo openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 5 -subj /CN=\(monitor) \
-              -keyout /dev/null -out \(shellQuote(certificatePath)) 2>/dev/null
-            """, require: true)
+        let directory = NSTemporaryDirectory() + "pgha-monitoring-cert-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let made = try TestSupport.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "5",
+            "-subj", "/CN=\(monitor)", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
+        ])
+        guard made.status == 0 else { throw PGHAError(.environment, "openssl req failed: \(made.stderr)") }
+        let pem = try String(contentsOfFile: directory + "/cert.pem", encoding: .utf8)
+        let target = shellQuote(certificatePath)
+        let folder = shellQuote((certificatePath as NSString).deletingLastPathComponent)
+        try ssh(monitor, "sudo mkdir -p \(folder) && sudo tee \(target) >/dev/null", stdin: pem, require: true)
     }
 }
