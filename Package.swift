@@ -10,6 +10,7 @@ import PackageDescription
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
 //   Engine (variables, strategies, handlers, tags, check mode; emits events)
 //   Output (human and JSON-lines views of engine events)        Lab (systemd-nspawn hosts)
+//   ClusterStatus (`pgha-play status`: the cluster read over the engine's inventory and SSH)
 //   pgha-play (thin CLI)
 let package = Package(
     name: "pgha-play",
@@ -64,10 +65,14 @@ let package = Package(
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
         .target(name: "Lab", dependencies: ["PGHACore"]),
+        .target(
+            name: "ClusterStatus",
+            dependencies: ["PGHACore", "Engine", "Transport", .product(name: "OrderedCollections", package: "swift-collections")]
+        ),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab",
+                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ClusterStatus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,6 +89,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "ClusterStatusTests", dependencies: ["ClusterStatus"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "Vault", "pgha-play"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
