@@ -5,6 +5,7 @@ import PackageDescription
 //   PGHACore (values, source locations, errors, YAML with marks)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
+//   ClusterCA (the controller's CA: make a CA, sign CSRs; swift-certificates)
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
 //   Engine (variables, strategies, handlers, tags, check mode; emits events)
 //   Output (human and JSON-lines views of engine events)        Lab (systemd-nspawn hosts)
@@ -19,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
     ],
     targets: [
         .target(
@@ -38,13 +42,22 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "SSHTransport", dependencies: ["PGHACore", "Transport", "CLibSSH2"]),
-        .target(name: "Modules", dependencies: ["PGHACore", "Transport"]),
+        .target(
+            name: "ClusterCA",
+            dependencies: [
+                "PGHACore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(name: "Modules", dependencies: ["PGHACore", "Transport", "ClusterCA"]),
         .target(
             name: "Engine",
             dependencies: ["PGHACore", "Template", "Inventory", "Playbook", "Transport", "SSHTransport", "Modules"]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
-        .target(name: "Lab", dependencies: ["PGHACore"]),
+        .target(name: "Lab", dependencies: ["PGHACore", "ClusterCA"]),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
@@ -59,6 +72,7 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
+        .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
