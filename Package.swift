@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Engine", "Output", "Lab",
+                "PGHACore", "Engine", "Output", "Lab", "ClusterCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -46,7 +46,7 @@ struct PGHAPlay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self, LabCommand.self],
+        subcommands: [RunCommand.self, LabCommand.self, CACommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
