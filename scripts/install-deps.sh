@@ -2,7 +2,7 @@
 # Installs what building and testing pgha-play needs on Debian 12 (run as root). Idempotent.
 set -euo pipefail
 packages=(libssh2-1-dev pkg-config openssh-server openssh-client sudo python3-venv iproute2 nftables
-          systemd-container debootstrap)
+          systemd-container debootstrap openssl tcpdump postgresql-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
