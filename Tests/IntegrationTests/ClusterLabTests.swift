@@ -277,7 +277,12 @@ enum ClusterLab {
         ini += "\n[witness]\n\(witness) ansible_host=\(address[witness] ?? "")\n\n[etcd:children]\npostgres\nwitness\n\n"
         ini += TestSupport.labInventoryVars(stateDirectory: labDirectory)
         try ini.write(toFile: directory + "/hosts.ini", atomically: true, encoding: .utf8)
-        if source == nil {
+        if let source {
+            // The CA file site.yml wrote for clients beside the source: a copy is no change.
+            if FileManager.default.fileExists(atPath: source + "/pgha-ca.crt") {
+                try FileManager.default.copyItem(atPath: source + "/pgha-ca.crt", toPath: directory + "/pgha-ca.crt")
+            }
+        } else {
             try useCA(certificate: labDirectory + "/ca.crt", key: labDirectory + "/ca.key", inventory: directory)
         }
         return (directory, directory + "/hosts.ini")

@@ -73,9 +73,10 @@ public enum X509CertificateInfoModule: Module {
             "serial_number": Int(info.serialNumber).map(Value.int) ?? .string(info.serialNumber),
             "subject_alt_name": extensions.subjectAltNames.isEmpty ? .null : .list(extensions.subjectAltNames.map(Value.string)),
             "subject_alt_name_critical": .bool(extensions.subjectAltNamesCritical),
-            "key_usage": info.keyUsage.isEmpty ? .null : .list(info.keyUsage.map(Value.string)),
+            // Sorted by name, as community.crypto reports usages.
+            "key_usage": info.keyUsage.isEmpty ? .null : .list(info.keyUsage.sorted().map(Value.string)),
             "key_usage_critical": .bool(extensions.keyUsageCritical),
-            "extended_key_usage": info.extendedKeyUsage.isEmpty ? .null : .list(info.extendedKeyUsage.map(Value.string)),
+            "extended_key_usage": info.extendedKeyUsage.isEmpty ? .null : .list(info.extendedKeyUsage.sorted().map(Value.string)),
             "extended_key_usage_critical": .bool(extensions.extendedKeyUsageCritical),
             "basic_constraints": extensions.basicConstraints.isEmpty ? .null : .list(extensions.basicConstraints.map(Value.string)),
             "basic_constraints_critical": .bool(extensions.basicConstraintsCritical),
