@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport", "ClusterCA"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),

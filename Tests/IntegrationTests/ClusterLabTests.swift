@@ -318,9 +318,10 @@ enum ClusterLab {
         var tail: String { String((stdout + stderr).suffix(4000)) }
     }
 
-    /// Runs pgha-play from the repository root, on the tests' inventory unless `-i` is given.
+    /// Runs pgha-play from the repository root; playbooks on the tests' inventory unless `-i` is given.
     static func pgha(_ arguments: [String]) throws -> Output {
-        let inventoryArguments = arguments.contains("-i") ? [] : ["-i", inventory.file]
+        let isPlaybookRun = !["ca", "lab"].contains(arguments.first ?? "") && !arguments.contains("-i")
+        let inventoryArguments = isPlaybookRun ? ["-i", inventory.file] : []
         let out = try TestSupport.run(
             TestSupport.executable, inventoryArguments + arguments, in: TestSupport.repositoryRoot,
             environment: ["NO_COLOR": "1"])

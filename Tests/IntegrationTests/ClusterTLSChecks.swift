@@ -36,7 +36,7 @@ enum ClusterTLS {
             leader,
             "sudo -u postgres psql -p 5442 -Atc \"select r.application_name || ' ' || s.ssl from pg_stat_replication r join pg_stat_ssl s using (pid)\"")
         let senders = replication.stdout.split(separator: "\n").map(String.init)
-        #expect(!senders.isEmpty && senders.allSatisfy { $0.hasSuffix(" t") }, "\(replication.stdout)\(replication.stderr)")
+        #expect(!senders.isEmpty && senders.allSatisfy { $0.hasSuffix(" true") }, "\(replication.stdout)\(replication.stderr)")
 
         // Patroni's REST API over https, verified by the cluster CA, from a peer; plain http gets nothing.
         let peer = ClusterLab.databaseNodes.first { $0 != leader }!
@@ -86,7 +86,13 @@ enum ClusterTLS {
         tcpdump.standardOutput = FileHandle.nullDevice
         tcpdump.standardError = FileHandle.nullDevice
         try tcpdump.run()
-        defer { if tcpdump.isRunning { tcpdump.terminate() } }
+        // The test runner's threads block SIGTERM and the child inherits that mask: only SIGKILL
+        // stops it. -U writes every packet at once, so nothing is lost.
+        func stopCapture() {
+            if tcpdump.isRunning { kill(tcpdump.processIdentifier, SIGKILL) }
+            tcpdump.waitUntilExit()
+        }
+        defer { stopCapture() }
         Thread.sleep(forTimeInterval: 2)
 
         let entry = ClusterLab.databaseNodes[0]
@@ -110,8 +116,7 @@ enum ClusterTLS {
         _ = try? TestSupport.run(
             "/usr/bin/curl", ["-s", "-m", "3", "http://\(ClusterLab.address[entry]!):8404/\(control)"])
         Thread.sleep(forTimeInterval: 2)
-        tcpdump.terminate()
-        tcpdump.waitUntilExit()
+        stopCapture()
 
         let bytes = try Data(contentsOf: URL(fileURLWithPath: capture))
         #expect(bytes.count > 10_000, "the capture holds \(bytes.count) bytes: did it see the traffic?")
