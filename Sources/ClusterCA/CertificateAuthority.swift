@@ -55,7 +55,7 @@ public struct CertificateAuthority: Sendable {
         }
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: privateKey.publicKey,
-            notValidBefore: notBefore, notValidAfter: notAfter, issuer: name, subject: name,
+            notValidBefore: wholeSeconds(notBefore), notValidAfter: wholeSeconds(notAfter), issuer: name, subject: name,
             signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions, issuerPrivateKey: privateKey)
         let keyPEM = key.pemRepresentation + "\n"
         let authority = try CertificateAuthority(
@@ -101,7 +101,8 @@ public struct CertificateAuthority: Sendable {
         }
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
-            notValidBefore: notBefore, notValidAfter: notAfter, issuer: issuer, subject: subject,
+            notValidBefore: wholeSeconds(notBefore), notValidAfter: wholeSeconds(notAfter), issuer: issuer,
+            subject: subject,
             extensions: extensions, issuerPrivateKey: signer)
         return try certificate.serializeAsPEM().pemString + "\n"
     }
@@ -130,6 +131,12 @@ public enum SelfSigned {
             subject: request.subject, publicKey: request.publicKey, extensions: extensions, issuer: request.subject,
             signer: key, notBefore: notBefore, notAfter: notAfter)
     }
+}
+
+/// X.509 times have whole seconds; a fraction would be rounded, possibly up, and a certificate
+/// issued "now" would not be valid yet for a moment. Truncate, as OpenSSL and cryptography do.
+func wholeSeconds(_ date: Date) -> Date {
+    Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
 }
 
 /// Why a certificate operation failed, in words an operator can act on. Never carries key material.

@@ -134,7 +134,8 @@ struct ClusterCATests {
         let dir = try Scratch()
         let request = try CertificateRequest(pem: try OpenSSL.csr(in: dir, commonName: "self", sans: "DNS:self", extra: ""))
         let key = try String(contentsOfFile: dir.path("node.key"), encoding: .utf8)
-        let pem = try SelfSigned.sign(request, privateKeyPEM: key, notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
+        // Valid from this very moment: openssl (whole seconds) must accept it at once.
+        let pem = try SelfSigned.sign(request, privateKeyPEM: key, notBefore: Date(), notAfter: now.addingTimeInterval(3600))
         try dir.write("self.crt", pem)
         let verify = try OpenSSL.run(["verify", "-CAfile", dir.path("self.crt"), "-partial_chain", dir.path("self.crt")])
         #expect(verify.status == 0, "\(verify.output)")
