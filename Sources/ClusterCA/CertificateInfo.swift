@@ -74,16 +74,13 @@ public struct CertificateInfo: Sendable {
     }
     /// Key usages by community.crypto's names.
     public var keyUsage: [String] {
-        guard let usage = (try? certificate.extensions.keyUsage) ?? nil else { return [] }
-        var names: [String] = []
-        if usage.digitalSignature { names.append("Digital Signature") }
-        if usage.nonRepudiation { names.append("Non Repudiation") }
-        if usage.keyEncipherment { names.append("Key Encipherment") }
-        if usage.dataEncipherment { names.append("Data Encipherment") }
-        if usage.keyAgreement { names.append("Key Agreement") }
-        if usage.keyCertSign { names.append("Certificate Sign") }
-        if usage.cRLSign { names.append("CRL Sign") }
-        return names
+        let names = [
+            "digitalSignature": "Digital Signature", "nonRepudiation": "Non Repudiation",
+            "keyEncipherment": "Key Encipherment", "dataEncipherment": "Data Encipherment",
+            "keyAgreement": "Key Agreement", "keyCertSign": "Certificate Sign", "cRLSign": "CRL Sign",
+            "encipherOnly": "Encipher Only", "decipherOnly": "Decipher Only",
+        ]
+        return extensionSummary.keyUsage.map { names[$0] ?? $0 }
     }
 
     /// Colon-separated hex digests of the DER certificate (`sha256`, `sha1`), as community.crypto reports them.

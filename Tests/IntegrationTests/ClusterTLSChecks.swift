@@ -183,19 +183,9 @@ enum ClusterTLS {
 
             """.write(toFile: variables, atomically: true, encoding: .utf8)
 
-        let leader = try ClusterLab.leader()
-        let entry = ClusterLab.databaseNodes.first { $0 != leader }!
-        let writer = try ClusterLab.Writer(on: entry, table: "rotate_probe", seconds: 150)
-        Thread.sleep(forTimeInterval: 3)
-        let started = Date()
-        let rotate = try ClusterLab.pgha(["rotate-ca.yml", "-e", "@" + variables])
-        let seconds = Date().timeIntervalSince(started)
-        let outcome = try writer.finish()
-        try #require(rotate.status == 0, "\(rotate.tail)")
-        print(String(format: "cluster: rotate-ca.yml in %.0f s; %d writes, %d failed, longest pause %.1f s", seconds, outcome.attempts.count, outcome.attempts.filter { !$0.ok }.count, outcome.longestPause))
-        let failed = outcome.attempts.filter { !$0.ok }.map(\.id)
-        #expect(failed.isEmpty, "writes failed during the rotation: \(failed)")
-        #expect(try ClusterLab.missingRows(outcome, table: "rotate_probe").isEmpty)
+        let (rotate, _) = try whileWriting(table: "rotate_probe", seconds: 150, what: "rotate-ca.yml") {
+            try ClusterLab.pgha(["rotate-ca.yml", "-e", "@" + variables])
+        }
         #expect(!ClusterLab.leaksSecret(rotate.stdout + rotate.stderr))
         let newKey = try String(contentsOfFile: directory + "/ca.key", encoding: .utf8)
         #expect(!(rotate.stdout + rotate.stderr).contains(newKey.split(separator: "\n")[1]), "the new CA key reached the output")
@@ -215,6 +205,28 @@ enum ClusterTLS {
         #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
     }
 
+    /// Runs `step` while a client inserts through HAProxy on a replica's node (one connection per
+    /// insert, libpq's default sslmode=prefer): the step succeeds, every insert is acknowledged and
+    /// every acknowledged row is on the leader afterwards.
+    static func whileWriting(table: String, seconds: Int, what: String, _ step: () throws -> ClusterLab.Output) throws
+        -> (ClusterLab.Output, ClusterLab.Writer.Outcome)
+    {
+        let leader = try ClusterLab.leader()
+        let entry = ClusterLab.databaseNodes.first { $0 != leader }!
+        let writer = try ClusterLab.Writer(on: entry, table: table, seconds: seconds)
+        Thread.sleep(forTimeInterval: 3)
+        let started = Date()
+        let output = try step()
+        let elapsed = Date().timeIntervalSince(started)
+        let outcome = try writer.finish()
+        try #require(output.status == 0, "\(output.tail)")
+        let failed = outcome.attempts.filter { !$0.ok }.map(\.id)
+        print(String(format: "cluster: %@ in %.0f s; %d writes, %d failed, longest pause %.1f s", what, elapsed, outcome.attempts.count, failed.count, outcome.longestPause))
+        #expect(failed.isEmpty, "writes failed during \(what): \(failed)")
+        #expect(try ClusterLab.missingRows(outcome, table: table).isEmpty)
+        return (output, outcome)
+    }
+
     /// Fresh hosts, site.yml with pgha_tls=false, then site.yml as it is while a client with
     /// sslmode=prefer writes through HAProxy: every write succeeds, no row is lost, at most one
     /// switchover (none is planned), and afterwards every link uses TLS and a rerun changes nothing.
@@ -227,18 +239,9 @@ enum ClusterTLS {
         let ssl = try ClusterLab.ssh(leaderBefore, "sudo -u postgres psql -p 5442 -Atc 'show ssl'")
         #expect(ssl.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "off", "\(ssl.stdout)")
 
-        let entry = ClusterLab.databaseNodes.first { $0 != leaderBefore }!
-        let writer = try ClusterLab.Writer(on: entry, table: "migration_probe", seconds: 420)
-        Thread.sleep(forTimeInterval: 3)
-        let started = Date()
-        let move = try ClusterLab.pgha(["site.yml"] + ClusterLab.extraArguments)
-        let seconds = Date().timeIntervalSince(started)
-        let outcome = try writer.finish()
-        try #require(move.status == 0, "\(move.tail)")
-        print(String(format: "cluster: moved to TLS in %.0f s; %d writes, %d failed, longest pause %.1f s", seconds, outcome.attempts.count, outcome.attempts.filter { !$0.ok }.count, outcome.longestPause))
-        let failed = outcome.attempts.filter { !$0.ok }.map(\.id)
-        #expect(failed.isEmpty, "writes failed during the move: \(failed)")
-        #expect(try ClusterLab.missingRows(outcome, table: "migration_probe").isEmpty)
+        _ = try whileWriting(table: "migration_probe", seconds: 420, what: "the move to TLS") {
+            try ClusterLab.pgha(["site.yml"] + ClusterLab.extraArguments)
+        }
         let members = try ClusterLab.members()
         #expect((members.first?.timeline ?? 99) <= timelineBefore + 1, "more than one switchover: \(members)")
         try ClusterLab.waitForHealthyReplica(timeout: 120)
