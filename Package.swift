@@ -7,6 +7,7 @@ import PackageDescription
 //   Declarations (each action's names, arguments, documentation; the catalog the loader reads)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
+//   ClusterCA (the controller's CA: make a CA, sign CSRs; swift-certificates)
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
 //   Engine (variables, strategies, handlers, tags, check mode; emits events)
 //   Output (human and JSON-lines views of engine events)        Lab (systemd-nspawn hosts)
@@ -24,7 +25,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         // AES-CTR and PBKDF2 (_CryptoExtras) for ansible-vault's format; 3.12.3 and 4.x both have them.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
     ],
     targets: [
         .target(
@@ -55,7 +58,16 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "SSHTransport", dependencies: ["PGHACore", "Transport", "CLibSSH2"]),
-        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport"]),
+        .target(
+            name: "ClusterCA",
+            dependencies: [
+                "PGHACore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport", "ClusterCA"]),
         .target(
             name: "Engine",
             dependencies: [
@@ -64,7 +76,7 @@ let package = Package(
             ]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
-        .target(name: "Lab", dependencies: ["PGHACore"]),
+        .target(name: "Lab", dependencies: ["PGHACore", "ClusterCA"]),
         .target(
             name: "ClusterStatus",
             dependencies: ["PGHACore", "Engine", "Transport", .product(name: "OrderedCollections", package: "swift-collections")]
@@ -72,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ClusterStatus",
+                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ClusterStatus", "ClusterCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,7 +97,8 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook", "Engine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),
+        .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport", "ClusterCA"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),

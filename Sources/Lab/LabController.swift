@@ -94,6 +94,7 @@ public struct LabController: Sendable {
         let wanted = try HostSet.hosts(count: hostCount, plan: plan)
         return try withLock {
             try files.ensureLabKey()
+            try files.ensureLabCA()
             let hash = try images.ensure()
             var state = try LabState.load(from: paths.stateFile)
             try network.ensureBridge()

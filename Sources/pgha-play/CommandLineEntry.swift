@@ -47,7 +47,7 @@ struct PGHAPlay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self, LabCommand.self, VaultCommand.self, DocCommand.self, StatusCommand.self],
+        subcommands: [RunCommand.self, LabCommand.self, VaultCommand.self, DocCommand.self, StatusCommand.self, CACommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
