@@ -174,6 +174,9 @@ public struct Task: Sendable {
     /// Where each argument was written, for argument errors.
     public var argLocations: [String: SourceLocation] = [:]
     public var keywords: Keywords
+    /// The tags of the enclosing play, role and blocks, without the task's own: what the tasks of a
+    /// dynamic include inherit (the include's own tags select the include alone, as in Ansible).
+    public var inheritedTags: [String] = []
     public var loop: Loop?
     public var register: String?
     public var notify: [String] = []

@@ -279,6 +279,7 @@ struct TaskParser {
             location: location, action: normalized.action, actionAsWritten: normalized.written,
             args: normalized.args, keywords: keywords)
         task.name = name
+        task.inheritedTags = scope.keywords.tags
         task.argLocations = normalized.locations
         task.loop = loop
         task.register = register

@@ -38,14 +38,18 @@ enum IncludeRoleAction: EngineAction {
             throw PGHAError(.semantic, "include_role needs 'name'", at: context.task.location)
         }
         let tasksFrom = args["tasks_from"].map(Templating.display)
-        // Included tasks inherit what the include inherited (become, environment, ...), but not the
-        // include's own conditions, tags or vars: those belong to the include task alone.
+        // Included tasks inherit what the include inherited (become, environment, the tags of its
+        // play, role and blocks), but not the include's own conditions, tags or vars: those belong
+        // to the include task alone.
         var inherited = context.task.keywords
         inherited.when = []
-        inherited.tags = []
+        inherited.tags = context.task.inheritedTags
         inherited.vars = [:]
         if case .dict(let apply) = args["apply"] ?? .null {
-            if let tags = apply["tags"] { inherited.tags = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)] }
+            if let tags = apply["tags"] {
+                let applied = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)]
+                inherited.tags += applied.filter { !inherited.tags.contains($0) }
+            }
             if let become = apply["become"] { inherited.become = become }
         }
         var parameters = context.task.keywords.vars
