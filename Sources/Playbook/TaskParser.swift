@@ -316,12 +316,11 @@ struct TaskParser {
         } else if let known = Self.loopKinds[entry.key] {
             kind = known
         } else {
-            throw Diagnostics.error(
-                "unsupported loop '\(entry.key)'" + Diagnostics.suggestion(for: entry.key, in: Array(Self.loopKinds.keys).sorted()),
-                at: entry.keyNode.location,
-                hint: "supported: loop, " + Self.loopKinds.keys.sorted().joined(separator: ", "))
+            // with_<plugin>: the lookup runs when the task does, and names a missing plugin then.
+            kind = .lookup
         }
         var loop = Loop(kind: kind, items: entry.value.value, location: entry.keyNode.location)
+        if kind == .lookup { loop.lookupName = String(entry.key.dropFirst("with_".count)) }
         guard let control, !(control.isScalar && control.scalarValue.isNull) else { return loop }
         guard control.isMapping else {
             throw Diagnostics.error("'loop_control' must be a mapping, got \(Diagnostics.describe(control))", at: control.location)
