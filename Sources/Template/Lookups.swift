@@ -421,7 +421,8 @@ enum Globals {
                     // As Ansible: a failed lookup gives None (lookup) or [] (query) instead of an error.
                     return wantList ? .v(.list([])) : .none
                 }
-                if wantList { return .v(.list(results)) }
+                // As Ansible: an empty result stays an empty list, one result is that result.
+                if wantList || results.isEmpty { return .v(.list(results)) }
                 if results.count == 1 { return .v(results[0]) }
                 if results.allSatisfy({ $0.stringValue != nil }) {
                     return .v(.string(results.map { Py.str($0) }.joined(separator: ",")))
