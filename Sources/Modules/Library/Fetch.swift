@@ -48,15 +48,15 @@ public enum FetchModule: Module {
                 return .failure(
                     "dest is an existing directory, use a trailing slash if you want to fetch src into that directory")
             }
-            dest = destArg.hasSuffix("/") ? destArg + (src as NSString).lastPathComponent : destArg
+            dest = destArg.hasSuffix("/") ? destArg + (source as NSString).lastPathComponent : destArg
             if destArg.hasSuffix("/") && isDirectory(local(dest)) {
                 return .failure(
                     "calculated dest '\(dest)' is an existing directory, use another path that does not point to an existing directory")
             }
             dest = local(dest)
         } else {
-            // Ansible keeps the source's full path below dest/<host>.
-            dest = local(destArg) + "/" + context.host + "/" + src
+            // Ansible keeps the source's full path, as written, below dest/<host>.
+            dest = local(destArg) + "/" + context.host + "/" + source
         }
         dest = normalizedPath(dest)
         var values: OrderedDictionary<String, Value> = ["file": .string(source), "dest": .string(dest)]
