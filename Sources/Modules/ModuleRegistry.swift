@@ -12,7 +12,8 @@ public enum ModuleRegistry {
         AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self, PostgresqlUserModule.self,
         PostgresqlDbModule.self, PostgresqlPgHbaModule.self, PostgresqlQueryModule.self, UfwModule.self,
         AptRepositoryModule.self, TimezoneModule.self, LocaleGenModule.self, DpkgDivertModule.self, AclModule.self,
-        IptablesModule.self, PostgresqlPrivsModule.self, PamdModule.self,
+        IptablesModule.self, PostgresqlPrivsModule.self, PamdModule.self, GitModule.self,
+        UnarchiveModule.self,
         // Other distributions' modules: declared so guarded tasks load; they fail when they run.
         YumModule.self, DnfModule.self, PacmanModule.self, SelinuxModule.self, SeportModule.self,
     ]
