@@ -10,7 +10,7 @@ public enum ActionRegistry {
         IncludeTasksAction.self, ImportTasksAction.self, IncludeRoleAction.self, ImportRoleAction.self,
         ImportPlaybookAction.self, IncludeVarsAction.self, AddHostAction.self, GroupByAction.self, SetupAction.self,
         GatherFactsAction.self, PauseAction.self, SetStatsAction.self, ValidateArgumentSpecAction.self,
-        WaitForConnectionAction.self,
+        WaitForConnectionAction.self, RebootAction.self,
     ]
 
     /// Engine actions first, then the module library (`ModuleRegistry.all`).

@@ -36,7 +36,7 @@ struct ModuleBreadthLabTests {
     /// The modules the playbooks call, by their short names.
     static func modulesUsed() throws -> Set<String> {
         var modules = Set<String>()
-        for file in ["playbook.yml", "check.yml"] {
+        for file in ["playbook.yml", "check.yml", "reboot.yml"] {
             let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             let pattern = try NSRegularExpression(
                 pattern: #"^\s+(?:ansible\.builtin|ansible\.posix|community\.\w+)\.(\w+):"#, options: .anchorsMatchLines)
@@ -106,6 +106,63 @@ struct ModuleBreadthLabTests {
             format: "module breadth differential: %d modules, %d state lines compared, %d differing; %.0fs playbooks, %.0fs total",
             try Self.modulesUsed().count, actual.split(separator: "\n").count, difference.split(separator: "\n").count,
             playbooksDone.timeIntervalSince(started), Date().timeIntervalSince(started)))
+    }
+
+    /// `reboot` on the spare host, with each tool in turn: the host's nspawn ends when its systemd
+    /// reboots, so a watcher starts it again, as a hypervisor would.
+    @Test func rebootMatchesAnsible() async throws {
+        try #require(Self.spare.count == 1, "PGHA_BREADTH_SPARE_HOST must name one host, name=address")
+        let host = Self.spare[0]
+        guard let python = TestSupport.oraclePython else {
+            Issue.record("the oracle venv (scripts/oracle-venv.sh) could not be created")
+            return
+        }
+        let reset = try await TestSupport.runAsync(TestSupport.executable, ["lab", "reset", host.name])
+        try #require(reset.status == 0, "lab reset failed: \(reset.stdout)\(reset.stderr)")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgha-reboot-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try Self.inventory(host).write(toFile: "\(work)/\(host.name).ini", atomically: true, encoding: .utf8)
+        let ansiblePlaybook = (python as NSString).deletingLastPathComponent + "/ansible-playbook"
+        let locale = ProcessInfo.processInfo.environment.keys.filter { $0 == "LANG" || $0.hasPrefix("LC_") }.sorted()
+        var outputs: [TestSupport.Output] = []
+        for tool in ["ansible", "pgha-play"] {
+            let watcher = Task { await Self.restartWhenDown(host.name) }
+            let output = tool == "ansible"
+                ? try await TestSupport.runAsync(
+                    "/usr/bin/env",
+                    locale.flatMap { ["-u", $0] } + [ansiblePlaybook, "-i", "\(work)/\(host.name).ini", "reboot.yml"],
+                    in: Self.directory,
+                    environment: [
+                        "ANSIBLE_CALLBACK_PLUGINS": TestSupport.fixtures + "/callback_plugins", "ANSIBLE_STDOUT_CALLBACK": "pgha_events",
+                        "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "false", "ANSIBLE_LOCAL_TEMP": work + "/ansible-tmp",
+                    ])
+                : try await TestSupport.runAsync(
+                    TestSupport.executable, ["-i", "\(work)/\(host.name).ini", "--output", "json", "reboot.yml"], in: Self.directory)
+            watcher.cancel()
+            _ = await watcher.value
+            #expect(output.status == 0, "\(tool) failed:\n\(Self.failures(output.stdout))\(output.stderr)")
+            outputs.append(output)
+        }
+        let expected = EventNormalizer.normalize(outputs[0].stdout)
+        let actual = EventNormalizer.normalize(outputs[1].stdout)
+        #expect(expected.contains { $0.contains("rebooted=True new boot=True elapsed is a number=True") }, "ansible did not reboot: \(expected)")
+        if expected != actual {
+            Issue.record("reboot differs\n\(ModuleDifferentialLabTests.statusDifference(expected: expected, actual: actual))")
+        }
+    }
+
+    /// Starts `name` again whenever its nspawn is gone, until cancelled.
+    static func restartWhenDown(_ name: String) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+            guard let status = try? await TestSupport.runAsync(TestSupport.executable, ["lab", "status"]) else { continue }
+            let running = status.stdout.split(separator: "\n").contains { line in
+                let words = line.split(separator: " ", omittingEmptySubsequences: true)
+                return words.count >= 3 && words[0] == name && words[2] == "running"
+            }
+            if !running { _ = try? await TestSupport.runAsync(TestSupport.executable, ["lab", "start", name]) }
+        }
     }
 
     /// Runs one playbook with ansible-playbook on the oracle host and with pgha-play on ours, at once.
@@ -193,7 +250,8 @@ struct ModuleBreadthLabTests {
     @Test func thePlaybooksUseTheModulesOfIssue18() throws {
         let modules = try ModuleBreadthLabTests.modulesUsed()
         let wanted: Set<String> = [
-            "iptables", "timezone", "locale_gen", "dpkg_divert", "acl", "package", "service", "fetch", "sysctl",
+            "iptables", "timezone", "locale_gen", "dpkg_divert", "acl", "package", "service", "fetch", "sysctl", "git",
+            "unarchive", "pamd", "postgresql_privs", "postgresql_db", "postgresql_user", "reboot", "setup",
         ]
         #expect(wanted.isSubset(of: modules), "missing: \(wanted.subtracting(modules).sorted())")
     }

@@ -15,15 +15,17 @@ tree() {
     -o -path /etc/machine-id -o -path /etc/hostname -o -path /etc/hosts -o -path /etc/ld.so.cache \
     -o -path /etc/ssl/private/ssl-cert-snakeoil.key -o -path /etc/ssl/certs/ssl-cert-snakeoil.pem \
     -o -lname ssl-cert-snakeoil.pem -o -path /etc/systemd/network/10-host0.network \
-    -o -path /etc/adjtime -o -name .ansible -o -path /root/.cache \) -prune -o "$@"
+    -o -path /etc/adjtime -o -name .ansible -o -path /root/.cache -o -name .git -o -path /srv/breadth/origin.git \
+    -o -path /srv/breadth/pam.d \) -prune -o "$@"
 }
 tree \( -type d -printf '%p %y %m %u %g\n' \) -o -printf '%p %y %m %u %g %s %n %l\n' | sort
 section checksums
 tree -type f -print0 | xargs -0 sha256sum | sort -k2
 
 section contents
-for f in $(find /srv/breadth /etc/sysctl.d/90-breadth.conf /etc/locale.gen /etc/timezone /etc/issue /etc/issue.net \
-    /etc/systemd/system/breadth.service -type f 2>/dev/null | sort); do
+for f in $(find /srv/breadth -path /srv/breadth/pam.d -prune -o -name .git -prune -o -path /srv/breadth/origin.git -prune -o \
+    -type f -size -200k -print 2>/dev/null | grep -v '\.tar\.gz$' | sort; find /etc/sysctl.d/90-breadth.conf /etc/locale.gen /etc/timezone /etc/issue /etc/issue.net \
+    /etc/systemd/system/breadth.service /etc/ansible/facts.d -type f 2>/dev/null | sort); do
   echo "--- $f"
   cat "$f"
 done
@@ -55,3 +57,26 @@ getfacl -R --absolute-names /srv/breadth 2>&1
 
 section sysctls
 sysctl net.ipv4.tcp_fin_timeout 2>&1
+
+section git
+for d in /srv/breadth/app /srv/breadth/app-tag /srv/breadth/app-shallow; do
+  echo "--- $d"
+  git -C "$d" rev-parse HEAD 2>&1
+  git -C "$d" branch -a --no-color 2>&1
+  git -C "$d" remote -v 2>&1
+  git -C "$d" status --porcelain 2>&1
+  git -C "$d" rev-list --count HEAD 2>&1
+done
+
+section pam
+# pamd writes "# Updated by Ansible - <time>" as the second line: the time is not compared.
+ls -l /srv/breadth/pam.d 2>&1 | awk '{ print $1, $3, $4, $NF }'
+sed 's/^# Updated by Ansible - .*/# Updated by Ansible - TIME/' /srv/breadth/pam.d/login 2>&1
+
+section postgres
+runuser -u postgres -- psql -X -A -t -c "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('app', 'readers') ORDER BY 1" \
+  -c "SELECT datname, pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datacl FROM pg_database WHERE datname = 'appdb'" \
+  -c "SELECT r.rolname, m.rolname, admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member WHERE r.rolname = 'readers'" 2>&1
+runuser -u postgres -- psql -X -A -t -d appdb -c "SELECT nspname, nspacl FROM pg_namespace WHERE nspname = 'inventory'" \
+  -c "SELECT relname, relkind, relacl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'inventory' ORDER BY 1" \
+  -c "SELECT defaclobjtype, defaclacl FROM pg_default_acl ORDER BY 1" 2>&1
