@@ -127,6 +127,11 @@ public enum UnarchiveModule: Module {
               echo "@handler=ZipArchive"
               echo "@@names"; zipinfo -1 "$src" 2>/dev/null
               echo "@@info"; zipinfo -T -s "$src" \(excludes.isEmpty ? "" : "-x " + excludes.map(shellQuote).joined(separator: " ")) \(includes.map(shellQuote).joined(separator: " ")) 2>/dev/null; echo "@rc=$?"
+              echo "@@times"
+              zipinfo -T -s "$src" 2>/dev/null | awk 'NF >= 8 { print $7 }' | sort -u | while read -r t; do
+                d=$(printf '%s' "$t" | sed -E 's/^(....)(..)(..)\\.(..)(..)(..)$/\\1-\\2-\\3 \\4:\\5:\\6/')
+                printf '%s %s\n' "$t" "$(date -d "$d" +%s 2>/dev/null)"
+              done
               echo "@@crc"; unzip -v "$src" 2>/dev/null
               echo "@@disk"
               zipinfo -1 "$src" 2>/dev/null | while IFS= read -r p; do
@@ -188,7 +193,8 @@ public enum UnarchiveModule: Module {
             }
             unarchived = report["rc"] == "0"
                 && zipUnarchived(
-                    info: sections["info"] ?? [], crcs: zipCRCs(sections["crc"] ?? []), disk: sections["disk"] ?? [],
+                    info: sections["info"] ?? [], times: zipTimes(sections["times"] ?? []), crcs: zipCRCs(sections["crc"] ?? []),
+                    disk: sections["disk"] ?? [],
                     report: report, excludes: excludes, owner: owner, group: group, mode: args["mode"], keepNewer: keepNewer)
             extract = ["unzip", "-o"] + options + [realSource] + (excludes.isEmpty ? [] : ["-x"] + excludes) + includes + ["-d", dest]
         } else {
@@ -260,7 +266,7 @@ public enum UnarchiveModule: Module {
 
     /// ZipArchive.is_unarchived: each listed member against the file on disk.
     static func zipUnarchived(
-        info: [String], crcs: [String: UInt32], disk: [String], report: [String: String], excludes: [String], owner: String?,
+        info: [String], times: [String: Double], crcs: [String: UInt32], disk: [String], report: [String: String], excludes: [String], owner: String?,
         group: String?, mode: Value?, keepNewer: Bool
     ) -> Bool {
         var onDisk: [String: [String]] = [:]
@@ -297,7 +303,7 @@ public enum UnarchiveModule: Module {
             if type == "f" && !fileType.hasPrefix("regular") { return false }
             if type == "L" && fileType != "symbolic link" { return false }
             if fileType.hasPrefix("regular") {
-                let archived = zipTimestamp(pieces[6])
+                let archived = times[pieces[6]] ?? 315_532_800
                 let modified = Double(stat[5]) ?? -1
                 if keepNewer {
                     if archived > modified { return false }
@@ -326,22 +332,15 @@ public enum UnarchiveModule: Module {
         return true
     }
 
-    /// zipinfo -T gives local `YYYYMMDD.HHMMSS`; time.mktime reads it in the host's zone, as the
-    /// controller here cannot: the listing carries no zone, so it is read as the probe's local time.
-    static func zipTimestamp(_ text: String) -> Double {
-        let digits = text.replacingOccurrences(of: ".", with: "")
-        guard digits.count == 14, var year = Int(digits.prefix(4)) else { return 315_532_800 }
-        func part(_ offset: Int) -> Int { Int(digits.dropFirst(offset).prefix(2)) ?? 0 }
-        var fields = tm()
-        year = min(max(year, 1980), 2107)
-        fields.tm_year = Int32(year - 1900)
-        fields.tm_mon = Int32(part(4) - 1)
-        fields.tm_mday = Int32(part(6))
-        fields.tm_hour = Int32(part(8))
-        fields.tm_min = Int32(part(10))
-        fields.tm_sec = Int32(part(12))
-        fields.tm_isdst = -1
-        return Double(mktime(&fields))
+    /// zipinfo -T gives the members' times as `YYYYMMDD.HHMMSS` in no zone; the module reads them as
+    /// the host's local time (time.mktime), so the probe has the host convert them.
+    static func zipTimes(_ lines: [String]) -> [String: Double] {
+        var times: [String: Double] = [:]
+        for line in lines {
+            let words = line.split(separator: " ")
+            if words.count == 2, let epoch = Double(words[1]) { times[String(words[0])] = epoch }
+        }
+        return times
     }
 
     /// Each member's CRC-32 from `unzip -v` (its listing between the header and the totals).
