@@ -143,6 +143,14 @@ struct VariableAssembly: Sendable {
             magic["role_path"] = .string(role.path)
             magic["role_name"] = .string(role.name)
         }
+        // Where lookups and first_found look for relative files, as Ansible orders them: the role,
+        // the task file's directory, then the playbook's.
+        var searchPath = task.role.map { [$0.path] } ?? []
+        for directory in [(task.location.file as NSString).deletingLastPathComponent, playbookDirectory]
+        where !directory.isEmpty && !searchPath.contains(directory) {
+            searchPath.append(directory)
+        }
+        magic["ansible_search_path"] = .list(searchPath.map(Value.string))
         return magic
     }
 

@@ -140,9 +140,13 @@ public struct Loop: Sendable {
         case subelements
         case fileglob
         case lines
+        /// Any other `with_<name>`: the lookup plugin `name` run on the terms, as Ansible runs it.
+        case lookup
     }
 
     public var kind: Kind
+    /// The plugin of a `.lookup` loop (`first_found` for `with_first_found`).
+    public var lookupName: String?
     public var items: Value
     public var location: SourceLocation
     public var loopVar: String = "item"

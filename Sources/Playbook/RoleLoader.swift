@@ -97,6 +97,11 @@ struct RoleLoader {
         }
         session.roleChain.append((spec.name, path))
         defer { session.roleChain.removeLast() }
+        if let message = RolePlugins.warning(rolePath: path, roleName: spec.name),
+            !session.warnings.contains(where: { $0.message == message })
+        {
+            session.warn(message, at: spec.nameLocation)
+        }
 
         var result = AppliedRole()
         let keywords = scope.keywords.inherited(by: spec.keywords)

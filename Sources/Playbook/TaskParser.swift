@@ -25,6 +25,16 @@ struct TaskParser {
         "with_lines": .lines,
     ]
 
+    /// The lookups of ansible-core and of community.general (whose short names ansible-core
+    /// redirects), which `with_<name>` may name.
+    static let ansibleLookups: Set<String> = [
+        "config", "csvfile", "dict", "env", "file", "fileglob", "first_found", "indexed_items", "ini", "inventory_hostnames",
+        "items", "lines", "list", "nested", "password", "pipe", "random_choice", "sequence", "subelements", "template",
+        "together", "unvault", "url", "varnames", "vars", "binary_file", "cartesian", "collection_version", "consul_kv",
+        "dependent", "dig", "dnstxt", "etcd", "etcd3", "filetree", "flattened", "hiera", "keyring", "lastpass",
+        "merge_variables", "passwordstore", "random_pet", "random_string", "random_words", "redis", "shelvefile",
+    ]
+
     func taskList(_ node: YAMLNode, scope: Scope, section: String) throws -> [TaskNode] {
         switch node.content {
         case .scalar where node.scalarValue.isNull: return []
@@ -316,13 +326,18 @@ struct TaskParser {
             }
         } else if let known = Self.loopKinds[entry.key] {
             kind = known
+        } else if Self.ansibleLookups.contains(String(entry.key.dropFirst("with_".count))) || entry.key.dropFirst(5).contains(".") {
+            // with_<plugin> for a lookup Ansible has: it runs when the task does, and a plugin
+            // pgha-play lacks is named then. An unknown name is an error now, as in Ansible.
+            kind = .lookup
         } else {
             throw Diagnostics.error(
                 "unsupported loop '\(entry.key)'" + Diagnostics.suggestion(for: entry.key, in: Array(Self.loopKinds.keys).sorted()),
                 at: entry.keyNode.location,
-                hint: "supported: loop, " + Self.loopKinds.keys.sorted().joined(separator: ", "))
+                hint: "'\(entry.key)' names no lookup plugin; loops: loop, " + Self.loopKinds.keys.sorted().joined(separator: ", "))
         }
         var loop = Loop(kind: kind, items: entry.value.value, location: entry.keyNode.location)
+        if kind == .lookup { loop.lookupName = String(entry.key.dropFirst("with_".count)) }
         guard let control, !(control.isScalar && control.scalarValue.isNull) else { return loop }
         guard control.isMapping else {
             throw Diagnostics.error("'loop_control' must be a mapping, got \(Diagnostics.describe(control))", at: control.location)

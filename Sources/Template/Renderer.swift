@@ -460,6 +460,7 @@ final class Renderer {
                 if case .tuple = r, case .list(let items) = right { args = items } else { args = [right] }
                 return .v(.string(try PyFormat.percent(fmt, args: args, line: line)))
             }
+            if op == "-", let difference = DateTimeObject.subtract(lv, rv) { return difference }
             return .v(try Arithmetic.binary(op, try value(lv, line: line), try value(rv, line: line), line: line))
         case .compare(let first, let ops, let line):
             var left = try value(try eval(first), line: line)

@@ -7,6 +7,13 @@ import PGHACore
 public protocol TemplateVariables: Sendable {
     /// The raw value of `name`, or nil when it is undefined.
     func lookup(_ name: String) -> Value?
+    /// Every defined name, each once (the `varnames` lookup searches them).
+    func variableNames() -> [String]
+}
+
+extension TemplateVariables {
+    /// No names to list by default.
+    public func variableNames() -> [String] { [] }
 }
 
 /// Variables held in a dictionary (tests, ad-hoc rendering, `vars:` blocks).
@@ -19,6 +26,8 @@ public struct DictionaryVariables: TemplateVariables {
     public init(dict value: Value) { self.values = value.dictValue ?? [:] }
     /// The raw value of `name`.
     public func lookup(_ name: String) -> Value? { values[name] }
+    /// The names, in order.
+    public func variableNames() -> [String] { Array(values.keys) }
 }
 
 /// Layers variables: the first layer that defines a name wins (e.g. loop vars over task vars).
@@ -31,6 +40,11 @@ public struct LayeredVariables: TemplateVariables {
     public func lookup(_ name: String) -> Value? {
         for layer in layers { if let v = layer.lookup(name) { return v } }
         return nil
+    }
+    /// Every layer's names, lowest precedence first, each once.
+    public func variableNames() -> [String] {
+        var seen = Set<String>()
+        return layers.reversed().flatMap { $0.variableNames() }.filter { seen.insert($0).inserted }
     }
 }
 

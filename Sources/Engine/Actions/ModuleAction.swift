@@ -33,6 +33,7 @@ enum ModuleAction {
             environment: try environment(context) + (module.declaration.keepsHostLocale ? [] : parsableLocale),
             taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
+            playbookDirectory: context.variables.lookup("playbook_dir")?.stringValue ?? FileManager.default.currentDirectoryPath,
             resolveLocalPath: localPathResolver(context),
             renderTemplate: templateRenderer(context),
             readLocalFile: localFileReader(context))
