@@ -36,6 +36,11 @@ struct HostInvocation: Sendable {
             registerIfNeeded(&outcome)
             markDelegatedFacts(&outcome)
             return outcome
+        } catch where _Concurrency.Task.isCancelled {
+            // Ctrl-C: whatever the action threw on its way out, the run is stopping.
+            var outcome = TaskOutcome(host: host, status: .skipped, result: ["changed": false, "msg": "interrupted"])
+            outcome.interrupted = true
+            return outcome
         } catch let error as PGHAError {
             let failure = failureOutcome(error)
             report(failure, itemLabel: nil)
@@ -226,7 +231,8 @@ struct HostInvocation: Sendable {
     private func runOnce(_ stack: VariableStack) async throws -> TaskOutcome {
         let actionResult: ActionResult
         do {
-            actionResult = try await perform(stack)
+            let limit = try TaskTimeout.seconds(of: task, stack, templating: templating)
+            actionResult = try await TaskTimeout.run(seconds: limit, host: host) { try await perform(stack) }
         } catch let error as PGHAError where error.kind == .unreachable {
             await connections.drop(delegate?.name ?? host)
             throw error

@@ -28,6 +28,8 @@ extension PlayExecution {
 
     func runNodes(_ nodes: [TaskNode], hosts: [String], scope: Scope) async throws {
         for node in nodes {
+            // Ctrl-C: no task starts after it (PlaybookRunner prints the recap).
+            try _Concurrency.Task.checkCancellation()
             if playEnded || batchEnded || walkFailed || active(hosts).isEmpty { return }
             switch node {
             case .task(let task):
@@ -92,11 +94,12 @@ extension PlayExecution {
         }
         let outcomes = await execute(invocations, taskName: task.displayName)
         var includes: [(host: String, request: IncludeRequest)] = []
-        for outcome in outcomes {
+        for outcome in outcomes where !outcome.interrupted {
             apply(outcome, task: task, scope: scope)
             includes += outcome.includes.map { (outcome.host, $0) }
             if runOnce { state.share(outcome, with: active(hosts)) }
         }
+        try _Concurrency.Task.checkCancellation()
         try checkFailureLimits(task: task, outcomes: outcomes)
         try await runIncludes(includes, scope: scope)
     }

@@ -161,11 +161,19 @@ extension SSHSession {
         } else if become?.user == "root" {
             settle.append("{ [ ! -e \(target) ] || chown --reference=\(target) \"$t\"; }")
         }
-        // Same directory as the target, so the final rename is atomic.
-        let finish = settle.joined(separator: " && ") + " && mv -f \"$t\" \(target)"
+        // Only a complete copy is renamed over the target (a write cut short by an interrupted
+        // channel or a full disk leaves the old file), and in the same directory, so the rename is atomic.
+        let complete = "[ \"$(wc -c < \"$t\")\" -eq \(data.count) ]"
+        let finish = ([complete] + settle).joined(separator: " && ") + " && mv -f \"$t\" \(target)"
 
         guard let become else {
-            try sftpWrite(data, to: temp, mode: attributes.mode ?? 0o644)
+            do {
+                try sftpWrite(data, to: temp, mode: attributes.mode ?? 0o644)
+            } catch {
+                // A partial temporary file must not stay behind, even when the run was interrupted.
+                uncancellable { sftpUnlink(temp) }
+                throw error
+            }
             let script = "t=\(shellQuote(temp))\n\(finish) || { rc=$?; rm -f \"$t\"; exit $rc; }"
             let result = try runCommand(CommandRequest(script))
             if !result.succeeded {
@@ -179,8 +187,14 @@ extension SSHSession {
         var upload: String?
         if become.user == "root" {
             let privateDir = try privateDirectory()
-            upload = "\(privateDir)/\(randomHex(8))"
-            try sftpWrite(data, to: upload!, mode: 0o600)
+            let privateUpload = "\(privateDir)/\(randomHex(8))"
+            upload = privateUpload
+            do {
+                try sftpWrite(data, to: privateUpload, mode: 0o600)
+            } catch {
+                uncancellable { sftpUnlink(privateUpload) }
+                throw error
+            }
             script =
                 "t=\(shellQuote(temp)); u=\(shellQuote(upload!))\n"
                 + "umask 077; cp \"$u\" \"$t\" && chmod 644 \"$t\" && \(finish)\nrc=$?; rm -f \"$t\" \"$u\"; exit $rc"
@@ -195,10 +209,18 @@ extension SSHSession {
         do {
             result = try runCommand(CommandRequest(script, stdin: stdin, become: become))
         } catch {
-            if let upload { sftpUnlink(upload) }
+            if let upload { uncancellable { sftpUnlink(upload) } }
             throw error
         }
         if !result.succeeded { throw putFailure(path, result) }
+    }
+
+    /// Runs cleanup that must happen even when the caller was cancelled (an interrupted run).
+    func uncancellable<T>(_ body: () throws -> T) rethrows -> T {
+        let wasCancelled = isCancelled
+        isCancelled = { false }
+        defer { isCancelled = wasCancelled }
+        return try body()
     }
 
     private func putFailure(_ path: String, _ result: CommandResult) -> PGHAError {

@@ -306,6 +306,50 @@ public struct TemplateEngine: Sendable {
         try renderValueInternal(value, variables: variables, state: ResolutionState(), location: location)
     }
 
+    // MARK: - Syntax only
+
+    /// Parses `text` as it would be rendered, without rendering it, and throws the located
+    /// `.syntax` error a render would throw. Text without markup passes; unknown filters and tests
+    /// pass too (the render reports those), so content that never runs is not refused for them.
+    ///
+    /// - Parameter isFile: a template file (backslash escapes as Jinja reads them) rather than a
+    ///   string from YAML.
+    public func checkSyntax(template text: String, at location: SourceLocation, isFile: Bool = false) throws {
+        guard TemplateEngine.isTemplate(text) else { return }
+        _ = try parseOnly(text, location: location, escapeBackslashes: !isFile)
+    }
+
+    /// Parses a bare expression (`when:`, `changed_when:`, `failed_when:`, `until:`, `that:`) as
+    /// `evaluateCondition` would, without evaluating it.
+    public func checkSyntax(expression text: String, at location: SourceLocation) throws {
+        let trimmed = String(TemplateEngine.trimmed(Substring(text)))
+        if trimmed.isEmpty { return }
+        if TemplateEngine.isTemplate(trimmed) {
+            // Rendered first, as `when: "{{ flag }}"` is; what it renders to is only known per host.
+            return try checkSyntax(template: trimmed, at: location)
+        }
+        let compiled = try parseOnly("{{ " + trimmed + " }}", location: location, escapeBackslashes: false)
+        guard compiled.singleExpression != nil else {
+            throw PGHAError(
+                .syntax, "template syntax error: expected a single expression", at: location,
+                hint: "in expression: \(trimmed)")
+        }
+    }
+
+    private func parseOnly(_ text: String, location: SourceLocation, escapeBackslashes: Bool) throws -> CompiledTemplate {
+        do {
+            let (body, overrides) = try TemplateEngine.extractOverrides(text)
+            var lexer = Lexer(
+                body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
+                keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
+            var parser = Parser(tokens: try lexer.tokenize())
+            parser.resolvesNames = false
+            return CompiledTemplate(nodes: try parser.parseTemplate())
+        } catch {
+            throw mapError(error, text: text, location: location)
+        }
+    }
+
     // MARK: - Internals
 
     func renderValueInternal(_ value: Value, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) throws -> Value {
