@@ -16,9 +16,11 @@ public enum AtomicFile {
         var template = Array(((directory.isEmpty ? "." : directory) + "/." + name + ".pgha-tmp.XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return -1 }
-            return mkostemp(base, O_CLOEXEC)
+            return mkstemp(base)
         }
         guard descriptor >= 0 else { throw failure("creating a temporary file") }
+        // Close-on-exec: a process another thread starts meanwhile must not inherit the file.
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         let temporary = template.withUnsafeBufferPointer { buffer in
             buffer.baseAddress.map { String(cString: $0) } ?? ""
         }

@@ -225,6 +225,12 @@ public enum YAMLLoader {
     private static func translate(_ error: YamlError, file: String, text: String) -> PGHAError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            if problem.contains("Maximum nesting level") {
+                return PGHAError(
+                    .syntax, "YAML: nested more than \(InputLimits.maxYAMLDepth) levels deep; refused",
+                    at: SourceLocation(file: file, line: mark.line, column: mark.column)
+                ).withSourceLine()
+            }
             var message = problem
             if let context { message = "\(context.text) \(problem)".trimmingCharacters(in: .whitespaces) }
             return PGHAError(.syntax, "YAML: \(message)", at: SourceLocation(file: file, line: mark.line, column: mark.column))

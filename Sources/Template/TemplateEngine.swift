@@ -328,7 +328,13 @@ public struct TemplateEngine: Sendable {
             // Rendered first, as `when: "{{ flag }}"` is; what it renders to is only known per host.
             return try checkSyntax(template: trimmed, at: location)
         }
-        let compiled = try parseOnly("{{ " + trimmed + " }}", location: location, escapeBackslashes: false)
+        let compiled: CompiledTemplate
+        do {
+            compiled = try parseOnly("{{ " + trimmed + " }}", location: location, escapeBackslashes: false)
+        } catch var error as PGHAError {
+            error.hint = "in expression: \(trimmed)"
+            throw error
+        }
         guard compiled.singleExpression != nil else {
             throw PGHAError(
                 .syntax, "template syntax error: expected a single expression", at: location,
