@@ -89,7 +89,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer targets (scripts/fuzz builds them with PGHA_FUZZ=1 and `-sanitize=fuzzer`, which
+// libFuzzer targets (scripts/fuzz builds them with PGHA_FUZZ=1 and `--sanitize=fuzzer`, which
 // supplies main(); `-parse-as-library` keeps Swift from generating one). A plain `swift build` or
 // `swift test` never sees them.
 if Context.environment["PGHA_FUZZ"] == "1" {

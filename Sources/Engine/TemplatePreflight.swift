@@ -7,8 +7,11 @@ import Template
 import Vault
 
 extension TemplateSyntax {
+    /// The Template target's parser with a fresh engine.
+    public static var standard: TemplateSyntax { jinja(TemplateEngine()) }
+
     /// The Template target's parser, for the loader's `TemplateSyntaxCheck`.
-    static func jinja(_ engine: TemplateEngine) -> TemplateSyntax {
+    public static func jinja(_ engine: TemplateEngine) -> TemplateSyntax {
         TemplateSyntax { text, form, location in
             switch form {
             case .template: try engine.checkSyntax(template: text, at: location)

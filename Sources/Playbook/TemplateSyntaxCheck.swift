@@ -40,6 +40,18 @@ public struct TemplateSyntaxCheck {
     /// A playbook, task file, handler file or role file: lists of plays or tasks are read as
     /// such, anything else as data.
     public func checkDocument(_ root: YAMLNode) throws {
+        if case .mapping(let pairs) = root.content {
+            // A role's meta/main.yml: its dependencies are role entries (with `when:`).
+            for (key, value) in pairs {
+                try checkValues(key)
+                if key.scalarText == "dependencies", let entries = value.sequenceItems {
+                    for entry in entries { try checkTaskOrPlay(entry) }
+                } else {
+                    try checkValues(value)
+                }
+            }
+            return
+        }
         guard let items = root.sequenceItems else { return try checkValues(root) }
         for item in items {
             if item.isMapping { try checkTaskOrPlay(item) } else { try checkValues(item) }

@@ -169,6 +169,17 @@ extension SSHSession {
         guard let become else {
             do {
                 try sftpWrite(data, to: temp, mode: attributes.mode ?? 0o644)
+            } catch let error as PGHAError where error.kind == .execution {
+                // OpenSSH's SFTP server reports a full disk or a quota only as "failure": the same
+                // write through the shell fails again, saying why (or succeeds, if space was freed).
+                uncancellable { sftpUnlink(temp) }
+                let mode = String(attributes.mode ?? 0o644, radix: 8)
+                let script =
+                    "t=\(shellQuote(temp))\n"
+                    + "umask 077; cat > \"$t\" && chmod \(mode) \"$t\" && \(finish)\nrc=$?; [ $rc -eq 0 ] || rm -f \"$t\"; exit $rc"
+                let result = try runCommand(CommandRequest(script, stdin: data))
+                if !result.succeeded { throw putFailure(path, result) }
+                return
             } catch {
                 // A partial temporary file must not stay behind, even when the run was interrupted.
                 uncancellable { sftpUnlink(temp) }

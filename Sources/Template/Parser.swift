@@ -8,7 +8,7 @@ struct Parser {
     /// one level per operator, as they nest in the tree); bounded so that parsing, rendering and
     /// freeing the tree never exhaust the stack.
     var depth = 0
-    static let maxDepth = 200
+    static let maxDepth = 100
     /// False for a syntax-only check: an unknown filter or test is then left for the render to
     /// report (it is a question of what is installed, not of syntax).
     var resolvesNames = true
@@ -354,7 +354,6 @@ struct Parser {
     mutating func parseOr() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var left = try parseAnd()
         while isName("or") {
             _ = advance()
@@ -367,7 +366,6 @@ struct Parser {
     mutating func parseAnd() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var left = try parseNot()
         while isName("and") {
             _ = advance()
@@ -380,9 +378,9 @@ struct Parser {
     mutating func parseNot() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         if isName("not") {
             _ = advance()
+            try descend()
             return .not(try parseNot())
         }
         return try parseCompare()
@@ -391,20 +389,21 @@ struct Parser {
     mutating func parseCompare() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         let line = current.line
         let left = try parseMath1()
         var ops: [(String, Expr)] = []
         while true {
-            try descend()
             if current.kind == .op, Parser.isComparison(current.text) {
+                try descend()
                 let op = advance().text
                 ops.append((op, try parseMath1()))
             } else if isName("in") {
                 _ = advance()
+                try descend()
                 ops.append(("in", try parseMath1()))
             } else if isName("not"), peek().kind == .name, peek().text == "in" {
                 _ = advance(); _ = advance()
+                try descend()
                 ops.append(("notin", try parseMath1()))
             } else {
                 break
@@ -423,7 +422,6 @@ struct Parser {
     mutating func parseMath1() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var left = try parseConcat()
         while current.kind == .op, current.text == "+" || current.text == "-" {
             let op = advance()
@@ -436,7 +434,6 @@ struct Parser {
     mutating func parseConcat() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var left = try parseMath2()
         while isOp("~") {
             let op = advance()
@@ -449,7 +446,6 @@ struct Parser {
     mutating func parseMath2() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var left = try parsePow()
         while current.kind == .op, current.text == "*" || current.text == "/" || current.text == "//" || current.text == "%" {
             let op = advance()
@@ -462,7 +458,6 @@ struct Parser {
     mutating func parsePow() throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var left = try parseUnary(withFilter: true)
         while isOp("**") {
             let op = advance()
@@ -475,10 +470,10 @@ struct Parser {
     mutating func parseUnary(withFilter: Bool) throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var node: Expr
         if isOp("-") || isOp("+") {
             let op = advance()
+            try descend()
             node = .unary(op.text, try parseUnary(withFilter: false), line: op.line)
         } else {
             node = try parsePrimary()
@@ -565,7 +560,6 @@ struct Parser {
     mutating func parsePostfix(_ start: Expr) throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var node = start
         while true {
             if isOp(".") || isOp("[") || isOp("(") { try descend() }
@@ -639,7 +633,6 @@ struct Parser {
     mutating func parseFilterExpr(_ start: Expr) throws -> Expr {
         let saved = depth
         defer { depth = saved }
-        try descend()
         var node = start
         while true {
             if isOp("|") || isName("is") || isOp("(") { try descend() }

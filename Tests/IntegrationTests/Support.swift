@@ -121,9 +121,9 @@ final class BackgroundRun: @unchecked Sendable {
     private var stderr = Data()
     private let readers = DispatchGroup()
 
-    init(inventory: String, playbook: String) throws {
+    init(inventory: String, playbook: String, extraArguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: TestSupport.executable)
-        process.arguments = ["-i", inventory, "--output", "json", playbook]
+        process.arguments = ["-i", inventory, "--output", "json"] + extraArguments + [playbook]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
