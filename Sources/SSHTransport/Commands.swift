@@ -169,10 +169,10 @@ extension SSHSession {
         guard let become else {
             do {
                 try sftpWrite(data, to: temp, mode: attributes.mode ?? 0o644)
-            } catch let error as PGHAError where error.kind == .execution {
+            } catch let error as PGHAError where error.kind == .execution && lastSFTPStatus == UInt(LIBSSH2_FX_FAILURE) {
                 // OpenSSH's SFTP server reports a full disk or a quota only as "failure": the same
                 // write through the shell fails again, saying why (or succeeds, if space was freed).
-                uncancellable { sftpUnlink(temp) }
+                removePartialUpload(temp, after: error)
                 let mode = String(attributes.mode ?? 0o644, radix: 8)
                 let script =
                     "t=\(shellQuote(temp))\n"
@@ -181,8 +181,7 @@ extension SSHSession {
                 if !result.succeeded { throw putFailure(path, result) }
                 return
             } catch {
-                // A partial temporary file must not stay behind, even when the run was interrupted.
-                uncancellable { sftpUnlink(temp) }
+                removePartialUpload(temp, after: error)
                 throw error
             }
             let script = "t=\(shellQuote(temp))\n\(finish) || { rc=$?; rm -f \"$t\"; exit $rc; }"
@@ -203,7 +202,7 @@ extension SSHSession {
             do {
                 try sftpWrite(data, to: privateUpload, mode: 0o600)
             } catch {
-                uncancellable { sftpUnlink(privateUpload) }
+                removePartialUpload(privateUpload, after: error)
                 throw error
             }
             script =
@@ -220,18 +219,27 @@ extension SSHSession {
         do {
             result = try runCommand(CommandRequest(script, stdin: stdin, become: become))
         } catch {
-            if let upload { uncancellable { sftpUnlink(upload) } }
+            if let upload { removePartialUpload(upload, after: error) }
             throw error
         }
         if !result.succeeded { throw putFailure(path, result) }
     }
 
-    /// Runs cleanup that must happen even when the caller was cancelled (an interrupted run).
-    func uncancellable<T>(_ body: () throws -> T) rethrows -> T {
+    /// Removes what a transfer that failed or was interrupted left of `path`, even while the run
+    /// is being interrupted. A libssh2 call abandoned half-way (Ctrl-C) leaves the session in the
+    /// middle of a packet, so that session is dropped and the file removed over a new one; the
+    /// connection timeout bounds it. A host that is gone keeps the file (nothing can reach it).
+    func removePartialUpload(_ path: String, after error: any Error) {
+        let kind = (error as? PGHAError)?.kind
+        guard kind != .unreachable else { return }
         let wasCancelled = isCancelled
         isCancelled = { false }
         defer { isCancelled = wasCancelled }
-        return try body()
+        if kind != .execution {
+            disconnect()
+            reconnectToClean = true
+        }
+        _ = try? runCommand(CommandRequest("rm -f -- \(shellQuote(path))", timeout: 10))
     }
 
     private func putFailure(_ path: String, _ result: CommandResult) -> PGHAError {
@@ -255,6 +263,8 @@ extension SSHSession {
 
     /// Removes the private upload directory and ends the session; the session cannot be used again.
     func shutdown() {
+        // A session dropped by an interrupted transfer is opened again to remove the upload directory.
+        if privateTempDirectory != nil, session == nil, reconnectToClean { _ = try? ensureConnected() }
         if let directory = privateTempDirectory, session != nil {
             _ = try? runCommand(CommandRequest("rm -rf \(shellQuote(directory))", timeout: 5))
             privateTempDirectory = nil

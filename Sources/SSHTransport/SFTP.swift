@@ -28,6 +28,7 @@ extension SSHSession {
     func sftpFailure(_ action: String, _ path: String) -> PGHAError {
         guard let sftpHandle else { return PGHAError(.execution, "\(action) \(path) failed: \(lastError())", host: hostName) }
         let code = libssh2_sftp_last_error(sftpHandle)
+        lastSFTPStatus = code
         let reason: String
         switch code {
         case LIBSSH2_FX_NO_SUCH_FILE, LIBSSH2_FX_NO_SUCH_PATH: reason = "no such file or directory"

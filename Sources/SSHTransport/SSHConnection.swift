@@ -33,8 +33,9 @@ public final class SSHConnection: Connection {
                     let result = try body(session)
                     session.openSpareChannel()
                     return result
-                } catch let error as PGHAError where error.kind == .unreachable {
-                    // A session that stopped answering is not trusted again; the next request reconnects.
+                } catch let error as PGHAError where error.kind == .unreachable || error.kind == .interrupted {
+                    // A session that stopped answering is not trusted again, nor one whose libssh2
+                    // call was abandoned half-way (Ctrl-C, a task's timeout): the next request reconnects.
                     session.disconnect()
                     throw error
                 }

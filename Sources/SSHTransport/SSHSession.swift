@@ -40,6 +40,11 @@ final class SSHSession {
     let context = CallbackContext()
     /// Set by the thread for the job being run, so waits can notice Swift task cancellation.
     var isCancelled: () -> Bool = { false }
+    /// An interrupted transfer dropped the session: `shutdown` connects again to remove the
+    /// private upload directory.
+    var reconnectToClean = false
+    /// The status of the last SFTP request that failed (LIBSSH2_FX_*).
+    var lastSFTPStatus: UInt = 0
     /// The login user's private upload directory, made on first use and removed on close.
     var privateTempDirectory: String?
     var closed = false

@@ -316,7 +316,7 @@ public struct TemplateEngine: Sendable {
     ///   string from YAML.
     public func checkSyntax(template text: String, at location: SourceLocation, isFile: Bool = false) throws {
         guard TemplateEngine.isTemplate(text) else { return }
-        _ = try parseOnly(text, location: location, escapeBackslashes: !isFile)
+        _ = try parse(text, location: location, escapeBackslashes: !isFile, resolvesNames: false)
     }
 
     /// Parses a bare expression (`when:`, `changed_when:`, `failed_when:`, `until:`, `that:`) as
@@ -330,7 +330,7 @@ public struct TemplateEngine: Sendable {
         }
         let compiled: CompiledTemplate
         do {
-            compiled = try parseOnly("{{ " + trimmed + " }}", location: location, escapeBackslashes: false)
+            compiled = try parse("{{ " + trimmed + " }}", location: location, escapeBackslashes: false, resolvesNames: false)
         } catch var error as PGHAError {
             error.hint = "in expression: \(trimmed)"
             throw error
@@ -339,20 +339,6 @@ public struct TemplateEngine: Sendable {
             throw PGHAError(
                 .syntax, "template syntax error: expected a single expression", at: location,
                 hint: "in expression: \(trimmed)")
-        }
-    }
-
-    private func parseOnly(_ text: String, location: SourceLocation, escapeBackslashes: Bool) throws -> CompiledTemplate {
-        do {
-            let (body, overrides) = try TemplateEngine.extractOverrides(text)
-            var lexer = Lexer(
-                body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
-                keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
-            var parser = Parser(tokens: try lexer.tokenize())
-            parser.resolvesNames = false
-            return CompiledTemplate(nodes: try parser.parseTemplate())
-        } catch {
-            throw mapError(error, text: text, location: location)
         }
     }
 
@@ -417,15 +403,23 @@ public struct TemplateEngine: Sendable {
         // trim_blocks is fixed per engine; only the escaping mode varies between calls.
         let key = escapeBackslashes ? text : "\u{0}" + text
         if useCache, let c = cache.get(key) { return c }
+        let compiled = try parse(text, location: location, escapeBackslashes: escapeBackslashes, resolvesNames: true)
+        if useCache { cache.put(key, compiled) }
+        return compiled
+    }
+
+    /// Lexes and parses `text` (with its `#jinja2:` overrides); errors are located `PGHAError`s.
+    private func parse(
+        _ text: String, location: SourceLocation, escapeBackslashes: Bool, resolvesNames: Bool
+    ) throws -> CompiledTemplate {
         do {
             let (body, overrides) = try TemplateEngine.extractOverrides(text)
             var lexer = Lexer(
                 body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
                 keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
             var parser = Parser(tokens: try lexer.tokenize())
-            let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
-            if useCache { cache.put(key, compiled) }
-            return compiled
+            parser.resolvesNames = resolvesNames
+            return CompiledTemplate(nodes: try parser.parseTemplate())
         } catch {
             throw mapError(error, text: text, location: location)
         }

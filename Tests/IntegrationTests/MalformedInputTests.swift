@@ -8,24 +8,13 @@ import Testing
 /// endless input is refused at once; recursion and cycles are named. Runs on the local connection.
 @Suite struct MalformedInputTests {
     /// A project in a temporary directory, with a local inventory and a marker the first task creates.
-    final class Workspace {
-        let root: String
+    final class Workspace: TemporaryDirectory {
         var marker: String { root + "/touched" }
 
         init(_ files: [String: String]) throws {
-            root = NSTemporaryDirectory() + "pgha-malformed-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try super.init(prefix: "pgha-malformed-")
             try write("inventory.ini", "localhost ansible_connection=local\n")
             for (path, text) in files { try write(path, text) }
-        }
-
-        deinit { try? FileManager.default.removeItem(atPath: root) }
-
-        func write(_ path: String, _ text: String) throws {
-            let full = root + "/" + path
-            try FileManager.default.createDirectory(
-                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: full, atomically: false, encoding: .utf8)
         }
 
         func run(_ arguments: [String] = [], playbook: String = "site.yml") throws -> (output: TestSupport.Output, seconds: Double) {
