@@ -130,6 +130,8 @@ struct HostInvocation: Sendable {
             let label = try loop.label.map { try templating.renderString(Templating.display($0), stack, at: loop.location) }
                 ?? Templating.display(item)
             var outcome: TaskOutcome
+            // Ctrl-C: the items left do not start, and the one under way is not reported.
+            try _Concurrency.Task.checkCancellation()
             let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, stack)
             if holds {
                 do {
@@ -137,6 +139,7 @@ struct HostInvocation: Sendable {
                 } catch let error as PGHAError {
                     outcome = failureOutcome(error)
                 }
+                try _Concurrency.Task.checkCancellation()
                 allSkipped = false
             } else {
                 outcome = TaskOutcome(host: host, status: .skipped, result: skippedResult(failedCondition))

@@ -225,21 +225,30 @@ extension SSHSession {
         if !result.succeeded { throw putFailure(path, result) }
     }
 
-    /// Removes what a transfer that failed or was interrupted left of `path`, even while the run
-    /// is being interrupted. A libssh2 call abandoned half-way (Ctrl-C) leaves the session in the
-    /// middle of a packet, so that session is dropped and the file removed over a new one; the
-    /// connection timeout bounds it. A host that is gone keeps the file (nothing can reach it).
+    /// Removes what a transfer that failed or was interrupted left of `path`. A libssh2 call
+    /// abandoned half-way (Ctrl-C, a task's timeout) leaves the session in the middle of a packet,
+    /// so that session is dropped and the file is removed once a new one is open: by the next
+    /// request, or by `shutdown` at the end of the run. A host that is gone keeps the file.
     func removePartialUpload(_ path: String, after error: any Error) {
         let kind = (error as? PGHAError)?.kind
         guard kind != .unreachable else { return }
+        pendingRemovals.append(path)
+        if kind == .execution {
+            removePendingUploads()
+        } else {
+            disconnect()
+        }
+    }
+
+    /// Removes `pendingRemovals` over the open session, even while the run is being interrupted.
+    func removePendingUploads() {
+        guard !pendingRemovals.isEmpty, session != nil else { return }
+        let paths = pendingRemovals
+        pendingRemovals = []
         let wasCancelled = isCancelled
         isCancelled = { false }
         defer { isCancelled = wasCancelled }
-        if kind != .execution {
-            disconnect()
-            reconnectToClean = true
-        }
-        _ = try? runCommand(CommandRequest("rm -f -- \(shellQuote(path))", timeout: 10))
+        _ = try? runCommand(CommandRequest("rm -f -- " + paths.map(shellQuote).joined(separator: " "), timeout: 10))
     }
 
     private func putFailure(_ path: String, _ result: CommandResult) -> PGHAError {
@@ -263,8 +272,13 @@ extension SSHSession {
 
     /// Removes the private upload directory and ends the session; the session cannot be used again.
     func shutdown() {
-        // A session dropped by an interrupted transfer is opened again to remove the upload directory.
-        if privateTempDirectory != nil, session == nil, reconnectToClean { _ = try? ensureConnected() }
+        // A session dropped by an interrupted transfer is opened again to remove what it left.
+        if session == nil, !pendingRemovals.isEmpty {
+            let wasCancelled = isCancelled
+            isCancelled = { false }
+            _ = try? ensureConnected()
+            isCancelled = wasCancelled
+        }
         if let directory = privateTempDirectory, session != nil {
             _ = try? runCommand(CommandRequest("rm -rf \(shellQuote(directory))", timeout: 5))
             privateTempDirectory = nil

@@ -63,6 +63,8 @@ extension SSHSession {
             try bytes.withMemoryRebound(to: CChar.self) { chars in
                 var activity = since
                 while offset < chars.count {
+                    // A fast link may never make the write wait: look for Ctrl-C between chunks too.
+                    if isCancelled() { throw PGHAError(.interrupted, "interrupted", host: hostName) }
                     // libssh2 pipelines many packets out of one large buffer, so hand it everything left.
                     let written = libssh2_sftp_write(file, chars.baseAddress! + offset, chars.count - offset)
                     if written > 0 {

@@ -24,6 +24,8 @@ public final class SSHConnection: Connection {
     }
 
     private func perform<T: Sendable>(_ body: @escaping @Sendable (SSHSession) throws -> T) async throws -> T {
+        // A cancelled caller (Ctrl-C) starts nothing new on the host.
+        if Task.isCancelled { throw PGHAError(.interrupted, "interrupted", host: hostName) }
         do {
             return try await thread.perform { session, isCancelled in
                 session.isCancelled = isCancelled
