@@ -12,7 +12,7 @@ public enum InputLimits {
     public static let maxYAMLDepth = 1000
     /// Nodes a YAML document may hold beyond its size in bytes: without aliases a document has
     /// fewer nodes than bytes, so only alias expansion (`*a` repeated inside anchors) exceeds it.
-    public static let yamlNodeAllowance = 100_000
+    public static let yamlNodeAllowance = 20_000
 
     /// The node budget of a YAML document of `byteCount` bytes.
     public static func maxYAMLNodes(forBytes byteCount: Int) -> Int { yamlNodeAllowance + 2 * byteCount }
