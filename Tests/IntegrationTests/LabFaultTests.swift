@@ -233,7 +233,7 @@ struct LabFaultTests {
         let run = try workspace.background([])
         defer { if run.process.isRunning { run.process.terminate() } }
         // Interrupt while an upload is under way (a file in the session's private upload directory).
-        let uploading = Self.waitUntil(first, "sudo sh -c 'ls /tmp/.pgha-deploy-*/* >/dev/null 2>&1'", seconds: 60)
+        let uploading = Self.waitUntil(first, "sudo sh -c 'ls /tmp/.pgha-deploy-*/* >/dev/null 2>&1'", seconds: 180)
         run.process.interrupt()
         let interruptedAt = Date()
         let (status, events, stderr) = run.finish()
