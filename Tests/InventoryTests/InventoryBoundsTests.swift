@@ -40,11 +40,12 @@ import Testing
 
     /// The largest range allowed loads in linear time (adding each host searched and copied the
     /// group's whole list: 8,000 hosts took 44 s, 100,000 would take hours; the fuzzer's slow input).
+    /// The bound only separates linear from quadratic: 44 s measured in a debug build at load 25.
     @Test func theLargestRangeAllowedLoads() throws {
         let tree = try TempTree(["hosts.ini": "[web]\nweb[1:100000].example.com\n"])
         let start = Date()
         let inventory = try Inventory.load(sources: [tree.path("hosts.ini")])
-        #expect(Date().timeIntervalSince(start) < 30, "took \(Date().timeIntervalSince(start)) s")
+        #expect(Date().timeIntervalSince(start) < 300, "took \(Date().timeIntervalSince(start)) s")
         #expect(inventory.hosts(inGroup: "web").count == 100_000)
         #expect(inventory.hosts(inGroup: "all").last == "web100000.example.com")
     }
