@@ -107,3 +107,27 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (scripts/fuzz builds them with PGHA_FUZZ=1 and `--sanitize=fuzzer`, which
+// supplies main(); `-parse-as-library` keeps Swift from generating one). A plain `swift build` or
+// `swift test` never sees them.
+if Context.environment["PGHA_FUZZ"] == "1" {
+    let fuzzers: [(name: String, dependencies: [Target.Dependency])] = [
+        ("YAMLFuzzer", ["PGHACore"]),
+        ("JinjaLexerFuzzer", ["Template"]),
+        ("JinjaParserFuzzer", ["PGHACore", "Template"]),
+        ("JinjaRenderFuzzer", ["PGHACore", "Template", .product(name: "OrderedCollections", package: "swift-collections")]),
+        ("INIInventoryFuzzer", ["PGHACore", "Inventory"]),
+        ("YAMLInventoryFuzzer", ["PGHACore", "Inventory"]),
+        ("HostPatternFuzzer", ["PGHACore", "Inventory"]),
+        ("VaultFuzzer", ["PGHACore", "Vault"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for fuzzer in fuzzers {
+        package.targets.append(
+            .executableTarget(
+                name: fuzzer.name, dependencies: ["FuzzSupport"] + fuzzer.dependencies, path: "Fuzz/\(fuzzer.name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: fuzzer.name, targets: [fuzzer.name]))
+    }
+}

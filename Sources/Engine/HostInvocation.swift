@@ -25,17 +25,22 @@ struct HostInvocation: Sendable {
     func run() async -> TaskOutcome {
         do {
             if let loop = task.loop {
-                return try await runLoop(loop)
+                let outcome = try await runLoop(loop)
+                return stoppedByInterrupt(outcome) ? Self.interrupted(host) : outcome
             }
             let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, variables)
             if !holds {
                 return finish(skippedResult(failedCondition), status: .skipped)
             }
             var outcome = try await runWithRetries(variables, item: nil)
+            if stoppedByInterrupt(outcome) { return Self.interrupted(host) }
             report(outcome, itemLabel: nil)
             registerIfNeeded(&outcome)
             markDelegatedFacts(&outcome)
             return outcome
+        } catch where _Concurrency.Task.isCancelled {
+            // Ctrl-C: whatever the action threw on its way out, the run is stopping.
+            return Self.interrupted(host)
         } catch let error as PGHAError {
             let failure = failureOutcome(error)
             report(failure, itemLabel: nil)
@@ -45,6 +50,18 @@ struct HostInvocation: Sendable {
             report(failure, itemLabel: nil)
             return failure
         }
+    }
+
+    /// Ctrl-C stopped the action (its command was killed, its channel closed): it did not fail on
+    /// its own, so it is neither reported nor counted.
+    private func stoppedByInterrupt(_ outcome: TaskOutcome) -> Bool {
+        _Concurrency.Task.isCancelled && (outcome.status == .failed || outcome.status == .unreachable)
+    }
+
+    static func interrupted(_ host: String) -> TaskOutcome {
+        var outcome = TaskOutcome(host: host, status: .skipped, result: ["changed": false, "msg": "interrupted"])
+        outcome.interrupted = true
+        return outcome
     }
 
     private func skippedResult(_ condition: String?) -> Value {
@@ -113,6 +130,8 @@ struct HostInvocation: Sendable {
             let label = try loop.label.map { try templating.renderString(Templating.display($0), stack, at: loop.location) }
                 ?? Templating.display(item)
             var outcome: TaskOutcome
+            // Ctrl-C: the items left do not start, and the one under way is not reported.
+            try _Concurrency.Task.checkCancellation()
             let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, stack)
             if holds {
                 do {
@@ -120,6 +139,7 @@ struct HostInvocation: Sendable {
                 } catch let error as PGHAError {
                     outcome = failureOutcome(error)
                 }
+                try _Concurrency.Task.checkCancellation()
                 allSkipped = false
             } else {
                 outcome = TaskOutcome(host: host, status: .skipped, result: skippedResult(failedCondition))
@@ -226,7 +246,8 @@ struct HostInvocation: Sendable {
     private func runOnce(_ stack: VariableStack) async throws -> TaskOutcome {
         let actionResult: ActionResult
         do {
-            actionResult = try await perform(stack)
+            let limit = try TaskTimeout.seconds(of: task, stack, templating: templating)
+            actionResult = try await TaskTimeout.run(seconds: limit, host: host) { try await perform(stack) }
         } catch let error as PGHAError where error.kind == .unreachable {
             await connections.drop(delegate?.name ?? host)
             throw error

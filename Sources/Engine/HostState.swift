@@ -53,6 +53,9 @@ struct TaskOutcome: Sendable {
     var showResult = false
     /// Whether this host is lost for the rest of the play.
     var unreachable: Bool { status == .unreachable }
+    /// The run was interrupted (Ctrl-C) while the task ran here: it neither ran nor failed, and
+    /// leaves the run's state as it was.
+    var interrupted = false
 
     init(host: String, status: HostStatus, result: Value) {
         self.host = host

@@ -1,3 +1,4 @@
+import Foundation
 import OrderedCollections
 import PGHACore
 import Playbook
@@ -13,7 +14,13 @@ extension PlayExecution {
         var isHandler = false
         /// force_handlers: run even on hosts that failed.
         var includeFailedHosts = false
+        /// The files of the dynamic includes being run, outermost first.
+        var includeChain: [String] = []
     }
+
+    /// Run-time includes nested this deep are a cycle without an end (Ansible recurses until
+    /// Python's stack gives out).
+    static let maxIncludeDepth = 64
 
     func active(_ hosts: [String]) -> [String] {
         hosts.filter { state.isActive($0) }
@@ -28,6 +35,8 @@ extension PlayExecution {
 
     func runNodes(_ nodes: [TaskNode], hosts: [String], scope: Scope) async throws {
         for node in nodes {
+            // Ctrl-C: no task starts after it (PlaybookRunner prints the recap).
+            try _Concurrency.Task.checkCancellation()
             if playEnded || batchEnded || walkFailed || active(hosts).isEmpty { return }
             switch node {
             case .task(let task):
@@ -92,11 +101,12 @@ extension PlayExecution {
         }
         let outcomes = await execute(invocations, taskName: task.displayName)
         var includes: [(host: String, request: IncludeRequest)] = []
-        for outcome in outcomes {
+        for outcome in outcomes where !outcome.interrupted {
             apply(outcome, task: task, scope: scope)
             includes += outcome.includes.map { (outcome.host, $0) }
             if runOnce { state.share(outcome, with: active(hosts)) }
         }
+        try _Concurrency.Task.checkCancellation()
         try checkFailureLimits(task: task, outcomes: outcomes)
         try await runIncludes(includes, scope: scope)
     }
@@ -139,7 +149,30 @@ extension PlayExecution {
             }
             var inner = scope
             inner.includeVars.merge(group.request.vars) { _, new in new }
+            if let file = Self.firstFile(of: group.request.nodes) {
+                inner.includeChain.append(file)
+                if inner.includeChain.count > Self.maxIncludeDepth {
+                    let names = inner.includeChain.suffix(6).map { ($0 as NSString).lastPathComponent }
+                    throw PGHAError(
+                        .semantic,
+                        "includes nested more than \(Self.maxIncludeDepth) levels deep: an include cycle (... -> "
+                            + names.joined(separator: " -> ") + ")",
+                        at: group.request.nodes.first.map(Self.location(of:)),
+                        hint: "a file that includes itself, directly or not, needs a condition that ends the recursion")
+                }
+            }
             try await runNodes(group.request.nodes, hosts: group.hosts, scope: inner)
+        }
+    }
+
+    private static func firstFile(of nodes: [TaskNode]) -> String? {
+        nodes.first.map { location(of: $0).file }
+    }
+
+    private static func location(of node: TaskNode) -> SourceLocation {
+        switch node {
+        case .task(let task): return task.location
+        case .block(let block): return block.location
         }
     }
 

@@ -90,6 +90,7 @@ actor PlayExecution {
     /// Returns false when no host is left and later plays must not run.
     func run() async throws -> Bool {
         let pattern = try renderPlayHosts()
+        try Inventory.validatePattern(pattern, at: play.location)
         let selection = try state.inventory.select(pattern, limit: services.options.limit)
         for warning in selection.warnings { services.sink.handle(.warning(warning)) }
         let matched = selection.hosts

@@ -80,12 +80,7 @@ extension Inventory {
             }
             return
         }
-        guard let data = fm.contents(atPath: path) else {
-            throw PGHAError(.io, "cannot read inventory source", at: SourceLocation(file: path))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw PGHAError(.syntax, "inventory source is not valid UTF-8", at: SourceLocation(file: path))
-        }
+        let text = try InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "inventory source")
         if VaultEnvelope.isVaulted(text) {
             // Every value of a vaulted file is a secret, which would hide the host names of a whole
             // vaulted inventory in all output.

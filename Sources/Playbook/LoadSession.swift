@@ -12,6 +12,7 @@ final class LoadSession {
     let roleSearchPaths: [String]
     let playbookDirectory: String
     let vault: VaultContext
+    let templateSyntax: TemplateSyntax?
     var warnings: [PGHAError] = []
     private var yamlCache: [String: YAMLNode?] = [:]
 
@@ -69,16 +70,12 @@ final class LoadSession {
         self.roleSearchPaths = loader.roleSearchPaths
         self.playbookDirectory = playbookDirectory
         self.vault = loader.vault
+        self.templateSyntax = loader.templateSyntax
     }
 
     func yaml(_ path: String) throws -> YAMLNode? {
         if let cached = yamlCache[path] { return cached }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw PGHAError(.io, "cannot read file (\(PathUtil.isDirectory(path) ? "it is a directory" : "unreadable or not UTF-8"))", at: SourceLocation(file: path))
-        }
+        let text = try InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "YAML file")
         let node: YAMLNode?
         do {
             node = try vault.loadYAML(text, file: path)
@@ -96,6 +93,7 @@ final class LoadSession {
             }
             throw error
         }
+        if let templateSyntax, let node { try TemplateSyntaxCheck(templateSyntax).checkDocument(node) }
         yamlCache[path] = .some(node)
         return node
     }

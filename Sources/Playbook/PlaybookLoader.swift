@@ -33,16 +33,20 @@ public struct PlaybookLoader: Sendable {
     public var playbookDirectory: String?
     /// Decrypts vaulted playbooks, task files and role vars/defaults, and inline `!vault` values.
     public var vault: VaultContext
+    /// When set, every string of every file loaded is parsed as Jinja2 as it loads
+    /// (`TemplateSyntaxCheck`), files loaded at run time included.
+    public var templateSyntax: TemplateSyntax?
 
     public init(
         roleSearchPaths: [String], catalog: ActionCatalog, strategies: [String], playbookDirectory: String? = nil,
-        vault: VaultContext = .none
+        vault: VaultContext = .none, templateSyntax: TemplateSyntax? = nil
     ) {
         self.roleSearchPaths = roleSearchPaths
         self.catalog = catalog
         self.strategies = strategies
         self.playbookDirectory = playbookDirectory
         self.vault = vault
+        self.templateSyntax = templateSyntax
     }
 
     /// The engine's run-time seam: `include_tasks` of `file` (already resolved) from the task at

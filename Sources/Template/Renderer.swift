@@ -7,6 +7,23 @@ import PGHACore
 final class ResolutionState {
     var resolved: [String: RV] = [:]
     var inProgress: [String] = []
+    /// Macro calls, includes, recursive loops and variables resolving through other variables
+    /// under way: each is a nested render on the stack, so their depth is bounded.
+    var nesting = 0
+    static let maxNesting = 100
+
+    /// Runs `body` one nesting level deeper, refusing to go past `maxNesting`.
+    func nested<T>(_ what: @autoclosure () -> String, line: Int, _ body: () throws -> T) throws -> T {
+        guard nesting < Self.maxNesting else {
+            throw TemplateRuntimeError(
+                kind: .recursion,
+                message: "maximum recursion depth exceeded: more than \(Self.maxNesting) nested \(what())",
+                line: line)
+        }
+        nesting += 1
+        defer { nesting -= 1 }
+        return try body()
+    }
 }
 
 /// Walks a compiled template. One instance per render; not shared between threads.
@@ -134,7 +151,7 @@ final class Renderer {
             scopes.append([:])
             defer { scopes.removeLast() }
             do {
-                try render(compiled.nodes, into: &out)
+                try state.nested("includes", line: line) { try render(compiled.nodes, into: &out) }
             } catch let e as TemplateRuntimeError {
                 throw engine.mapError(e, text: text, location: includedLocation)
             }
@@ -279,7 +296,7 @@ final class Renderer {
         captureDepth += 1
         defer { captureDepth -= 1 }
         var out = ""
-        try render(def.body, into: &out)
+        try state.nested("macro calls", line: line) { try render(def.body, into: &out) }
         return .v(.string(out))
     }
 
@@ -369,7 +386,9 @@ final class Renderer {
         }
         state.inProgress.append(name)
         defer { state.inProgress.removeLast() }
-        return .v(try engine.renderValueInternal(raw, variables: variables, state: state, location: location))
+        return try state.nested("variables referring to variables", line: line) {
+            .v(try engine.renderValueInternal(raw, variables: variables, state: state, location: location))
+        }
     }
 
     // MARK: - Expressions

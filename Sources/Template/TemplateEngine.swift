@@ -320,6 +320,42 @@ public struct TemplateEngine: Sendable {
         try renderValueInternal(value, variables: variables, state: ResolutionState(), location: location)
     }
 
+    // MARK: - Syntax only
+
+    /// Parses `text` as it would be rendered, without rendering it, and throws the located
+    /// `.syntax` error a render would throw. Text without markup passes; unknown filters and tests
+    /// pass too (the render reports those), so content that never runs is not refused for them.
+    ///
+    /// - Parameter isFile: a template file (backslash escapes as Jinja reads them) rather than a
+    ///   string from YAML.
+    public func checkSyntax(template text: String, at location: SourceLocation, isFile: Bool = false) throws {
+        guard TemplateEngine.isTemplate(text) else { return }
+        _ = try parse(text, location: location, escapeBackslashes: !isFile, resolvesNames: false)
+    }
+
+    /// Parses a bare expression (`when:`, `changed_when:`, `failed_when:`, `until:`, `that:`) as
+    /// `evaluateCondition` would, without evaluating it.
+    public func checkSyntax(expression text: String, at location: SourceLocation) throws {
+        let trimmed = String(TemplateEngine.trimmed(Substring(text)))
+        if trimmed.isEmpty { return }
+        if TemplateEngine.isTemplate(trimmed) {
+            // Rendered first, as `when: "{{ flag }}"` is; what it renders to is only known per host.
+            return try checkSyntax(template: trimmed, at: location)
+        }
+        let compiled: CompiledTemplate
+        do {
+            compiled = try parse("{{ " + trimmed + " }}", location: location, escapeBackslashes: false, resolvesNames: false)
+        } catch var error as PGHAError {
+            error.hint = "in expression: \(trimmed)"
+            throw error
+        }
+        guard compiled.singleExpression != nil else {
+            throw PGHAError(
+                .syntax, "template syntax error: expected a single expression", at: location,
+                hint: "in expression: \(trimmed)")
+        }
+    }
+
     // MARK: - Internals
 
     func renderValueInternal(_ value: Value, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) throws -> Value {
@@ -381,15 +417,23 @@ public struct TemplateEngine: Sendable {
         // trim_blocks is fixed per engine; only the escaping mode varies between calls.
         let key = escapeBackslashes ? text : "\u{0}" + text
         if useCache, let c = cache.get(key) { return c }
+        let compiled = try parse(text, location: location, escapeBackslashes: escapeBackslashes, resolvesNames: true)
+        if useCache { cache.put(key, compiled) }
+        return compiled
+    }
+
+    /// Lexes and parses `text` (with its `#jinja2:` overrides); errors are located `PGHAError`s.
+    private func parse(
+        _ text: String, location: SourceLocation, escapeBackslashes: Bool, resolvesNames: Bool
+    ) throws -> CompiledTemplate {
         do {
             let (body, overrides) = try TemplateEngine.extractOverrides(text)
             var lexer = Lexer(
                 body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
                 keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
             var parser = Parser(tokens: try lexer.tokenize())
-            let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
-            if useCache { cache.put(key, compiled) }
-            return compiled
+            parser.resolvesNames = resolvesNames
+            return CompiledTemplate(nodes: try parser.parseTemplate())
         } catch {
             throw mapError(error, text: text, location: location)
         }

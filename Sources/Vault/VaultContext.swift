@@ -61,13 +61,7 @@ public struct VaultContext: Sendable {
 
     /// `loadYAML` of a file's contents.
     public func loadYAML(contentsOf path: String) throws -> YAMLNode? {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw PGHAError(.io, "cannot read file", at: SourceLocation(file: path))
-        }
-        return try loadYAML(text, file: path)
+        try loadYAML(InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "YAML file"), file: path)
     }
 
     // MARK: Inline values

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PGHACore
+import Synchronization
 
 /// Parses the command line and maps every failure to ansible-playbook's exit codes.
 enum CommandLineEntry {
@@ -54,17 +55,37 @@ struct PGHAPlay: AsyncParsableCommand {
 
 enum SignalHandling {
     nonisolated(unsafe) static var source: DispatchSourceSignal?
+    /// While playbooks run: stops the run (the tasks under way are cancelled, none starts after
+    /// them, the recap is printed and pgha-play exits 99).
+    private static let stopRun = Mutex<(@Sendable () -> Void)?>(nil)
 
-    /// Ctrl-C ends the run with ansible-playbook's "interrupted" status.
+    /// Ctrl-C ends the run with ansible-playbook's "interrupted" status: during a run, after the
+    /// recap of what ran (a second Ctrl-C exits at once); otherwise at once.
     static func installInterruptHandler() {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
+            if let stop = stopRun.withLock({ current -> (@Sendable () -> Void)? in
+                defer { current = nil }
+                return current
+            }) {
+                FileHandle.standardError.write(Data("\n[ERROR]: User interrupted execution\n".utf8))
+                stop()
+                return
+            }
             VaultCommand.interruptCleanup.removeNow()
             FileHandle.standardError.write(Data("\n[ERROR]: User interrupted execution\n".utf8))
             exit(99)
         }
         source.resume()
         self.source = source
+    }
+
+    /// Runs `body` so that the first Ctrl-C cancels it instead of ending the process.
+    static func stoppable<T: Sendable>(_ body: sending @escaping () async throws -> T) async throws -> T {
+        let task = Task { try await body() }
+        stopRun.withLock { $0 = { task.cancel() } }
+        defer { stopRun.withLock { $0 = nil } }
+        return try await task.value
     }
 }

@@ -73,6 +73,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("K"), .customLong("ask-become-pass")], help: "Ask for the sudo password.")
     var askBecomePass = false
 
+    @Option(name: [.customShort("T"), .long], help: "Connection timeout in seconds; also how long a connected host may stay silent.")
+    var timeout: Double = 10
+
     @Flag(name: .customLong("accept-new-host-keys"), help: "Record unknown SSH host keys instead of refusing them.")
     var acceptNewHostKeys = false
 
@@ -96,6 +99,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--connection must be ssh or local, not '\(connection)'.")
         }
         if forks < 1 { throw ValidationError("--forks must be at least 1.") }
+        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds.") }
     }
 
     func run() async throws {
@@ -125,6 +129,7 @@ struct RunCommand: AsyncParsableCommand {
         options.becomeUser = becomeUser
         options.verbosity = verbose
         options.acceptNewHostKeys = acceptNewHostKeys
+        options.connectionTimeout = timeout
         options.roleSearchPaths = project.roleSearchPaths
         options.vaultSecrets = try vault.secrets(project: project, autoPrompt: false)
         options.extraVars = try ExtraVarsParser.parse(extraVars, vault: VaultContext(secrets: options.vaultSecrets, redactor: redactor))
@@ -142,7 +147,7 @@ struct RunCommand: AsyncParsableCommand {
             print(try session.listing(hosts: listHosts, tasks: listTasks, tags: listTags))
             return
         }
-        let outcome = try await session.run(sink: sink)
+        let outcome = try await SignalHandling.stoppable { try await session.run(sink: sink) }
         if outcome != .success { throw ExitCode(outcome.exitCode) }
     }
 }

@@ -127,8 +127,9 @@ enum ModuleAction {
         let vault = context.invocation.vault
         return { path in
             var variables = variables
-            let data = try vault.readFile(path)
-            let text = String(decoding: data, as: UTF8.self)
+            // Refused before it is read when too large; binary or non-UTF-8 text named with its position.
+            try InputFile.checkSize(path, limit: InputLimits.maxTemplateBytes, what: "template")
+            let text = try InputFile.text(of: vault.readFile(path), file: path, what: "template")
             variables.set("template_path", .string(path))
             variables.set("template_host", .string(ProcessInfo.processInfo.hostName))
             variables.set("ansible_managed", "Ansible managed")

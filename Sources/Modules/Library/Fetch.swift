@@ -96,9 +96,10 @@ public enum FetchModule: Module {
             do {
                 try FileManager.default.createDirectory(
                     atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(data).write(to: URL(fileURLWithPath: dest), options: .atomic)
+                try AtomicFile.write(data, to: dest)
             } catch {
-                return .failure("Failed to write \(dest): \(error.localizedDescription)", values: values)
+                let reason = (error as? PGHAError)?.message ?? error.localizedDescription
+                return .failure("Failed to write \(dest): \(reason)", values: values)
             }
         }
         values["md5sum"] = .string(Digest.md5(data))
