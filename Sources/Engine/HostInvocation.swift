@@ -21,6 +21,9 @@ struct HostInvocation: Sendable {
     let redactor: Redactor
     let vault: VaultContext
     let sink: any EventSink
+    /// The names and topics the play's handlers answer to (nil when some are templated, so
+    /// unknowable): a changed task notifying anything else stops the run.
+    var handlerNames: Set<String>? = nil
 
     func run() async -> TaskOutcome {
         do {
@@ -168,7 +171,7 @@ struct HostInvocation: Sendable {
         }
         combined.result = .dict(result)
         if anyFailed { combined.ignored = try ignoreErrors(variables) }
-        if anyChanged { combined.notify = try notifications(variables) }
+        if anyChanged { (combined.notify, combined.missingHandler) = try notifications(variables) }
         if items.isEmpty {
             combined.status = .skipped
             combined.result = ["changed": false, "results": [], "skipped": true, "skipped_reason": "No items in the list"]
@@ -262,12 +265,14 @@ struct HostInvocation: Sendable {
         outcome.diffs = actionResult.diffs
         outcome.showResult = actionResult.verboseAlways
         if status == .failed { outcome.ignored = try ignoreErrors(stack) }
-        if status == .changed { outcome.notify = try notifications(stack) }
+        if status == .changed { (outcome.notify, outcome.missingHandler) = try notifications(stack) }
         return outcome
     }
 
-    private func notifications(_ stack: VariableStack) throws -> [String] {
-        try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+    /// The handler names a changed task notifies, and the first that no handler answers to.
+    private func notifications(_ stack: VariableStack) throws -> ([String], missing: String?) {
+        let names = try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+        return (names, handlerNames.flatMap { known in names.first { !known.contains($0) } })
     }
 
     // MARK: - Reporting
@@ -275,6 +280,7 @@ struct HostInvocation: Sendable {
     private func report(_ outcome: TaskOutcome, itemLabel: String?) {
         // A loop reports its items one by one; the whole-loop outcome is not printed again.
         if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
+        if outcome.missingHandler != nil { return }
         let itemLabel = itemLabel == "" ? nil : itemLabel
         let hidden = noLog(variables)
         var shown = redactor.redact(value: outcome.result)
@@ -313,6 +319,7 @@ struct HostInvocation: Sendable {
     // MARK: - The action
 
     private func perform(_ stack: VariableStack) async throws -> ActionResult {
+        if let error = task.deferredError { throw error }
         let context = ActionContext(invocation: self, variables: stack)
         switch ActionRegistry.runner(for: task.action) {
         case .engine(let action)?: return try await action.run(context)

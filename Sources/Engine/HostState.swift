@@ -42,6 +42,9 @@ struct TaskOutcome: Sendable {
     var facts: OrderedDictionary<String, Value> = [:]
     var moduleFacts: OrderedDictionary<String, Value> = [:]
     var notify: [String] = []
+    /// A notified name no handler answers to: the run stops, as Ansible's does, without reporting
+    /// this result.
+    var missingHandler: String?
     var meta: String?
     /// Dynamic includes to run next on this host: (node lists, item vars).
     var includes: [IncludeRequest] = []
@@ -71,4 +74,7 @@ struct IncludeRequest: Sendable {
     var role: RoleInstance?
     /// `include_role` with `public: true`: the role's defaults and vars stay visible afterwards.
     var isPublic = false
+    /// The included file or role did not load (bad YAML, an unknown module or keyword): as in
+    /// Ansible, the include itself succeeds and the run stops when its tasks would start.
+    var loadError: PGHAError?
 }

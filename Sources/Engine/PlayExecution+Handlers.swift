@@ -30,6 +30,18 @@ extension PlayExecution {
         for host in hosts { state.hosts[host]?.notified.removeAll() }
     }
 
+    /// Every name and topic the play's handlers (those known so far) answer to; nil when one is
+    /// templated, so what it answers to is unknowable.
+    func notifiableNames() -> Set<String>? {
+        var names = Set<String>()
+        for handler in handlers {
+            let own = handlerNames(handler)
+            if own.contains(where: { $0.contains("{{") || $0.contains("{%") }) { return nil }
+            names.formUnion(own)
+        }
+        return names
+    }
+
     private func handlerNames(_ handler: Task) -> Set<String> {
         var names = Set(handler.listen)
         if let name = handler.name {

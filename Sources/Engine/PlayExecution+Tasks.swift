@@ -91,6 +91,12 @@ extension PlayExecution {
             invocations.append(try makeInvocation(task, host: host, scope: scope))
         }
         let outcomes = await execute(invocations, taskName: task.displayName)
+        if let missing = outcomes.lazy.compactMap(\.missingHandler).first {
+            throw PGHAError(
+                .execution,
+                "The requested handler '\(missing)' was not found in either the main handlers list nor in the listening handlers list",
+                at: task.location)
+        }
         var includes: [(host: String, request: IncludeRequest)] = []
         for outcome in outcomes {
             apply(outcome, task: task, scope: scope)
@@ -130,6 +136,7 @@ extension PlayExecution {
             groups[request.key, default: (request, [])].hosts.append(host)
         }
         for (_, group) in groups {
+            if let error = group.request.loadError { throw error }
             if group.request.isPublic, let role = group.request.role, !playRoles.contains(where: { $0 === role }) {
                 playRoles.append(role)
                 assembly.addRole(role, keepingEarlierDefaults: true)
@@ -152,11 +159,13 @@ extension PlayExecution {
             let name = try services.templating.renderString(Templating.display(delegateValue), stack, at: task.location)
             delegate = (name, assembly.delegateVariables(for: name, in: state.inventory))
         }
-        return HostInvocation(
+        var invocation = HostInvocation(
             task: task, host: host, variables: stack, delegate: delegate, isHandler: scope.isHandler,
             options: services.options, templating: services.templating, connector: services.connector,
             connections: services.connections, loader: services.loader, redactor: services.redactor,
             vault: services.vault, sink: services.sink)
+        if !task.notify.isEmpty { invocation.handlerNames = notifiableNames() }
+        return invocation
     }
 
     /// Runs the invocations outside the actor (other host walks go on meanwhile) and returns their

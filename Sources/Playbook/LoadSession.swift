@@ -26,8 +26,6 @@ final class LoadSession {
     /// Handler names brought by roles that are only included at run time (literal `include_role`).
     var dynamicHandlerNames: Set<String> = []
 
-    /// Tasks of literally named dynamic includes: loaded only to check them and their `notify`.
-    var dynamicTasks: [TaskNode] = []
     var validatedIncludes: Set<String> = []
 
     /// Set when a play includes a role whose name is templated: its handlers are unknowable.
@@ -131,7 +129,6 @@ final class LoadSession {
         appliedRoles = []
         roleHandlers = []
         dynamicHandlerNames = []
-        dynamicTasks = []
         validatedIncludes = []
         handlersUnknowable = false
     }

@@ -189,6 +189,10 @@ public struct Task: Sendable {
     public var role: RoleInstance?
     /// Task-only keywords without a field of their own: `async`, `poll`, `delegate_facts`.
     public var extra: OrderedDictionary<String, Value> = [:]
+    /// Why the task cannot run (an unknown module or loop), found when it was loaded but reported
+    /// only if it runs: it is in content that may never run (under a condition, in a rescue, a
+    /// handler, an included file), where Ansible reports it only then.
+    public var deferredError: PGHAError?
 
     public init(location: SourceLocation, action: String, actionAsWritten: String, args: OrderedDictionary<String, Value>, keywords: Keywords) {
         self.location = location

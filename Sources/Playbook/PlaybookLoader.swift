@@ -170,6 +170,17 @@ struct Scope {
     var keywords: Keywords
     var handlers: Bool
     var depth: Int
+    /// Inside a `rescue:` section: what is here runs only after a failure.
+    var inRescue = false
+
+    /// Whether a task with its own `when` conditions (`ownConditions`) may never run here: it or
+    /// an enclosing block, role or import has a condition, it is a handler or in a rescue, or it
+    /// is in a file that is only included at run time. Such a task is checked as Ansible checks
+    /// it: an unknown module, unknown arguments, a missing file and a missing handler are errors
+    /// only if it runs. What is certain to run is checked before anything runs.
+    func mayNotRun(ownConditions: [Expression], session: LoadSession) -> Bool {
+        !keywords.when.isEmpty || !ownConditions.isEmpty || handlers || inRescue || session.validationDepth > 0
+    }
 }
 
 /// One role application as written (`roles:` entry, `import_role`, dependency, `include_role`).

@@ -48,8 +48,14 @@ enum IncludeTasksAction: EngineAction {
             if let become = apply["become"] { inherited.become = become }
             if let becomeUser = apply["become_user"] { inherited.becomeUser = becomeUser }
         }
-        let nodes = try context.invocation.loader.loadTasks(
-            file: path, role: context.task.role, inheriting: inherited, location: context.task.location)
+        var nodes: [TaskNode] = []
+        var loadError: PGHAError? = nil
+        do {
+            nodes = try context.invocation.loader.loadTasks(
+                file: path, role: context.task.role, inheriting: inherited, location: context.task.location)
+        } catch let error as PGHAError where error.kind == .syntax || error.kind == .semantic {
+            loadError = error
+        }
         // The include's own `vars:` and parameters reach the included tasks.
         var vars = context.task.keywords.vars
         for (key, value) in args where !["file", "_raw_params", "apply"].contains(key) { vars[key] = value }
@@ -60,7 +66,7 @@ enum IncludeTasksAction: EngineAction {
         result.includes = [
             IncludeRequest(
                 key: path + "\u{0}" + JSON.encode(.dict(vars), style: .compact), nodes: nodes, handlers: [],
-                vars: vars, role: context.task.role)
+                vars: vars, role: context.task.role, loadError: loadError)
         ]
         return result
     }
