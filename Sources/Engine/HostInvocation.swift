@@ -97,7 +97,17 @@ struct HostInvocation: Sendable {
     // MARK: - Loops
 
     private func runLoop(_ loop: Loop) async throws -> TaskOutcome {
-        let items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        let items: [Value]
+        do {
+            items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        } catch let error as PGHAError where error.kind == .undefinedVariable {
+            // A loop over something undefined is not an error when the task's conditions, checked
+            // without an item, already skip it (Ansible's task executor defers the loop's error).
+            if case (false, let failedCondition)? = try? templating.conditionsHold(task.keywords.when, variables) {
+                return finish(skippedResult(failedCondition), status: .skipped)
+            }
+            throw error
+        }
         var results: [Value] = []
         var anyChanged = false
         var anyFailed = false
