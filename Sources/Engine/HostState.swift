@@ -74,6 +74,8 @@ struct IncludeRequest: Sendable {
     var role: RoleInstance?
     /// `include_role` with `public: true`: the role's defaults and vars stay visible afterwards.
     var isPublic = false
+    /// Set by include_role (`role` is the role included, not the including task's).
+    var includesRole = false
     /// The included file or role did not load (bad YAML, an unknown module or keyword): as in
     /// Ansible, the include itself succeeds and the run stops when its tasks would start.
     var loadError: PGHAError?

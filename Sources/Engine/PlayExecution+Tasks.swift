@@ -137,6 +137,9 @@ extension PlayExecution {
         }
         for (_, group) in groups {
             if let error = group.request.loadError { throw error }
+            if group.request.includesRole, let role = group.request.role {
+                assembly.noteRoleNames(Self.roles(in: group.request.nodes).filter(\.isDependency) + [role])
+            }
             if group.request.isPublic, let role = group.request.role, !playRoles.contains(where: { $0 === role }) {
                 playRoles.append(role)
                 assembly.addRole(role, keepingEarlierDefaults: true)

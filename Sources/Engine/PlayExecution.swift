@@ -68,6 +68,13 @@ actor PlayExecution {
         Self.collectRoles(play.roles + play.preTasks + play.tasks + play.postTasks, into: &roles)
         for role in roles { assembly.addRole(role, keepingEarlierDefaults: false) }
         self.playRoles = roles
+        self.assembly.noteRoleNames(roles)
+    }
+
+    static func roles(in nodes: [TaskNode]) -> [RoleInstance] {
+        var roles: [RoleInstance] = []
+        collectRoles(nodes, into: &roles)
+        return roles
     }
 
     private static func collectRoles(_ nodes: [TaskNode], into roles: inout [RoleInstance]) {
@@ -90,6 +97,7 @@ actor PlayExecution {
     /// Returns false when no host is left and later plays must not run.
     func run() async throws -> Bool {
         let pattern = try renderPlayHosts()
+        assembly.playName = play.name ?? pattern
         let selection = try state.inventory.select(pattern, limit: services.options.limit)
         for warning in selection.warnings { services.sink.handle(.warning(warning)) }
         let matched = selection.hosts

@@ -107,11 +107,13 @@ public final class RoleInstance: Sendable {
     public let location: SourceLocation
     /// True for a role pulled in through another role's `meta/main.yml` dependencies.
     public let isDependency: Bool
+    /// The collection a role named `namespace.collection.role` comes from (`namespace.collection`).
+    public let collection: String?
 
     public init(
         name: String, path: String, defaults: OrderedDictionary<String, Value>,
         vars: OrderedDictionary<String, Value>, parameters: OrderedDictionary<String, Value>,
-        location: SourceLocation, isDependency: Bool = false
+        location: SourceLocation, isDependency: Bool = false, collection: String? = nil
     ) {
         self.name = name
         self.path = path
@@ -120,7 +122,11 @@ public final class RoleInstance: Sendable {
         self.parameters = parameters
         self.location = location
         self.isDependency = isDependency
+        self.collection = collection
     }
+
+    /// `ansible_role_name`: the name with its collection (`namespace.collection.role`).
+    public var qualifiedName: String { collection.map { "\($0).\(name)" } ?? name }
 }
 
 /// A loop: `loop:`, `with_items:`, `with_dict:`, ... with `loop_control`.
