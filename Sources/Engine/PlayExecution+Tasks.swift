@@ -39,7 +39,15 @@ extension PlayExecution {
     }
 
     private func runBlock(_ block: Block, hosts: [String], scope: Scope) async throws {
-        let entering = active(hosts)
+        var entering = active(hosts)
+        // A role dependency that already ran on a host with the same parameters (pulled in again by
+        // an include_role) is skipped there, as Ansible skips a completed role.
+        if let role = block.role {
+            if role.isDependency && !role.allowDuplicates {
+                entering = entering.filter { completedRoles[role.identity]?.contains($0) != true }
+            }
+            if !block.block.isEmpty { completedRoles[role.identity, default: []].formUnion(entering) }
+        }
         guard !entering.isEmpty else { return }
         var inner = scope
         inner.rescuable = !block.rescue.isEmpty || scope.rescuable

@@ -39,6 +39,8 @@ actor PlayExecution {
     var batch: [String] = []
     var handlers: [Task]
     var playRoles: [RoleInstance] = []
+    /// The hosts each role (`RoleInstance.identity`) has run on in this play.
+    var completedRoles: [String: Set<String>] = [:]
     let tagFilter: TagFilter
     var playEnded = false
     /// any_errors_fatal or max_fail_percentage tripped: no later play runs.

@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// Extra directories searched for roles after the playbook's own `roles/`.
     public var roleSearchPaths: [String] = []
+    /// Where installed collections are (`CollectionRoles.configuredPaths`).
+    public var collectionPaths: [String] = []
     public var startAtTask: String?
     /// Accept unknown SSH host keys and record them.
     public var acceptNewHostKeys = false

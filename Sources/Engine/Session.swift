@@ -25,7 +25,7 @@ public struct Session {
         self.vault = vault
         let loader = PlaybookLoader(
             roleSearchPaths: options.roleSearchPaths, catalog: ActionRegistry.catalog, strategies: Strategies.names,
-            vault: vault)
+            vault: vault, collectionPaths: options.collectionPaths)
         self.loader = loader
         self.inventory = try Inventory.load(sources: options.inventorySources, vault: vault)
         self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }

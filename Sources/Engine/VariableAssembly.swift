@@ -56,12 +56,13 @@ struct VariableAssembly: Sendable {
         for (k, v) in role.vars { roleVars[k] = v }
     }
 
-    /// Roles the play applies (statically, or an include_role now), for the role name variables.
+    /// Roles the play applies (statically, or an include_role now), for the role name variables:
+    /// each application of a role is one more entry of `role_names`, as in Ansible.
     mutating func noteRoleNames(_ roles: [RoleInstance]) {
         for role in roles {
             if role.isDependency {
                 if !dependentRoleNames.contains(role.qualifiedName) { dependentRoleNames.append(role.qualifiedName) }
-            } else if !playRoleNames.contains(role.qualifiedName) {
+            } else {
                 playRoleNames.append(role.qualifiedName)
             }
         }
@@ -152,7 +153,7 @@ struct VariableAssembly: Sendable {
             "role_names": .list(playRoleNames.map(Value.string)),
             "ansible_play_role_names": .list(playRoleNames.map(Value.string)),
             "ansible_dependent_role_names": .list(dependentRoleNames.map(Value.string)),
-            "ansible_role_names": .list((playRoleNames + dependentRoleNames.filter { !playRoleNames.contains($0) }).map(Value.string)),
+            "ansible_role_names": .list(Array(Set(playRoleNames + dependentRoleNames)).sorted().map(Value.string)),
             "playbook_dir": .string(playbookDirectory),
             "ansible_check_mode": .bool(options.check),
             "ansible_diff_mode": .bool(options.diff),

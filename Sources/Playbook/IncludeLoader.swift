@@ -134,6 +134,14 @@ struct IncludeLoader {
             }
             return text
         }
+        if let validate = normalized.args["rolespec_validate"] {
+            switch validate {
+            case .bool(let flag): spec.validateArguments = flag
+            case .string(let text) where !Diagnostics.isTemplated(text):
+                spec.validateArguments = ["yes", "true", "on", "1", "y", "t"].contains(text.lowercased())
+            default: break
+            }
+        }
         spec.tasksFrom = try option("tasks_from")
         spec.varsFrom = try option("vars_from")
         spec.defaultsFrom = try option("defaults_from")
@@ -179,6 +187,7 @@ struct IncludeLoader {
         }
         var inner = scope
         inner.keywords = Keywords()
+        inner.keywords.extra["collections"] = scope.keywords.extra["collections"]
         inner.role = nil
         // A role may include itself under a condition (legal at run time); check each once.
         let path: String

@@ -10,6 +10,7 @@ final class LoadSession {
     let catalog: ActionCatalog
     let strategies: [String]
     let roleSearchPaths: [String]
+    let collectionPaths: [String]
     let playbookDirectory: String
     let vault: VaultContext
     var warnings: [PGHAError] = []
@@ -65,6 +66,7 @@ final class LoadSession {
         self.catalog = loader.catalog
         self.strategies = loader.strategies
         self.roleSearchPaths = loader.roleSearchPaths
+        self.collectionPaths = loader.collectionPaths
         self.playbookDirectory = playbookDirectory
         self.vault = loader.vault
     }

@@ -109,11 +109,13 @@ public final class RoleInstance: Sendable {
     public let isDependency: Bool
     /// The collection a role named `namespace.collection.role` comes from (`namespace.collection`).
     public let collection: String?
+    /// `allow_duplicates` of the role's meta: it may run again with the same parameters.
+    public let allowDuplicates: Bool
 
     public init(
         name: String, path: String, defaults: OrderedDictionary<String, Value>,
         vars: OrderedDictionary<String, Value>, parameters: OrderedDictionary<String, Value>,
-        location: SourceLocation, isDependency: Bool = false, collection: String? = nil
+        location: SourceLocation, isDependency: Bool = false, collection: String? = nil, allowDuplicates: Bool = false
     ) {
         self.name = name
         self.path = path
@@ -123,7 +125,12 @@ public final class RoleInstance: Sendable {
         self.location = location
         self.isDependency = isDependency
         self.collection = collection
+        self.allowDuplicates = allowDuplicates
     }
+
+    /// Which applications of a role are the same role to Ansible's role cache: the same
+    /// directory with the same parameters.
+    public var identity: String { path + "\u{0}" + JSON.encode(.dict(parameters), style: .compact) }
 
     /// `ansible_role_name`: the name with its collection (`namespace.collection.role`).
     public var qualifiedName: String { collection.map { "\($0).\(name)" } ?? name }
@@ -208,10 +215,14 @@ public struct Task: Sendable {
         self.keywords = keywords
     }
 
-    /// What the output shows: the name, or `action` when unnamed, prefixed by `role : ` as Ansible does.
+    /// What the output shows: the name, or `action` when unnamed (`include_role : NAME` for a role
+    /// include), prefixed by `role : ` as Ansible does (a collection's role by its full name).
     public var displayName: String {
-        let base = name ?? actionAsWritten
-        if let role { return "\(role.name) : \(base)" }
+        var base = name ?? actionAsWritten
+        if name == nil, action == "include_role" || action == "import_role", case .string(let role)? = args["name"] {
+            base += " : " + role
+        }
+        if let role { return "\(role.qualifiedName) : \(base)" }
         return base
     }
 }

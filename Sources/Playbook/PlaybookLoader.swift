@@ -33,16 +33,20 @@ public struct PlaybookLoader: Sendable {
     public var playbookDirectory: String?
     /// Decrypts vaulted playbooks, task files and role vars/defaults, and inline `!vault` values.
     public var vault: VaultContext
+    /// Where collections are installed (`CollectionRoles.configuredPaths`), searched for roles
+    /// named `namespace.collection.role` after `collections/` beside the playbook.
+    public var collectionPaths: [String]
 
     public init(
         roleSearchPaths: [String], catalog: ActionCatalog, strategies: [String], playbookDirectory: String? = nil,
-        vault: VaultContext = .none
+        vault: VaultContext = .none, collectionPaths: [String] = []
     ) {
         self.roleSearchPaths = roleSearchPaths
         self.catalog = catalog
         self.strategies = strategies
         self.playbookDirectory = playbookDirectory
         self.vault = vault
+        self.collectionPaths = collectionPaths
     }
 
     /// The engine's run-time seam: `include_tasks` of `file` (already resolved) from the task at
@@ -61,11 +65,12 @@ public struct PlaybookLoader: Sendable {
     /// The engine's run-time seam: `include_role` from the task at `location`.
     public func loadRole(
         name: String, tasksFrom: String?, parameters: OrderedDictionary<String, Value>, inheriting keywords: Keywords,
-        location: SourceLocation
+        location: SourceLocation, validateArguments: Bool
     ) throws -> (tasks: [TaskNode], handlers: [Task], role: RoleInstance) {
         try loadRole(
             name: name, parameters: parameters, location: location, tasksFrom: tasksFrom, inheriting: keywords,
-            playbookDirectory: playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file))
+            playbookDirectory: playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file),
+            validateArguments: validateArguments)
     }
 
     /// `.../site/roles/web/tasks/main.yml` -> `.../site`; any other file -> its directory.
@@ -132,7 +137,8 @@ public struct PlaybookLoader: Sendable {
     public func loadRole(
         name: String, parameters: OrderedDictionary<String, Value>, location: SourceLocation,
         tasksFrom: String? = nil, varsFrom: String? = nil, defaultsFrom: String? = nil,
-        handlersFrom: String? = nil, inheriting keywords: Keywords = Keywords(), playbookDirectory: String? = nil
+        handlersFrom: String? = nil, inheriting keywords: Keywords = Keywords(), playbookDirectory: String? = nil,
+        validateArguments: Bool = true
     ) throws -> (tasks: [TaskNode], handlers: [Task], role: RoleInstance) {
         let directory = playbookDirectory ?? self.playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file)
         let session = LoadSession(loader: self, playbookDirectory: directory)
@@ -144,6 +150,7 @@ public struct PlaybookLoader: Sendable {
         spec.varsFrom = varsFrom
         spec.defaultsFrom = defaultsFrom
         spec.handlersFrom = handlersFrom
+        spec.validateArguments = validateArguments
         let applied = try session.roles.applyRole(spec, scope: scope, dedupe: false, isDependency: false, collect: true)
         guard let instance = applied.instance else {
             throw Diagnostics.error("role '\(name)' could not be applied", at: location)
@@ -196,6 +203,8 @@ struct RoleSpec {
     var handlersFrom: String?
     /// Extra directories to search first (a dependency's parent role's siblings).
     var extraSearchDirectories: [String] = []
+    /// Check the role's argument spec first (false with `rolespec_validate: false`).
+    var validateArguments = true
 }
 
 struct AppliedRole {
@@ -215,6 +224,9 @@ struct RoleKey: Hashable {
 struct RoleMeta {
     var dependencies: [RoleSpec] = []
     var allowDuplicates = false
+    /// `argument_specs` by entry point (`main`, or a tasks_from name), with where they were read.
+    var argumentSpecs: OrderedDictionary<String, Value> = [:]
+    var argumentSpecsLocation: SourceLocation?
 }
 
 enum PathUtil {

@@ -16,7 +16,10 @@ enum SetupAction: EngineAction {
         ]),
         documentation: ActionDocumentation(
             "Gathers facts about remote hosts",
-            details: ["A POSIX shell script reads the facts in one round trip; no Python runs on the host."],
+            details: [
+                "A POSIX shell script reads the facts in one round trip; no Python runs on the host.",
+                "Under become, the facts are read as the become user (ansible_user_id, ansible_env), as Ansible's are.",
+            ],
             examples: """
                 - name: Read the network facts again after a change
                   ansible.builtin.setup:
@@ -25,7 +28,9 @@ enum SetupAction: EngineAction {
 
     static func run(_ context: ActionContext) async throws -> ActionResult {
         let connection = try await context.invocation.connection()
-        let output = try await connection.run(CommandRequest(FactScript.text))
+        // As Ansible's setup module, facts are read as the become user when the task (or play)
+        // becomes one: ansible_user_id is root and ansible_env has sudo's SUDO_USER.
+        let output = try await connection.run(CommandRequest(FactScript.text, become: try ModuleAction.become(context)))
         guard output.succeeded || !output.stdout.isEmpty else {
             return .failed("fact gathering failed: \(output.stderrText)")
         }
