@@ -76,6 +76,10 @@ struct IncludeRequest: Sendable {
     var isPublic = false
     /// Set by include_role (`role` is the role included, not the including task's).
     var includesRole = false
+    /// What the output names the include by: the task file's path, or the role's name.
+    var shownName = ""
+    /// The loop item's label when the include loops.
+    var itemLabel: String?
     /// The included file or role did not load (bad YAML, an unknown module or keyword): as in
     /// Ansible, the include itself succeeds and the run stops when its tasks would start.
     var loadError: PGHAError?

@@ -67,10 +67,11 @@ extension PlayExecution {
 
     // MARK: - One task on many hosts
 
-    func runTask(_ task: Task, hosts: [String], scope: Scope) async throws {
+    func runTask(_ written: Task, hosts: [String], scope: Scope) async throws {
         var targets = scope.includeFailedHosts ? hosts.filter { !state.isUnreachable($0) } : active(hosts)
         guard !targets.isEmpty else { return }
-        if !scope.isHandler && !tagFilter.shouldRun(tags: task.keywords.tags) { return }
+        if !scope.isHandler && !tagFilter.shouldRun(tags: written.keywords.tags) { return }
+        let task = withRenderedName(written, host: targets[0], scope: scope)
         if task.action == "meta" {
             try await runMeta(task, hosts: targets, scope: scope)
             return
@@ -115,6 +116,19 @@ extension PlayExecution {
         try await runIncludes(includes, scope: scope)
     }
 
+    /// The task with its name rendered as Ansible shows it, with the first host's variables.
+    private func withRenderedName(_ task: Task, host: String, scope: Scope) -> Task {
+        guard let name = task.name, name.contains("{{") || name.contains("{%") else { return task }
+        let (rendered, errors) = services.templating.renderName(name, variables(for: host, task: task, scope: scope), at: task.location)
+        if !errors.isEmpty {
+            let listed = errors.enumerated().map { "error \($0.offset + 1) - \($0.element)" }.joined(separator: "\n")
+            services.sink.handle(.warning("Encountered \(errors.count) template error\(errors.count > 1 ? "s" : "").\n\(listed)"))
+        }
+        var shown = task
+        shown.name = rendered
+        return shown
+    }
+
     private func checkFailureLimits(task: Task, outcomes: [TaskOutcome]) throws {
         if !strategy.hostsMoveTogether { return }
         let failedNow = outcomes.contains { $0.status == .failed && !$0.ignored }
@@ -143,11 +157,14 @@ extension PlayExecution {
         for (host, request) in includes {
             groups[request.key, default: (request, [])].hosts.append(host)
         }
+        // Every include is loaded and announced (`included: FILE for HOSTS`) before the first runs,
+        // as Ansible's strategy does.
         for (_, group) in groups {
             if let error = group.request.loadError { throw error }
             if group.request.includesRole, let role = group.request.role {
                 assembly.noteRoleNames(Self.roles(in: group.request.nodes).filter(\.isDependency) + [role])
             }
+            services.sink.handle(.included(file: group.request.shownName, hosts: group.hosts, itemLabel: group.request.itemLabel))
             if group.request.isPublic, let role = group.request.role, !playRoles.contains(where: { $0 === role }) {
                 playRoles.append(role)
                 assembly.addRole(role, keepingEarlierDefaults: true)
@@ -155,6 +172,8 @@ extension PlayExecution {
             for handler in group.request.handlers where !handlers.contains(where: { $0.location == handler.location }) {
                 handlers.append(handler)
             }
+        }
+        for (_, group) in groups {
             var inner = scope
             inner.includeVars.merge(group.request.vars) { _, new in new }
             try await runNodes(group.request.nodes, hosts: group.hosts, scope: inner)
@@ -175,7 +194,7 @@ extension PlayExecution {
             options: services.options, templating: services.templating, connector: services.connector,
             connections: services.connections, loader: services.loader, redactor: services.redactor,
             vault: services.vault, sink: services.sink)
-        if !task.notify.isEmpty { invocation.handlerNames = notifiableNames() }
+        if !task.notify.isEmpty { invocation.handlerNames = notifiableNames(host: host) }
         return invocation
     }
 

@@ -99,13 +99,14 @@ actor PlayExecution {
     /// Returns false when no host is left and later plays must not run.
     func run() async throws -> Bool {
         let pattern = try renderPlayHosts()
-        assembly.playName = play.name ?? pattern
+        let title = playTitle(pattern: pattern)
+        assembly.playName = title
         let selection = try state.inventory.select(pattern, limit: services.options.limit)
         for warning in selection.warnings { services.sink.handle(.warning(warning)) }
         let matched = selection.hosts
         allHosts = matched
         if matched.isEmpty {
-            services.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
+            services.sink.handle(.playStart(name: title, hosts: matched, location: play.location))
             services.sink.handle(.noHostsMatched(pattern: pattern))
             return true
         }
@@ -113,12 +114,12 @@ actor PlayExecution {
         // Hosts that failed or became unreachable in an earlier play are left out, as in Ansible.
         let eligible = matched.filter { !state.hasFailed($0) && !state.isUnreachable($0) }
         if eligible.isEmpty {
-            services.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
+            services.sink.handle(.playStart(name: title, hosts: matched, location: play.location))
         }
         for batchHosts in try batches(of: eligible) {
             batch = batchHosts
             // Ansible announces the play once per serial batch.
-            services.sink.handle(.playStart(name: play.name ?? pattern, hosts: batch, location: play.location))
+            services.sink.handle(.playStart(name: title, hosts: batch, location: play.location))
             batchEnded = false
             for host in batch { state.hosts[host]?.ended = false }
             try loadVarsFiles()
@@ -190,6 +191,15 @@ actor PlayExecution {
         if warningsShown.insert(message).inserted { services.sink.handle(.warning(message)) }
     }
 
+    /// The play's name rendered with its vars (as Ansible shows it), or its host pattern.
+    private func playTitle(pattern: String) -> String {
+        guard let name = play.name else { return pattern }
+        var stack = VariableStack()
+        stack.push(play.vars)
+        stack.push(services.options.extraVars)
+        return services.templating.renderName(name, stack, at: play.location).name
+    }
+
     private func renderPlayHosts() throws -> String {
         var stack = VariableStack()
         stack.push(play.vars)
@@ -251,7 +261,11 @@ actor PlayExecution {
                     }
                     for (k, v) in dict {
                         assembly.varsFiles[k] = v
-                        if node.containsSecret || SecretNames.isSecret(k) { services.redactor.register(value: v) }
+                        if node.containsSecret {
+                            services.redactor.register(value: v)
+                        } else {
+                            SecretNames.register(name: k, value: v, with: services.redactor)
+                        }
                     }
                 }
                 loaded = true

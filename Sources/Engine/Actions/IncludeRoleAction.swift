@@ -60,7 +60,8 @@ enum IncludeRoleAction: EngineAction {
             IncludeRequest(
                 key: name + "\u{0}" + (tasksFrom ?? "main") + "\u{0}" + JSON.encode(.dict(parameters), style: .compact),
                 nodes: loaded.tasks, handlers: loaded.handlers, vars: parameters, role: loaded.role,
-                isPublic: args["public"].map(Templating.truthy) ?? false, includesRole: true)
+                isPublic: args["public"].map(Templating.truthy) ?? false, includesRole: true, shownName: name,
+                itemLabel: try IncludeTasksAction.itemLabel(context))
         ]
         return result
     }

@@ -66,9 +66,16 @@ enum IncludeTasksAction: EngineAction {
         result.includes = [
             IncludeRequest(
                 key: path + "\u{0}" + JSON.encode(.dict(vars), style: .compact), nodes: nodes, handlers: [],
-                vars: vars, role: context.task.role, loadError: loadError)
+                vars: vars, role: context.task.role, shownName: path, itemLabel: try itemLabel(context), loadError: loadError)
         ]
         return result
+    }
+
+    /// The loop item as the output labels it (`loop_control.label`, or the item itself).
+    static func itemLabel(_ context: ActionContext) throws -> String? {
+        guard let loop = context.task.loop, let item = context.variables.lookup(loop.loopVar) else { return nil }
+        guard let label = loop.label else { return Templating.display(item) }
+        return try context.templating.renderString(Templating.display(label), context.variables, at: loop.location)
     }
 
     /// Include paths are relative to the including file, then the role's tasks/, then the playbook.
