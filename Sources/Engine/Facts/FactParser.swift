@@ -133,8 +133,13 @@ enum FactParser {
             "kvm": "kvm", "qemu": "kvm", "vmware": "VMware", "oracle": "virtualbox", "xen": "xen", "microsoft": "VirtualPC"]
         let container = scalars["virt_container"] ?? "none"
         let virt = scalars["virt"] ?? "none"
-        // Ansible trusts /run/systemd/container (written by nspawn and podman) verbatim.
-        if let systemd = scalars["systemd_container"], !systemd.isEmpty {
+        // PID 1's environment (readable only as root, so with become) names the container first:
+        // lxc and podman by name, anything else as "container", as Ansible's setup reads it.
+        if let pid1 = scalars["pid1_container"], !pid1.isEmpty {
+            facts["virtualization_type"] = .string(pid1.contains("lxc") ? "lxc" : pid1.contains("podman") ? "podman" : "container")
+            facts["virtualization_role"] = "guest"
+        } else if let systemd = scalars["systemd_container"], !systemd.isEmpty {
+            // Ansible trusts /run/systemd/container (written by nspawn and podman) verbatim.
             facts["virtualization_type"] = .string(systemd)
             facts["virtualization_role"] = "guest"
         } else if container != "none" {

@@ -27,6 +27,7 @@ enum FactScript {
     echo "virt=$(systemd-detect-virt 2>/dev/null || echo none)"
     echo "virt_container=$(systemd-detect-virt --container 2>/dev/null || echo none)"
     echo "systemd_container=$(cat /run/systemd/container 2>/dev/null)"
+    echo "pid1_container=$(tr '\0' '\n' < /proc/1/environ 2>/dev/null | sed -n 's/^container=//p' | head -n 1)"
     echo "machine_id=$(cat /etc/machine-id 2>/dev/null)"
     echo "debian_version=$(cat /etc/debian_version 2>/dev/null)"
     set -- $(date '+%s %N')
