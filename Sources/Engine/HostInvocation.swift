@@ -21,6 +21,9 @@ struct HostInvocation: Sendable {
     let redactor: Redactor
     let vault: VaultContext
     let sink: any EventSink
+    /// The names and topics the play's handlers answer to (nil when some are templated, so
+    /// unknowable): a changed task notifying anything else stops the run.
+    var handlerNames: Set<String>? = nil
 
     func run() async -> TaskOutcome {
         do {
@@ -111,7 +114,17 @@ struct HostInvocation: Sendable {
     // MARK: - Loops
 
     private func runLoop(_ loop: Loop) async throws -> TaskOutcome {
-        let items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        let items: [Value]
+        do {
+            items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        } catch let error as PGHAError where error.kind == .undefinedVariable {
+            // A loop over something undefined is not an error when the task's conditions, checked
+            // without an item, already skip it (Ansible's task executor defers the loop's error).
+            if case (false, let failedCondition)? = try? templating.conditionsHold(task.keywords.when, variables) {
+                return finish(skippedResult(failedCondition), status: .skipped)
+            }
+            throw error
+        }
         var results: [Value] = []
         var anyChanged = false
         var anyFailed = false
@@ -188,7 +201,7 @@ struct HostInvocation: Sendable {
         }
         combined.result = .dict(result)
         if anyFailed { combined.ignored = try ignoreErrors(variables) }
-        if anyChanged { combined.notify = try notifications(variables) }
+        if anyChanged { (combined.notify, combined.missingHandler) = try notifications(variables) }
         if items.isEmpty {
             combined.status = .skipped
             combined.result = ["changed": false, "results": [], "skipped": true, "skipped_reason": "No items in the list"]
@@ -283,12 +296,14 @@ struct HostInvocation: Sendable {
         outcome.diffs = actionResult.diffs
         outcome.showResult = actionResult.verboseAlways
         if status == .failed { outcome.ignored = try ignoreErrors(stack) }
-        if status == .changed { outcome.notify = try notifications(stack) }
+        if status == .changed { (outcome.notify, outcome.missingHandler) = try notifications(stack) }
         return outcome
     }
 
-    private func notifications(_ stack: VariableStack) throws -> [String] {
-        try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+    /// The handler names a changed task notifies, and the first that no handler answers to.
+    private func notifications(_ stack: VariableStack) throws -> ([String], missing: String?) {
+        let names = try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+        return (names, handlerNames.flatMap { known in names.first { !known.contains($0) } })
     }
 
     // MARK: - Reporting
@@ -296,6 +311,7 @@ struct HostInvocation: Sendable {
     private func report(_ outcome: TaskOutcome, itemLabel: String?) {
         // A loop reports its items one by one; the whole-loop outcome is not printed again.
         if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
+        if outcome.missingHandler != nil { return }
         let itemLabel = itemLabel == "" ? nil : itemLabel
         let hidden = noLog(variables)
         var shown = redactor.redact(value: outcome.result)
@@ -334,6 +350,7 @@ struct HostInvocation: Sendable {
     // MARK: - The action
 
     private func perform(_ stack: VariableStack) async throws -> ActionResult {
+        if let error = task.deferredError { throw error }
         let context = ActionContext(invocation: self, variables: stack)
         switch ActionRegistry.runner(for: task.action) {
         case .engine(let action)?: return try await action.run(context)

@@ -63,7 +63,7 @@ public final class PlaybookRunner {
         var order: [String] = []
         var interrupted = false
         for play in playbook.plays {
-            for (name, value) in play.vars where SecretNames.isSecret(name) { services.redactor.register(value: value) }
+            for (name, value) in play.vars { SecretNames.register(name: name, value: value, with: services.redactor) }
             let execution = PlayExecution(play: play, state: state, services: services)
             var keepGoing = false
             do {
@@ -94,12 +94,16 @@ public final class PlaybookRunner {
         let redactor = services.redactor
         for host in inventory.hosts(inGroup: "all") {
             for layer in try inventory.variables(for: host, playbookDirectory: playbook.directory) {
-                for (name, value) in layer.values where layer.origin(of: name).isSecret || SecretNames.isSecret(name) {
-                    redactor.register(value: value)
+                for (name, value) in layer.values {
+                    if layer.origin(of: name).isSecret {
+                        redactor.register(value: value)
+                    } else {
+                        SecretNames.register(name: name, value: value, with: redactor)
+                    }
                 }
             }
         }
-        for (name, value) in options.extraVars where SecretNames.isSecret(name) { redactor.register(value: value) }
+        for (name, value) in options.extraVars { SecretNames.register(name: name, value: value, with: redactor) }
         if let password = options.becomePassword { redactor.register(password) }
         if let password = options.connectionPassword { redactor.register(password) }
     }

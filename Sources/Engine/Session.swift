@@ -27,7 +27,7 @@ public struct Session {
         let templates = TemplateEngine()
         let loader = PlaybookLoader(
             roleSearchPaths: options.roleSearchPaths, catalog: ActionRegistry.catalog, strategies: Strategies.names,
-            vault: vault, templateSyntax: .jinja(templates))
+            vault: vault, templateSyntax: .jinja(templates), collectionPaths: options.collectionPaths)
         self.loader = loader
         self.inventory = try Inventory.load(sources: options.inventorySources, vault: vault)
         if let limit = options.limit { try Inventory.validatePattern(limit, at: SourceLocation(file: "<--limit>")) }

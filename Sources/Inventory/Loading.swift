@@ -118,12 +118,13 @@ extension Inventory {
             throw PGHAError(.inventory, "TOML inventories are not supported", at: SourceLocation(file: path),
                             hint: "convert it to YAML or INI")
         default:
-            let message = "Unable to parse \(path) as an inventory source (no inventory plugin reads '.\(ext)' files)"
-            if explicit {
-                throw PGHAError(.inventory, message, at: SourceLocation(file: path),
-                                hint: "name it .ini, .yml, .yaml, .json or leave off the extension")
+            // No plugin claims the extension (hosts.prod, inventory.staging), so Ansible's INI
+            // plugin reads the file; in a directory, a file it cannot read is only warned about.
+            do {
+                try parseINI(text, path: path)
+            } catch let error as PGHAError where !explicit {
+                warnings.append("Unable to parse \(path) as an inventory source: \(error.message)")
             }
-            warnings.append(message)
         }
     }
 

@@ -167,17 +167,29 @@ public enum YAMLLoader {
         }
     }
 
-    private static func convert(_ node: Node, file: String, budget: inout NodeBudget) throws -> YAMLNode {
+    private static func convert(_ node: Node, file: String, budget: inout NodeBudget, isKey: Bool = false) throws -> YAMLNode {
         let location = SourceLocation(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
         try budget.spend(at: location)
         switch node {
         case .scalar(let scalar):
-            let tag = scalar.tag.description
-            let custom = tag.hasPrefix("tag:yaml.org,2002:") || tag == "!" || tag.isEmpty ? nil : tag
+            let written = scalar.tag.description
+            let custom = written.hasPrefix("tag:yaml.org,2002:") || written == "!" || written.isEmpty ? nil : written
             let plain = scalar.style == .plain || scalar.style == .any
+            // Yams resolves the tag of a mapping key in place when it hashes the key (its `Tag` is a
+            // class), which leaves plain keys marked `str`: they are resolved as written instead.
+            let tag = isKey && plain && written == "tag:yaml.org,2002:str" ? "" : written
+            let value: Value
+            if custom != nil || tag == "!" {
+                value = .string(scalar.string)
+            } else {
+                do {
+                    value = try YAMLScalarResolver.value(of: scalar.string, tag: tag, isKey: isKey)
+                } catch {
+                    throw PGHAError(.syntax, "YAML: \(error.message)", at: location).withSourceLine()
+                }
+            }
             return YAMLNode(
-                content: .scalar(scalar.string, plain: plain), location: location, customTag: custom,
-                scalarValue: resolve(node, custom: custom))
+                content: .scalar(scalar.string, plain: plain), location: location, customTag: custom, scalarValue: value)
         case .sequence(let sequence):
             return YAMLNode(
                 content: .sequence(try sequence.map { try convert($0, file: file, budget: &budget) }), location: location,
@@ -186,7 +198,7 @@ public enum YAMLLoader {
             return YAMLNode(
                 content: .mapping(
                     try mapping.map {
-                        (key: try convert($0.key, file: file, budget: &budget), value: try convert($0.value, file: file, budget: &budget))
+                        (key: try convert($0.key, file: file, budget: &budget, isKey: true), value: try convert($0.value, file: file, budget: &budget))
                     }),
                 location: location, customTag: customTag(mapping.tag))
         case .alias:
@@ -197,29 +209,6 @@ public enum YAMLLoader {
     private static func customTag(_ tag: Tag) -> String? {
         let text = tag.description
         return text.hasPrefix("tag:yaml.org,2002:") || text == "!" || text.isEmpty ? nil : text
-    }
-
-    private static func resolve(_ node: Node, custom: String?) -> Value {
-        guard case .scalar(let scalar) = node else { return .null }
-        if custom != nil { return .string(scalar.string) }
-        if scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
-        // Yams' number constructors are slow (Foundation string searches): most plain scalars
-        // cannot be null, a boolean or a number, and that is decidable from the first character.
-        if let first = scalar.string.utf8.first, !"-+.0123456789~".utf8.contains(first),
-            !["true", "false", "yes", "no", "on", "off", "null"].contains(scalar.string.lowercased())
-        {
-            return .string(scalar.string)
-        }
-        if node.null != nil { return .null }
-        // Yams' Bool constructor refuses scalars the (basic) resolver tagged as strings.
-        switch scalar.string.lowercased() {
-        case "true", "yes", "on": return .bool(true)
-        case "false", "no", "off": return .bool(false)
-        default: break
-        }
-        if let i = node.int { return .int(i) }
-        if let d = node.float { return .double(d) }
-        return .string(scalar.string)
     }
 
     private static func translate(_ error: YamlError, file: String, text: String) -> PGHAError {

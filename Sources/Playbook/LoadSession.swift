@@ -10,6 +10,7 @@ final class LoadSession {
     let catalog: ActionCatalog
     let strategies: [String]
     let roleSearchPaths: [String]
+    let collectionPaths: [String]
     let playbookDirectory: String
     let vault: VaultContext
     let templateSyntax: TemplateSyntax?
@@ -27,8 +28,6 @@ final class LoadSession {
     /// Handler names brought by roles that are only included at run time (literal `include_role`).
     var dynamicHandlerNames: Set<String> = []
 
-    /// Tasks of literally named dynamic includes: loaded only to check them and their `notify`.
-    var dynamicTasks: [TaskNode] = []
     var validatedIncludes: Set<String> = []
 
     /// Set when a play includes a role whose name is templated: its handlers are unknowable.
@@ -68,6 +67,7 @@ final class LoadSession {
         self.catalog = loader.catalog
         self.strategies = loader.strategies
         self.roleSearchPaths = loader.roleSearchPaths
+        self.collectionPaths = loader.collectionPaths
         self.playbookDirectory = playbookDirectory
         self.vault = loader.vault
         self.templateSyntax = loader.templateSyntax
@@ -129,7 +129,6 @@ final class LoadSession {
         appliedRoles = []
         roleHandlers = []
         dynamicHandlerNames = []
-        dynamicTasks = []
         validatedIncludes = []
         handlersUnknowable = false
     }

@@ -129,7 +129,9 @@ struct TaskParser {
         inner.depth += 1
         func section(_ key: String) throws -> [TaskNode] {
             guard let value = sections[key] else { return [] }
-            return try taskList(value, scope: inner, section: key)
+            var sectionScope = inner
+            if key == "rescue" { sectionScope.inRescue = true }
+            return try taskList(value, scope: sectionScope, section: key)
         }
         return .block(
             Block(
@@ -208,6 +210,13 @@ struct TaskParser {
             }
         }
 
+        let mayNotRun = scope.mayNotRun(ownConditions: own.when, session: session)
+        // A module this catalog lacks (yum on a Debian-only run, a collection's module) is only an
+        // error if the task runs.
+        if mayNotRun, actions.isEmpty, unknown.count == 1, Self.couldBeModuleName(unknown[0].key) {
+            actions = unknown
+            unknown = []
+        }
         if let first = unknown.first {
             var hint: String? = nil
             if let module = actions.first, module.key != "action", module.key != "local_action",
@@ -248,10 +257,15 @@ struct TaskParser {
             own.delegateTo = .string("localhost")
         }
 
-        let normalized = try session.actions.normalizeAction(actionEntry, argsNode: argsNode)
+        let normalized = try session.actions.normalizeAction(actionEntry, argsNode: argsNode, acceptUnknown: mayNotRun)
+        var deferredError = normalized.unresolved
         var loop: Loop? = nil
         if let loopEntry = loops.first {
-            loop = try parseLoop(loopEntry, control: loopControl)
+            do {
+                loop = try parseLoop(loopEntry, control: loopControl)
+            } catch let error as PGHAError where mayNotRun {
+                deferredError = deferredError ?? error
+            }
         }
 
         let keywords = scope.keywords.inherited(by: own)
@@ -267,14 +281,18 @@ struct TaskParser {
                 return try session.includes.importTasks(normalized, keywords: keywords, scope: scope, at: actionEntry.value.location)
             }
             return try session.includes.importRole(normalized, own: own, scope: scope, at: location)
+        case _ where normalized.unresolved != nil:
+            break
         case "include_tasks":
-            try session.includes.checkIncludeTasks(normalized, scope: scope, at: actionEntry.value.location)
+            try session.includes.checkIncludeTasks(
+                normalized, scope: scope, at: actionEntry.value.location, mayNotRun: mayNotRun)
         case "include_role":
-            try session.includes.checkIncludeRole(normalized, scope: scope, at: location)
+            try session.includes.checkIncludeRole(normalized, scope: scope, at: location, mayNotRun: mayNotRun)
         case "meta":
             try session.includes.checkMeta(normalized, at: actionEntry.value.location)
         default:
-            if normalized.args["_variable_params"] == nil {
+            // Arguments and local files of a task that may not run are checked when it runs.
+            if normalized.args["_variable_params"] == nil && !mayNotRun {
                 if let declaration = session.catalog.declaration(named: normalized.action), declaration.argumentsCheckedWhenLoaded {
                     _ = try declaration.arguments.validate(
                         normalized.args, module: declaration.name, locations: normalized.locations,
@@ -308,7 +326,16 @@ struct TaskParser {
         task.delay = delay
         task.role = scope.role
         task.extra = extra
+        task.deferredError = deferredError
         return [.task(task)]
+    }
+
+    /// A task key that may name a module: `yum`, `community.general.pacman` (not `when:` typos
+    /// with spaces or other characters no module name has).
+    static func couldBeModuleName(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, first != ".", key.unicodeScalars.last != "." else { return false }
+        return key.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(
+            { !$0.isEmpty && Diagnostics.isValidVariableName(String($0)) })
     }
 
     func parseLoop(_ entry: MappingEntry, control: YAMLNode?) throws -> Loop {

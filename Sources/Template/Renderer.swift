@@ -56,10 +56,12 @@ final class Renderer {
     func render(_ node: Node, into out: inout String) throws {
         switch node {
         case .text(let s):
-            if captureDepth == 0 { chunkCount += 1 }
+            if captureDepth == 0 && !s.isEmpty { chunkCount += 1 }
             out += s
         case .output(let e, let line):
             let rv = try eval(e)
+            // None is no output at all (Ansible's concat drops it): `{{ l.append(1) }}{{ l }}` is a list.
+            if case .v(.null) = rv { return }
             if captureDepth == 0 {
                 chunkCount += 1
                 if chunkCount == 1 { firstChunk = rv }
@@ -111,6 +113,10 @@ final class Renderer {
             var rv = RV.v(.string(captured))
             for (name, args, kwargs, fline) in filters {
                 rv = try applyFilter(name, rv, args, kwargs, line: fline)
+            }
+            if captureDepth == 1 {
+                chunkCount += 1
+                if chunkCount == 1 { firstChunk = rv }
             }
             try appendOutput(rv, line: line, into: &out)
         case .include(let nameExpr, let ignoreMissing, let line):
@@ -440,6 +446,11 @@ final class Renderer {
             guard stepValue != 0 else { throw TemplateRuntimeError.template("slice step cannot be zero", line: line) }
             return .v(try slice(b, try idx(s), try idx(st), stepValue, line: line))
         case .call(let fnExpr, let argExprs, let kwargExprs, let line):
+            if case .getattr(let receiverExpr, let name, _) = fnExpr, Methods.mutating.contains(name),
+                let result = try callMutatingMethod(receiverExpr, name, argExprs, kwargExprs, line: line)
+            {
+                return result
+            }
             let fn = try eval(fnExpr)
             let args = try argExprs.map { try eval($0) }
             let kwargs = try kwargExprs.map { ($0.0, try eval($0.1)) }
@@ -501,6 +512,62 @@ final class Renderer {
             if try truthy(try eval(cond), line: 0) { return try eval(then) }
             if let otherwise { return try eval(otherwise) }
             return .undefined(Undefined(message: "the inline if-expression evaluated to false and no else section was defined.", silent: true))
+        }
+    }
+
+    // MARK: - Methods that change their receiver
+
+    /// `l.append(x)`, `d.update(...)`, ...: the receiver is changed where it lives (a variable of
+    /// this template, an element of one), so the rest of the template sees the change, as with
+    /// Python's shared objects; a variable of the play is shadowed for this render only, as
+    /// Ansible's lazy containers are. Nil when the receiver is not a list or dictionary.
+    private func callMutatingMethod(
+        _ receiverExpr: Expr, _ name: String, _ argExprs: [Expr], _ kwargExprs: [(String, Expr)], line: Int
+    ) throws -> RV? {
+        let receiver = try eval(receiverExpr)
+        if case .undefined = receiver { return nil }
+        var container = try value(receiver, line: line)
+        switch container {
+        case .list, .dict: break
+        default: return nil
+        }
+        let args = try argExprs.map { try value(try eval($0), line: line) }
+        let kwargs = try kwargExprs.map { ($0.0, try value(try eval($0.1), line: line)) }
+        let returned = try Methods.mutate(&container, name, args, kwargs, line: line)
+        try store(container, into: receiverExpr, line: line)
+        return .v(returned)
+    }
+
+    /// Writes `value` back to the place `target` reads from; a temporary (`[].append(1)`) has none.
+    private func store(_ value: Value, into target: Expr, line: Int) throws {
+        switch target {
+        case .name(let name, _):
+            if let index = scopes.lastIndex(where: { $0[name] != nil }) {
+                scopes[index][name] = .v(value)
+            } else {
+                scopes[0][name] = .v(value)
+            }
+        case .getattr(let base, let attribute, _):
+            guard case .dict(var dict) = try self.value(try eval(base), line: line) else { return }
+            dict[attribute] = value
+            try store(.dict(dict), into: base, line: line)
+        case .getitem(let base, let keyExpr, _):
+            let key = try self.value(try eval(keyExpr), line: line)
+            switch try self.value(try eval(base), line: line) {
+            case .dict(var dict):
+                dict[dictKey(key)] = value
+                try store(.dict(dict), into: base, line: line)
+            case .list(var list):
+                guard let index = Py.asInt(key) else { return }
+                let position = index < 0 ? index + list.count : index
+                guard list.indices.contains(position) else { return }
+                list[position] = value
+                try store(.list(list), into: base, line: line)
+            default:
+                return
+            }
+        default:
+            return
         }
     }
 

@@ -219,12 +219,17 @@ public struct TemplateEngine: Sendable {
 
     /// Renders a template file (the `template` module, `lookup('template')`): the text did not pass through
     /// YAML, so backslash escapes in string literals (`'\n'`) are interpreted as Jinja does.
+    ///
+    /// As ansible-core 2.19 renders it, a file whose only output is one expression yields that
+    /// expression's value: a dictionary or a number is written as Python prints it, without the
+    /// file's final newline (only a string gets it back); a file with no output at all is empty.
     public func renderFile(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> String {
-        try renderText(text, variables: variables, location: location, escapeBackslashes: false)
+        try renderText(text, variables: variables, location: location, escapeBackslashes: false, native: true)
     }
 
     private func renderText(
-        _ text: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool
+        _ text: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool,
+        native: Bool = false
     ) throws -> String {
         guard TemplateEngine.isTemplate(text) else { return text }
         let compiled = try compile(text, location: location, escapeBackslashes: escapeBackslashes)
@@ -232,6 +237,11 @@ public struct TemplateEngine: Sendable {
         do {
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
+            if native, renderer.chunkCount == 0 { return "" }
+            if native, renderer.chunkCount == 1, let only = renderer.firstChunk {
+                let value = try renderer.value(only, line: 1)
+                if case .string = value {} else { return Py.str(value) }
+            }
             return TemplateEngine.restoreTrailingNewlines(of: text, in: out)
         } catch {
             throw mapError(error, text: text, location: location)
@@ -240,27 +250,40 @@ public struct TemplateEngine: Sendable {
 
     /// Evaluates a bare expression (a `when:` or `failed_when:` condition) and returns its truth.
     public func evaluateCondition(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
-        let trimmed = TemplateEngine.trimmed(Substring(expression))
+        var trimmed = TemplateEngine.trimmed(Substring(expression))
         if trimmed.isEmpty { return true }
+        // A condition that is all template (`when: "{{ x }}"`) is rendered first; text it renders to
+        // is the expression (`'false'` is false, `'yes'` an undefined name), any other value the
+        // result, as ansible-core 2.19 has it.
+        let delimiters = ["{{", "{%", "{#"]
+        if delimiters.contains(where: { trimmed.hasPrefix($0) }), ["}}", "%}", "#}"].contains(where: { trimmed.hasSuffix($0) }) {
+            let rendered = try render(String(trimmed), variables: variables, location: location)
+            switch rendered {
+            case .string(let text) where !TemplateEngine.trimmed(Substring(text)).isEmpty:
+                trimmed = TemplateEngine.trimmed(Substring(text))
+            case .bool(let result):
+                return result
+            case .string, .null:
+                throw PGHAError(.template, "Empty conditional expressions are not allowed", at: location)
+            default:
+                throw Self.brokenConditional(rendered, String(trimmed), at: location)
+            }
+        }
         // Ansible evaluates conditionals without escape_backslashes, as when they were `{% if %}` blocks.
         let value = try evaluateExpression(
             String(trimmed), variables: variables, location: location, escapeBackslashes: false)
-        if case .string(let s) = value {
-            // A condition that is itself a template (`when: "{{ x }}"`) renders to text; Ansible treats the
-            // text as a boolean string.
-            let lower = s.lowercased()
-            if ["true", "yes", "on", "1"].contains(lower) { return true }
-            if ["false", "no", "off", "0", ""].contains(lower) { return false }
-        }
-        // ansible-core 2.19 refuses conditionals whose result is not a boolean (a list, a number, ...):
-        // `when: my_list` is almost always a bug that older versions silently took as truthiness.
-        guard case .bool(let result) = value else {
-            throw PGHAError(
-                .template,
-                "Conditional result (\(value.isTruthy ? "True" : "False")) was derived from value of type '\(value.typeName)'; conditionals must have a boolean result",
-                at: location, hint: "compare explicitly, e.g. `\(trimmed) | length > 0` or `\(trimmed) is defined`")
-        }
+        // ansible-core 2.19 refuses conditionals whose result is not a boolean (a string, a list, a
+        // number): `when: my_list` or a variable holding 'false' is almost always a bug that older
+        // versions silently took as truthiness.
+        guard case .bool(let result) = value else { throw Self.brokenConditional(value, String(trimmed), at: location) }
         return result
+    }
+
+    private static func brokenConditional(_ value: Value, _ trimmed: String, at location: SourceLocation) -> PGHAError {
+        PGHAError(
+            .template,
+            "Conditional result (\(value.isTruthy ? "True" : "False")) was derived from value of type '\(value.typeName)'; conditionals must have a boolean result",
+            at: location, hint: "compare explicitly, e.g. `\(trimmed) | length > 0`, `\(trimmed) is defined` or `\(trimmed) | bool`")
     }
 
     /// Evaluates a `when:`-style value as YAML gives it: a bool is itself, a string is an expression, a list
@@ -396,6 +419,8 @@ public struct TemplateEngine: Sendable {
             }
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
+            // Nothing at all was output (`{% if false %}x{% endif %}`): 2.19 gives None, not ''.
+            if renderer.chunkCount == 0 { return .null }
             // Only one expression produced output: Ansible returns its native value.
             if let first = renderer.firstChunk, renderer.chunkCount == 1 {
                 if case .undefined(let u) = first, u.silent {

@@ -131,6 +131,7 @@ struct RunCommand: AsyncParsableCommand {
         options.acceptNewHostKeys = acceptNewHostKeys
         options.connectionTimeout = timeout
         options.roleSearchPaths = project.roleSearchPaths
+        options.collectionPaths = project.collectionSearchPaths(environment: ProcessInfo.processInfo.environment)
         options.vaultSecrets = try vault.secrets(project: project, autoPrompt: false)
         options.extraVars = try ExtraVarsParser.parse(extraVars, vault: VaultContext(secrets: options.vaultSecrets, redactor: redactor))
         if askPass { options.connectionPassword = try PasswordPrompt.read("SSH password: ") }

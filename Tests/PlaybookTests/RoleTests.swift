@@ -261,7 +261,8 @@ import Testing
         let project = try Project(files)
         let loader = project.loader
         let location = PGHACore.SourceLocation(file: project.path("roles/other/tasks/main.yml"), line: 2, column: 3)
-        let role = try loader.loadRole(name: "pg", tasksFrom: "config", parameters: ["x": 1], inheriting: Keywords(), location: location)
+        let role = try loader.loadRole(name: "pg", tasksFrom: "config", parameters: ["x": 1], inheriting: Keywords(), location: location,
+            validateArguments: true)
         #expect(role.role.path == project.path("roles/pg"))
         #expect(flatTasks(role.tasks).map(\.name) == ["common task", "configure"])
         let tasks = try loader.loadTasks(

@@ -52,8 +52,14 @@ enum IncludeTasksAction: EngineAction {
             if let become = apply["become"] { inherited.become = become }
             if let becomeUser = apply["become_user"] { inherited.becomeUser = becomeUser }
         }
-        let nodes = try context.invocation.loader.loadTasks(
-            file: path, role: context.task.role, inheriting: inherited, location: context.task.location)
+        var nodes: [TaskNode] = []
+        var loadError: PGHAError? = nil
+        do {
+            nodes = try context.invocation.loader.loadTasks(
+                file: path, role: context.task.role, inheriting: inherited, location: context.task.location)
+        } catch let error as PGHAError where error.kind == .syntax || error.kind == .semantic {
+            loadError = error
+        }
         // The include's own `vars:` and parameters reach the included tasks.
         var vars = context.task.keywords.vars
         for (key, value) in args where !["file", "_raw_params", "apply"].contains(key) { vars[key] = value }
@@ -64,9 +70,16 @@ enum IncludeTasksAction: EngineAction {
         result.includes = [
             IncludeRequest(
                 key: path + "\u{0}" + JSON.encode(.dict(vars), style: .compact), nodes: nodes, handlers: [],
-                vars: vars, role: context.task.role)
+                vars: vars, role: context.task.role, shownName: path, itemLabel: try itemLabel(context), loadError: loadError)
         ]
         return result
+    }
+
+    /// The loop item as the output labels it (`loop_control.label`, or the item itself).
+    static func itemLabel(_ context: ActionContext) throws -> String? {
+        guard let loop = context.task.loop, let item = context.variables.lookup(loop.loopVar) else { return nil }
+        guard let label = loop.label else { return Templating.display(item) }
+        return try context.templating.renderString(Templating.display(label), context.variables, at: loop.location)
     }
 
     /// Include paths are relative to the including file, then the role's tasks/, then the playbook.

@@ -59,7 +59,7 @@ enum IncludeVarsAction: EngineAction {
             vars = [scope: .dict(vars)]
         }
         if node.containsSecret { context.invocation.redactor.register(value: .dict(vars)) }
-        for (key, value) in vars where SecretNames.isSecret(key) { context.invocation.redactor.register(value: value) }
+        for (key, value) in vars { SecretNames.register(name: key, value: value, with: context.invocation.redactor) }
         var result = ActionResult.ok(["ansible_facts": .dict(vars), "ansible_included_var_files": [.string(path)]])
         result.includedVars = vars
         return result

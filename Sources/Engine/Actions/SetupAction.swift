@@ -18,7 +18,8 @@ enum SetupAction: EngineAction {
             "Gathers facts about remote hosts",
             details: [
                 "A POSIX shell script reads the facts in one round trip; no Python runs on the host. Local facts "
-                    + "(fact_path) are read as JSON or INI, executable ones run."
+                    + "(fact_path) are read as JSON or INI, executable ones run.",
+                "Under become, the facts are read as the become user (ansible_user_id, ansible_env), as Ansible's are."
             ],
             examples: """
                 - name: Read the network facts again after a change

@@ -10,6 +10,8 @@ public struct ProjectConfiguration: Sendable {
     public var defaultInventory: String?
     public var playbookDirectories: [String] = []
     public var roleSearchPaths: [String] = []
+    /// `collections_path` (absolute): where installed collections are, as in ansible.cfg.
+    public var collectionPaths: [String] = []
     /// `vault_password_file` (absolute): the vault password used when none is given on the command line.
     public var vaultPasswordFile: String?
 
@@ -43,12 +45,28 @@ public struct ProjectConfiguration: Sendable {
             if let inventory = dict["inventory"]?.stringValue { config.defaultInventory = absolute(inventory) }
             if let dirs = dict["playbook_dirs"]?.listValue { config.playbookDirectories = dirs.compactMap(\.stringValue).map(absolute) }
             if let roles = dict["roles_path"]?.listValue { config.roleSearchPaths = roles.compactMap(\.stringValue).map(absolute) }
+            // A list, or a colon-separated string as in ansible.cfg.
+            let collections = dict["collections_path"]?.listValue?.compactMap(\.stringValue)
+                ?? dict["collections_path"]?.stringValue.map { $0.split(separator: ":").map(String.init) } ?? []
+            config.collectionPaths = collections.filter { !$0.isEmpty }.map { absolute(($0 as NSString).expandingTildeInPath) }
             if let file = dict["vault_password_file"]?.stringValue, !file.isEmpty {
                 config.vaultPasswordFile = absolute((file as NSString).expandingTildeInPath)
             }
         }
         config.roleSearchPaths += BuiltinRoles.searchPaths
         return config
+    }
+
+    /// Where installed collections are, as ansible-core's COLLECTIONS_PATHS setting resolves it:
+    /// ANSIBLE_COLLECTIONS_PATH beats `collections_path` here, which beats the default
+    /// (`~/.ansible/collections:/usr/share/ansible/collections`).
+    public func collectionSearchPaths(environment: [String: String]) -> [String] {
+        if let fromEnvironment = environment["ANSIBLE_COLLECTIONS_PATH"] {
+            return fromEnvironment.split(separator: ":").map { URL(fileURLWithPath: (String($0) as NSString).expandingTildeInPath).standardizedFileURL.path }
+        }
+        if !collectionPaths.isEmpty { return collectionPaths }
+        let home = environment["ANSIBLE_HOME"] ?? (NSHomeDirectory() + "/.ansible")
+        return [home + "/collections", "/usr/share/ansible/collections"]
     }
 
     /// A playbook path as given, or under the project's playbook directories.
