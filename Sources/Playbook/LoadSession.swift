@@ -73,10 +73,7 @@ final class LoadSession {
 
     func yaml(_ path: String) throws -> YAMLNode? {
         if let cached = yamlCache[path] { return cached }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
+        guard let bytes = ContentSource.contents(path), let text = String(validating: bytes, as: UTF8.self) else {
             throw PGHAError(.io, "cannot read file (\(PathUtil.isDirectory(path) ? "it is a directory" : "unreadable or not UTF-8"))", at: SourceLocation(file: path))
         }
         let node: YAMLNode?
