@@ -8,10 +8,12 @@ import PackageDescription
 //   Declarations (each action's names, arguments, documentation; the catalog the loader reads)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
+//   ClusterCA (the controller's CA: make a CA, sign CSRs; swift-certificates)
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
 //   Engine (variables, strategies, handlers, tags, check mode; emits events)
 //   Output (human and JSON-lines views of engine events)        Lab (systemd-nspawn hosts)
 //   ProjectSetup (`init`'s inventory directory, the built-in roles and playbooks described and exported)
+//   ClusterStatus (`pgha-play status`: the cluster read over the engine's inventory and SSH)
 //   pgha-play (thin CLI; the StampBuildInfo plugin gives it the git commit for --version)
 let package = Package(
     name: "pgha-play",
@@ -25,7 +27,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         // AES-CTR and PBKDF2 (_CryptoExtras) for ansible-vault's format; 3.12.3 and 4.x both have them.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
     ],
     targets: [
         // roles/ and playbooks/ stay the one source: a build-time generator turns them into a Swift
@@ -63,7 +67,16 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "SSHTransport", dependencies: ["PGHACore", "Transport", "CLibSSH2"]),
-        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport"]),
+        .target(
+            name: "ClusterCA",
+            dependencies: [
+                "PGHACore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport", "ClusterCA"]),
         .target(
             name: "Engine",
             dependencies: [
@@ -72,12 +85,16 @@ let package = Package(
             ]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
-        .target(name: "Lab", dependencies: ["PGHACore"]),
-        .target(name: "ProjectSetup", dependencies: ["PGHACore", "Vault"]),
+        .target(name: "Lab", dependencies: ["PGHACore", "ClusterCA"]),
+        .target(name: "ProjectSetup", dependencies: ["PGHACore", "Vault", "ClusterCA"]),
+        .target(
+            name: "ClusterStatus",
+            dependencies: ["PGHACore", "Engine", "Transport", .product(name: "OrderedCollections", package: "swift-collections")]
+        ),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ProjectSetup",
+                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ProjectSetup", "ClusterStatus", "ClusterCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["StampBuildInfo"]
@@ -91,11 +108,13 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook", "Engine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),
+        .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport", "ClusterCA"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
-        .testTarget(name: "ProjectSetupTests", dependencies: ["ProjectSetup", "Engine", "Vault"]),
+        .testTarget(name: "ProjectSetupTests", dependencies: ["ProjectSetup", "Engine", "Vault", "ClusterCA"]),
+        .testTarget(name: "ClusterStatusTests", dependencies: ["ClusterStatus"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "Vault", "pgha-play"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

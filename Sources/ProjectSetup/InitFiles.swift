@@ -15,6 +15,11 @@ struct InitSetting {
     static func list(_ items: [String]) -> String {
         items.map { "\n  - " + $0 }.joined()
     }
+
+    /// Multi-line text as a YAML literal block (`|`: the text with one final newline).
+    static func literalBlock(_ text: String) -> String {
+        "|" + text.split(separator: "\n", omittingEmptySubsequences: true).map { "\n  " + $0 }.joined()
+    }
 }
 
 /// The texts `pgha-play init` writes, from the checked request.
@@ -28,6 +33,8 @@ struct InitFiles {
     var clientNetworks: [CIDRNetwork]
     var allowTwoMemberEtcd: Bool
     var storesVaultPassword: Bool
+    /// The cluster CA's certificate (PEM); its key goes to vault.yml.
+    var clusterCACertificatePEM: String
 
     /// Engine's `ProjectConfiguration.fileName` (ProjectSetup does not depend on the engine).
     static let projectFile = "pgha-play.yml"
@@ -102,6 +109,25 @@ struct InitFiles {
             InitSetting(
                 comment: "Run `apt-get update` before installing (false for hosts that install from a pre-loaded cache).",
                 name: "pgha_apt_update_cache", yaml: "true"),
+            InitSetting(
+                comment: """
+                    TLS on every link (etcd, PostgreSQL clients and replication, Patroni's REST API, HAProxy's checks
+                    and stats). Clients find the CA certificate beside this inventory (pgha-ca.crt) for
+                    sslmode=verify-full.
+                    """,
+                name: "pgha_tls", yaml: "true"),
+            InitSetting(
+                comment: """
+                    The cluster CA's certificate, made by init (ten years; rotate with playbooks/rotate-ca.yml).
+                    Its key is pgha_tls_ca_private_key, in vault.yml.
+                    """,
+                name: "pgha_tls_ca_cert", yaml: InitSetting.literalBlock(clusterCACertificatePEM)),
+            InitSetting(
+                comment: """
+                    Prometheus, Alertmanager and the exporters (role monitoring) on the hosts of [monitoring], by
+                    default the witness.
+                    """,
+                name: "pgha_monitoring_enabled", yaml: "true"),
             InitSetting(
                 comment: """
                     A 2-member etcd (no witness) has no fault tolerance: losing either database node stops writes.

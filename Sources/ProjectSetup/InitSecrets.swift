@@ -3,18 +3,24 @@ import PGHACore
 /// One secret `pgha-play init` generates: vault.yml holds it as `vault_<name>`, main.yml sets
 /// `<name>` from it, so a grep finds where each variable is set without decrypting anything.
 public struct InitSecret: Sendable {
+    /// How the value is made.
+    public enum Kind: Sendable {
+        /// `InitSecrets.password()`.
+        case password
+        /// The private key (PEM) of the cluster CA init makes; main.yml gets its certificate.
+        case clusterCAPrivateKey
+    }
+
     /// The variable the roles read, e.g. `pg_superuser_password`.
     public var name: String
     /// One line for main.yml, saying what the secret protects.
     public var comment: String
-    /// Makes a fresh value (a password, or for instance a PEM key); multi-line values are written
-    /// as YAML block scalars.
-    public var generate: @Sendable () throws -> String
+    public var kind: Kind
 
-    public init(_ name: String, comment: String, generate: @escaping @Sendable () throws -> String = { InitSecrets.password() }) {
+    public init(_ name: String, comment: String, kind: Kind = .password) {
         self.name = name
         self.comment = comment
-        self.generate = generate
+        self.kind = kind
     }
 
     /// The name vault.yml holds the value under.
@@ -30,6 +36,10 @@ public enum InitSecrets {
         InitSecret("pg_rewind_password", comment: "the rewind_user role pg_rewind connects as"),
         InitSecret("patroni_restapi_password", comment: "Patroni's REST API (patronictl, switchovers)"),
         InitSecret("haproxy_stats_password", comment: "HAProxy's stats page (user admin)"),
+        InitSecret("postgres_exporter_password", comment: "the role postgres_exporter reads PostgreSQL's statistics as (role monitoring)"),
+        InitSecret(
+            "pgha_tls_ca_private_key", comment: "the cluster CA's key (PEM): signs node certificates on this machine, never copied to a host",
+            kind: .clusterCAPrivateKey),
     ]
 
     /// Characters of generated passwords: letters and digits with no vowel and no x, so a password

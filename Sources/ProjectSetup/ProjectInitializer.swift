@@ -1,3 +1,4 @@
+import ClusterCA
 import Foundation
 import PGHACore
 import Vault
@@ -49,15 +50,21 @@ public enum ProjectInitializer {
             adminNetworks = [CIDRNetwork(address: address, prefix: address.bitCount)]
         }
 
+        let clusterCA = try makeClusterCA()
         let generatedPassword = request.vaultPassword == nil ? InitSecrets.password(length: 48) : nil
         let vaultPassword = request.vaultPassword ?? Array((generatedPassword ?? "").utf8)
         let files = InitFiles(
             postgres: request.postgres, witnesses: request.witnesses, user: request.user,
             privateKey: request.privateKey.map { PathUtilities.absolute($0) }, clusterNetwork: clusterNetwork,
             adminNetworks: adminNetworks, clientNetworks: clientNetworks.isEmpty ? [clusterNetwork] : clientNetworks,
-            allowTwoMemberEtcd: request.allowTwoMemberEtcd, storesVaultPassword: request.vaultPassword == nil)
-        var secrets: [(secret: InitSecret, value: String)] = []
-        for secret in InitSecrets.all { secrets.append((secret, try secret.generate())) }
+            allowTwoMemberEtcd: request.allowTwoMemberEtcd, storesVaultPassword: request.vaultPassword == nil,
+            clusterCACertificatePEM: clusterCA.authority.certificatePEM)
+        let secrets: [(secret: InitSecret, value: String)] = InitSecrets.all.map { secret in
+            switch secret.kind {
+            case .password: (secret, InitSecrets.password())
+            case .clusterCAPrivateKey: (secret, clusterCA.privateKeyPEM)
+            }
+        }
         let vaulted: String
         do {
             vaulted = try Vault.encrypt(Array(InitFiles.vaultYAML(secrets).utf8), password: vaultPassword)
@@ -76,6 +83,19 @@ public enum ProjectInitializer {
             planned.append(.init(path: ".gitignore", contents: Array(InitFiles.gitignore.utf8), mode: 0o644))
         }
         return InitPlan(directory: request.directory, files: planned, warnings: warnings)
+    }
+
+    /// The cluster CA the tls role signs node certificates with, as `pgha-play ca create` makes it
+    /// (ECDSA P-256, ten years).
+    static func makeClusterCA() throws -> (authority: CertificateAuthority, privateKeyPEM: String) {
+        let now = Date()
+        do {
+            return try CertificateAuthority.create(
+                commonName: "pgha-play cluster CA", notBefore: now.addingTimeInterval(-3600),
+                notAfter: now.addingTimeInterval(3650 * 86_400))
+        } catch {
+            throw PGHAError(.environment, "cannot make the cluster CA: \(error)")
+        }
     }
 
     /// Writes the plan: the directory (made if missing) and its files. On a failure part-way, what

@@ -43,7 +43,7 @@ struct StandaloneLabTests {
         try #require(made.status == 0, "init failed: \(made.stderr)")
         let cluster = alone.work + "/cluster"
         let secrets = try StandaloneLab.secrets(in: cluster, pgha: pgha)
-        try #require(secrets.count == 5)
+        try #require(secrets.count == 7)
 
         // The user's haproxy: the built-in one exported, with a marker in its template.
         let exported = try pgha(["roles", "export", "haproxy"], in: cluster)

@@ -167,42 +167,49 @@ import Testing
         let secrets = try #require(YAMLLoader.load(view.stdout, file: "vault.yml")?.value.dictValue)
         #expect(secrets.keys.sorted() == [
             "vault_haproxy_stats_password", "vault_patroni_restapi_password", "vault_pg_replication_password",
-            "vault_pg_rewind_password", "vault_pg_superuser_password",
+            "vault_pg_rewind_password", "vault_pg_superuser_password", "vault_pgha_tls_ca_private_key",
+            "vault_postgres_exporter_password",
         ])
         let values = secrets.values.compactMap(\.stringValue)
-        #expect(values.count == 5 && Set(values).count == 5)
+        #expect(values.count == 7 && Set(values).count == 7)
+        #expect(values.first { $0.hasPrefix("-----BEGIN ") }?.contains("PRIVATE KEY-----\n") == true)
         #expect(values.allSatisfy { $0.count >= 32 })
     }
 
     /// ansible-playbook reads the roles' meta/argument_specs.yml (the variables `roles list` shows):
-    /// with the lab's variables every role validates; without a secret, the role that needs it
-    /// refuses, naming it.
+    /// with an inventory init made (its vault opened by its password file) every role validates;
+    /// without a secret, the role that needs it refuses, naming it.
     @Test func ansiblePlaybookValidatesTheRolesArgumentSpecs() throws {
-        guard VaultOracleTests.requireOracle(), let python = TestSupport.oraclePython else { return }
+        guard VaultOracleTests.requireOracle() else { return }
         let alone = try Alone()
-        try "[postgres]\nlocalhost ansible_connection=local ansible_python_interpreter=\(python)\n[witness]\n".write(
-            toFile: alone.work + "/hosts.ini", atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(atPath: alone.work + "/group_vars/all", withIntermediateDirectories: true)
-        for file in ["main.yml", "secrets.yml"] {
-            try FileManager.default.copyItem(
-                atPath: TestSupport.repositoryRoot + "/inventory/group_vars/all/" + file, toPath: alone.work + "/group_vars/all/" + file)
-        }
-        try "- hosts: postgres\n  gather_facts: false\n  roles: [common, etcd, haproxy, patroni, preflight, ufw]\n".write(
-            toFile: alone.work + "/roles.yml", atomically: true, encoding: .utf8)
-        // Only the validation (tagged always) runs under a tag nothing else has.
-        let arguments = ["-i", "hosts.ini", "roles.yml", "--tags", "validation-only"]
+        #expect(try alone.run(["init", "cluster"] + Self.lab + ["--admin-network", "10.77.0.1/32"]).status == 0)
+        let cluster = alone.work + "/cluster"
+        let roles = ["common", "etcd", "haproxy", "monitoring", "patroni", "preflight", "tls", "ufw"]
+        try "- hosts: db1\n  gather_facts: false\n  roles: [\(roles.joined(separator: ", "))]\n".write(
+            toFile: cluster + "/roles.yml", atomically: true, encoding: .utf8)
+        // Only the validation (tagged always) runs under a tag nothing else has; no host is contacted.
+        let arguments = [
+            "-i", "hosts.ini", "roles.yml", "--tags", "validation-only", "--vault-password-file", ".vault-pass",
+            "-e", "ansible_connection=local",
+        ]
         let environment = ["ANSIBLE_ROLES_PATH": TestSupport.repositoryRoot + "/roles"]
-        let valid = try Self.ansiblePlaybook(arguments, in: alone.work, environment: environment)
+        let valid = try Self.ansiblePlaybook(arguments, in: cluster, environment: environment)
         #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
-        #expect(valid.stdout.components(separatedBy: "Validating arguments against arg spec 'main'").count == 7, "\(valid.stdout)")
+        #expect(valid.stdout.components(separatedBy: "Validating arguments against arg spec 'main'").count == roles.count + 1, "\(valid.stdout)")
 
-        let secrets = try String(contentsOfFile: alone.work + "/group_vars/all/secrets.yml", encoding: .utf8)
-        try secrets.split(separator: "\n").filter { !$0.hasPrefix("pg_rewind_password") }.joined(separator: "\n")
-            .write(toFile: alone.work + "/group_vars/all/secrets.yml", atomically: true, encoding: .utf8)
-        let missing = try Self.ansiblePlaybook(arguments, in: alone.work, environment: environment)
+        let main = try String(contentsOfFile: cluster + "/group_vars/all/main.yml", encoding: .utf8)
+        try main.split(separator: "\n").filter { !$0.hasPrefix("pg_rewind_password:") }.joined(separator: "\n")
+            .write(toFile: cluster + "/group_vars/all/main.yml", atomically: true, encoding: .utf8)
+        let missing = try Self.ansiblePlaybook(arguments, in: cluster, environment: environment)
         #expect(missing.status == 2)
         #expect(missing.stdout.contains("missing required arguments: pg_rewind_password"), "\(missing.stdout)")
-        #expect(!missing.stdout.contains("lab-only-"), "a secret's value in ansible-playbook's output")
+        let view = try VaultOracleTests.oracle(
+            "ansible-vault", ["view", "--vault-password-file", cluster + "/.vault-pass", cluster + "/group_vars/all/vault.yml"], in: cluster)
+        let secrets = try #require(YAMLLoader.load(view.stdout, file: "vault.yml")?.value.dictValue).values.compactMap(\.stringValue)
+        #expect(secrets.count == 7)
+        for secret in secrets {
+            #expect(!missing.stdout.contains(secret) && !valid.stdout.contains(secret), "a secret's value in ansible-playbook's output")
+        }
     }
 
     static func ansiblePlaybook(_ arguments: [String], in directory: String, environment: [String: String]) throws -> TestSupport.Output {

@@ -113,6 +113,9 @@ import Testing
     @Test func usersRoleOverridesTheBuiltInOneOfTheSameName() throws {
         let project = try Project([
             "roles/haproxy/tasks/main.yml": "- name: my own haproxy\n  ansible.builtin.debug:\n    msg: mine\n",
+            // The built-in tls-migrate.yml (imported by site.yml) uses these entry points of the haproxy role.
+            "roles/haproxy/tasks/helper.yml": "- name: my own helper\n  ansible.builtin.debug:\n    msg: helper\n",
+            "roles/haproxy/tasks/config.yml": "- name: my own config\n  ansible.builtin.debug:\n    msg: config\n",
         ])
         let config = ProjectConfiguration.discover(from: project.root)
         let loader = PlaybookLoader(roleSearchPaths: config.roleSearchPaths, catalog: ActionRegistry.catalog, strategies: Strategies.names)

@@ -9,7 +9,7 @@ import Testing
     @Test func rolesAreListedWithTheVariablesToSet() throws {
         let roles = try BuiltinCatalog.roles()
         #expect(roles.map(\.name) == [
-            "backup", "cis-hardening", "common", "etcd", "haproxy", "patroni", "postgresql", "preflight", "ufw",
+            "backup", "cis-hardening", "common", "etcd", "haproxy", "monitoring", "patroni", "postgresql", "preflight", "tls", "ufw",
         ])
         #expect(roles.allSatisfy { !$0.description.isEmpty && $0.path == "builtin:roles/" + $0.name })
         let byName = Dictionary(uniqueKeysWithValues: roles.map { ($0.name, $0) })
@@ -20,8 +20,10 @@ import Testing
             "pgha_cluster_network",
         ])
         #expect(byName["backup"]?.requiredVariables == [])
+        #expect(byName["tls"]?.requiredVariables == ["pgha_tls_ca_cert", "pgha_tls_ca_private_key"])
+        #expect(byName["monitoring"]?.requiredVariables == ["postgres_exporter_password"])
         // Every secret init generates is one a role asks for, and every secret a role asks for is generated.
-        let secretsAskedFor = Set(roles.flatMap(\.requiredVariables).filter { $0.hasSuffix("_password") })
+        let secretsAskedFor = Set(roles.flatMap(\.requiredVariables).filter { $0.hasSuffix("_password") || $0.hasSuffix("_private_key") })
         #expect(secretsAskedFor == Set(InitSecrets.all.map(\.name)))
     }
 
@@ -65,7 +67,8 @@ import Testing
     @Test func playbooksAreListedWithWhatTheyDo() {
         let playbooks = BuiltinCatalog.playbooks()
         #expect(playbooks.map(\.name) == [
-            "add-node.yml", "ping.yml", "reinit-replica.yml", "restore-test.yml", "rolling-restart.yml", "site.yml", "switchover.yml",
+            "add-node.yml", "ping.yml", "reinit-replica.yml", "restore-test.yml", "rolling-restart.yml", "rotate-ca.yml", "site.yml",
+            "switchover.yml", "tls-migrate.yml",
         ])
         let site = playbooks.first { $0.name == "site.yml" }
         #expect(site?.description == "Deploys the PostgreSQL HA cluster.")

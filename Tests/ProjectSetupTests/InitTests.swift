@@ -1,3 +1,4 @@
+import ClusterCA
 import Engine
 import Foundation
 import Inventory
@@ -222,6 +223,10 @@ import Vault
         for secret in InitSecrets.all {
             #expect(settings[secret.name] == .string("{{ \(secret.vaultName) }}"))
         }
+        // Every variable a built-in role needs from the inventory is set.
+        for role in try BuiltinCatalog.roles() {
+            for variable in role.requiredVariables { #expect(settings[variable] != nil, "\(role.name) needs \(variable)") }
+        }
         let lines = main.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, line) in lines.enumerated() where !line.hasPrefix("#") && !line.hasPrefix(" ") && line.contains(":") && line != "---" {
             #expect(index > 0 && lines[index - 1].hasPrefix("#"), "\(line) has no comment")
@@ -238,6 +243,13 @@ import Vault
         #expect(Set(values).count == values.count)
         #expect(values.allSatisfy { $0.count >= 32 })
         #expect(!values.contains(where: vaulted.contains) && !values.contains(where: main.contains))
+
+        // The cluster CA: the certificate in main.yml, its key in the vault, a pair the tls role can sign with.
+        let caCertificate = try #require(settings["pgha_tls_ca_cert"]?.stringValue)
+        let caKey = try #require(secrets["vault_pgha_tls_ca_private_key"]?.stringValue)
+        #expect(caCertificate.hasPrefix("-----BEGIN CERTIFICATE-----\n") && caCertificate.hasSuffix("-----END CERTIFICATE-----\n"))
+        let authority = try CertificateAuthority(certificatePEM: caCertificate, privateKeyPEM: caKey)
+        #expect(try CertificateInfo(pem: authority.certificatePEM).notAfter > Date().addingTimeInterval(9 * 365 * 86_400))
 
         // pgha-play.yml: the inventory and the password file, read as pgha-play reads it.
         let project = try ProjectConfiguration.load(scratch.directory + "/pgha-play.yml")
