@@ -254,8 +254,8 @@ actor PlayExecution {
             var loaded = false
             for candidate in candidates {
                 let name = Templating.display(try services.templating.render(candidate, stack, at: play.location))
-                let path = name.hasPrefix("/") ? name : services.playbookDirectory + "/" + name
-                guard FileManager.default.fileExists(atPath: path) else { continue }
+                let path = name.hasPrefix("/") || ContentSource.isBuiltin(name) ? name : services.playbookDirectory + "/" + name
+                guard ContentSource.exists(path) else { continue }
                 if let node = try services.vault.loadYAML(contentsOf: path) {
                     guard case .dict(let dict) = node.value else {
                         throw PGHAError(.semantic, "vars file must hold a mapping", at: node.location)

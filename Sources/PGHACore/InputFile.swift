@@ -75,8 +75,15 @@ public enum InputFile {
     }
 
     /// The text of `path`: refused when larger than `limit`, binary (a NUL byte) or not UTF-8.
+    /// A `builtin:` path reads the content compiled into pgha-play (ContentSource).
     public static func readText(_ path: String, limit: Int, what: String) throws -> String {
-        try text(of: readBytes(path, limit: limit, what: what), file: path, what: what)
+        if ContentSource.isBuiltin(path) {
+            guard let bytes = ContentSource.contents(path) else {
+                throw PGHAError(.io, "cannot read \(what): no such built-in file", at: SourceLocation(file: path))
+            }
+            return try text(of: bytes, file: path, what: what)
+        }
+        return try text(of: readBytes(path, limit: limit, what: what), file: path, what: what)
     }
 
     /// `bytes` as text, refused with the first offending byte's position when binary or not UTF-8.

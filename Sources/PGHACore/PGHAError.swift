@@ -85,7 +85,7 @@ public struct PGHAError: Error, Sendable, CustomStringConvertible {
     /// Fills in the offending line from the file on disk, if it is readable.
     public func withSourceLine() -> PGHAError {
         guard sourceLine == nil, let location, location.line > 0,
-            let text = try? String(contentsOfFile: location.file, encoding: .utf8)
+            let bytes = ContentSource.contents(location.file), let text = String(validating: bytes, as: UTF8.self)
         else { return self }
         var copy = self
         var lineNumber = 1

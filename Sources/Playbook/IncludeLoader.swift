@@ -238,8 +238,8 @@ struct IncludeLoader {
         bases += [fileDirectory + "/" + kind, fileDirectory, scope.playDirectory + "/" + kind, scope.playDirectory]
         if session.playbookDirectory != scope.playDirectory { bases += [session.playbookDirectory + "/" + kind, session.playbookDirectory] }
         let expanded = (name as NSString).expandingTildeInPath
-        let candidates = expanded.hasPrefix("/") ? [expanded] : bases.map { PathUtil.join($0, expanded) }
-        if candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) { return }
+        let candidates = expanded.hasPrefix("/") || ContentSource.isBuiltin(expanded) ? [expanded] : bases.map { PathUtil.join($0, expanded) }
+        if candidates.contains(where: ContentSource.exists) { return }
         throw Diagnostics.error(
             "\(normalized.action): local file '\(name)' not found", at: normalized.locations[key] ?? location,
             hint: "searched " + bases.joined(separator: ", "))

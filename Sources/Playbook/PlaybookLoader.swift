@@ -77,8 +77,10 @@ public struct PlaybookLoader: Sendable {
             validateArguments: validateArguments)
     }
 
-    /// `.../site/roles/web/tasks/main.yml` -> `.../site`; any other file -> its directory.
+    /// `.../site/roles/web/tasks/main.yml` -> `.../site` (`builtin:roles/web/...` -> `builtin:`);
+    /// any other file -> its directory.
     static func inferPlaybookDirectory(from file: String) -> String {
+        if file.hasPrefix(ContentSource.builtinRoles + "/") { return ContentSource.builtinPrefix }
         if let range = file.range(of: "/roles/", options: .backwards) {
             return String(file[..<range.lowerBound])
         }
@@ -233,37 +235,28 @@ struct RoleMeta {
     var argumentSpecsLocation: SourceLocation?
 }
 
+/// Paths of controller files, on disk or built in (`builtin:roles/...`, see `ContentSource`).
 enum PathUtil {
     static func absolute(_ path: String) -> String {
+        if ContentSource.isBuiltin(path) { return ContentSource.standardize(path) }
         let expanded = (path as NSString).expandingTildeInPath
         let joined = expanded.hasPrefix("/") ? expanded : FileManager.default.currentDirectoryPath + "/" + expanded
         return (joined as NSString).standardizingPath
     }
 
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        if slash == path.startIndex { return "/" }
-        return String(path[..<slash])
-    }
+    static func directory(of path: String) -> String { ContentSource.directory(of: path) }
 
-    static func join(_ directory: String, _ name: String) -> String {
-        if name.hasPrefix("/") { return (name as NSString).standardizingPath }
-        return ((directory + "/" + name) as NSString).standardizingPath
-    }
+    static func join(_ directory: String, _ name: String) -> String { ContentSource.join(directory, name) }
 
-    static func isFile(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
-    }
+    static func isFile(_ path: String) -> Bool { ContentSource.isFile(path) }
 
-    static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
+    static func isDirectory(_ path: String) -> Bool { ContentSource.isDirectory(path) }
 
     static func firstFile(_ name: String, in directories: [String]) -> String? {
         let expanded = (name as NSString).expandingTildeInPath
-        if expanded.hasPrefix("/") { return isFile(expanded) ? (expanded as NSString).standardizingPath : nil }
+        if expanded.hasPrefix("/") || ContentSource.isBuiltin(expanded) {
+            return isFile(expanded) ? ContentSource.standardize(expanded) : nil
+        }
         for directory in directories {
             let candidate = join(directory, expanded)
             if isFile(candidate) { return candidate }

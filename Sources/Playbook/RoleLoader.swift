@@ -237,7 +237,7 @@ struct RoleLoader {
         let base = rolePath + "/" + directory + "/" + (name ?? "main")
         var files: [String] = []
         if PathUtil.isDirectory(base) && !PathUtil.isFile(base + ".yml") && !PathUtil.isFile(base + ".yaml") {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+            let contents = ContentSource.entries(ofDirectory: base) ?? []
             files = contents.filter { ["yml", "yaml", "json"].contains(($0 as NSString).pathExtension) }.sorted()
                 .map { base + "/" + $0 }.filter(PathUtil.isFile)
         } else if let file = try roleFile(rolePath, directory, name, at: location) {

@@ -43,10 +43,10 @@ public struct DefaultLookups: TemplateLookups {
 
     /// The existing file `path` names, or nil (outside a play: `searchPaths`, then the current directory).
     public func resolve(_ path: String) -> String? {
-        if path.hasPrefix("/") { return FileManager.default.fileExists(atPath: path) ? path : nil }
+        if path.hasPrefix("/") || ContentSource.isBuiltin(path) { return ContentSource.exists(path) ? path : nil }
         for base in searchPaths {
             for candidate in [base + "/files/" + path, base + "/templates/" + path, base + "/" + path]
-            where FileManager.default.fileExists(atPath: candidate) {
+            where ContentSource.exists(candidate) {
                 return candidate
             }
         }
@@ -111,7 +111,7 @@ public struct DefaultLookups: TemplateLookups {
                 var text: String
                 if let readFile {
                     text = try readFile(path)
-                } else if let plain = try? String(contentsOfFile: path, encoding: .utf8) {
+                } else if let bytes = ContentSource.contents(path), let plain = String(validating: bytes, as: UTF8.self) {
                     text = plain
                 } else {
                     throw PGHAError(.io, "lookup('\(plugin)'): cannot read '\(path)'", at: context.location)

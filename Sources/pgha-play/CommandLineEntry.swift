@@ -41,14 +41,23 @@ enum CommandLineEntry {
     }
 }
 
-/// The root command: `pgha-play [options] PLAYBOOK...` runs playbooks; `pgha-play lab ...` manages
-/// the local test hosts; `pgha-play vault ...` works on ansible-vault files; `pgha-play doc ...`
-/// documents the actions and modules; `pgha-play status` shows the cluster.
+/// The root command: `pgha-play [options] PLAYBOOK...` runs playbooks; `pgha-play init` writes an
+/// inventory directory for a cluster; `roles` and `playbooks` list (and export) the built-in ones;
+/// `pgha-play lab ...` manages the local test hosts; `pgha-play vault ...` works on ansible-vault
+/// files; `pgha-play doc ...` documents the actions and modules; `pgha-play status` shows the
+/// cluster; `pgha-play ca ...` manages the cluster CA.
 struct PGHAPlay: AsyncParsableCommand {
+    /// This release; `--version` adds the git commit the binary was built from.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self, LabCommand.self, VaultCommand.self, DocCommand.self, StatusCommand.self, CACommand.self],
+        version: "pgha-play \(version) (commit \(BuildInfo.commit))",
+        subcommands: [
+            RunCommand.self, InitCommand.self, RolesCommand.self, PlaybooksCommand.self, LabCommand.self, VaultCommand.self,
+            DocCommand.self, StatusCommand.self, CACommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 }

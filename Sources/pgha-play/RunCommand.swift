@@ -10,13 +10,23 @@ import Vault
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run one or more playbooks (the default command)."
+        abstract: "Run one or more playbooks (the default command).",
+        discussion: """
+            pgha-play.yml (optional, found by walking up from the working directory) names the inventory, \
+            playbook_dirs, roles_path and vault_password_file; without it the working directory is the project.
+            Inventory: -i, else pgha-play.yml's, else ./hosts.ini, ./inventory/ or ./inventory.ini (the first that exists).
+            Playbook: the path as given, else in playbook_dirs (default playbooks/), else built in (pgha-play playbooks list).
+            Role: roles/ beside the playbook, roles_path (default roles/), then built in (pgha-play roles list): a role \
+            of your own overrides the built-in one of the same name.
+            """
     )
 
-    @Argument(help: "Playbooks to run. A bare name such as site.yml is also looked up in the project's playbooks/.")
+    @Argument(help: "Playbooks to run: a path, or a bare name (site.yml) found in playbook_dirs, then among the built-in ones.")
     var playbooks: [String] = []
 
-    @Option(name: [.customShort("i"), .long], help: "Inventory file, directory or comma list (host1,host2,). Repeatable.")
+    @Option(
+        name: [.customShort("i"), .long],
+        help: "Inventory file, directory or comma list (host1,host2,). Repeatable. Default: pgha-play.yml's, else ./hosts.ini, ./inventory/, ./inventory.ini.")
     var inventory: [String] = []
 
     @Option(name: [.customShort("l"), .long], help: "Limit to hosts matching this pattern (a:b, a:&b, a:!b, globs).")

@@ -84,14 +84,14 @@ enum IncludeTasksAction: EngineAction {
 
     /// Include paths are relative to the including file, then the role's tasks/, then the playbook.
     static func resolve(_ name: String, context: ActionContext) throws -> String {
-        if name.hasPrefix("/") { return name }
+        if name.hasPrefix("/") || ContentSource.isBuiltin(name) { return name }
         var candidates: [String] = []
         let taskFile = context.task.location.file
         if let slash = taskFile.lastIndex(of: "/") { candidates.append(String(taskFile[..<slash]) + "/" + name) }
         if let role = context.task.role { candidates.append(role.path + "/tasks/" + name) }
         if let dir = context.variables.lookup("playbook_dir")?.stringValue { candidates.append(dir + "/" + name) }
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate) {
-            return candidate
+        for candidate in candidates where ContentSource.isFile(candidate) {
+            return ContentSource.standardize(candidate)
         }
         throw PGHAError(
             .io, "could not find included file '\(name)' (looked in: \(candidates.joined(separator: ", ")))",

@@ -92,19 +92,20 @@ enum ModuleAction {
     static let parsableLocale = [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
 
     /// `src:` lookup order: the role's files/ or templates/, the playbook's, then the path itself.
+    /// Built-in roles and playbooks resolve inside the built-in tree (`ContentSource`).
     static func localPathResolver(_ context: ActionContext) -> @Sendable (String, String) -> String? {
         let rolePath = context.task.role?.path
         let taskDir = (context.task.location.file as NSString).deletingLastPathComponent
         let playbookDir = context.variables.lookup("playbook_dir")?.stringValue ?? "."
         return { path, kind in
-            if path.hasPrefix("/") { return FileManager.default.fileExists(atPath: path) ? path : nil }
+            if path.hasPrefix("/") || ContentSource.isBuiltin(path) { return ContentSource.exists(path) ? path : nil }
             var candidates: [String] = []
             if let rolePath { candidates += [rolePath + "/" + kind + "/" + path, rolePath + "/" + path] }
             candidates += [
                 taskDir + "/" + kind + "/" + path, taskDir + "/" + path, playbookDir + "/" + kind + "/" + path,
                 playbookDir + "/" + path,
             ]
-            return candidates.first { FileManager.default.fileExists(atPath: $0) }
+            return candidates.first(where: ContentSource.exists)
         }
     }
 
@@ -114,10 +115,10 @@ enum ModuleAction {
         let vault = context.invocation.vault
         return { path, decrypt in
             if decrypt { return try vault.readFile(path) }
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let bytes = ContentSource.contents(path) else {
                 throw PGHAError(.io, "could not read the file on the controller", at: SourceLocation(file: path))
             }
-            return [UInt8](data)
+            return bytes
         }
     }
 
