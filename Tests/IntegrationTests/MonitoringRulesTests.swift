@@ -71,10 +71,20 @@ struct MonitoringRulesTests {
         let directory = NSTemporaryDirectory() + "pgha-monitoring-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let group = try TestSupport.run("/usr/bin/id", ["-gn"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // With TLS on (the default) the scrapes name the CA and Prometheus' client certificate,
+        // which promtool wants to find: the files role tls would have made, here in the directory.
+        let tls = directory + "/tls"
+        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+        let made = try TestSupport.run(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=prometheus",
+             "-keyout", tls + "/prometheus.key", "-out", tls + "/prometheus.crt"])
+        guard made.status == 0 else { throw PGHAError(.execution, "openssl: \(made.stderr)") }
+        try FileManager.default.copyItem(atPath: tls + "/prometheus.crt", toPath: tls + "/ca.crt")
         var arguments = ["-i", "inventory.ini", "render.yml"]
         for variable in [
             "monitoring_config_dir=\(directory)", "monitoring_config_owner=\(NSUserName())",
-            "monitoring_config_group=\(group)", "monitoring_manage_services=false",
+            "monitoring_config_group=\(group)", "monitoring_manage_services=false", "monitoring_tls_dir=\(tls)",
         ] + extraVars {
             arguments += ["-e", variable]
         }

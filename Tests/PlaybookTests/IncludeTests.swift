@@ -95,12 +95,12 @@ import Testing
                     - name: other platform's arguments
                       package: {name: tree, enablerepo: epel}
                       when: ansible_os_family == 'RedHat'
-                    - community.general.seport: {ports: 1, proto: tcp, setype: x}
+                    - community.general.frobnicate: {ports: 1, proto: tcp, setype: x}
                       when: false
                     - block:
                         - ping:
                       rescue:
-                        - yum: name=x
+                        - frobnicate: name=x
                 """,
             "setup-RedHat.yml": "- yum: name=epel-release\n- ansible.posix.selinux: {state: permissive}\n",
         ])
@@ -109,19 +109,20 @@ import Testing
         #expect(tasks.count == 4)
         #expect(tasks[2].args["enablerepo"] == "epel")
         let deferred = try #require(tasks[3].deferredError)
-        #expect(deferred.message.hasPrefix("unknown module 'community.general.seport'"))
+        #expect(deferred.message.hasPrefix("unknown module 'community.general.frobnicate'"))
         #expect(deferred.location?.line == 10)
         guard case .block(let block) = play.tasks[4], case .task(let rescued) = block.rescue[0] else {
             Issue.record("expected a block with a rescue")
             return
         }
-        #expect(rescued.deferredError?.message.hasPrefix("unknown module 'yum'") == true)
+        #expect(rescued.deferredError?.message.hasPrefix("unknown module 'frobnicate'") == true)
     }
 
     @Test func unknownModulesCertainToRunAreStillLoadErrors() throws {
-        let project = try Project(["site.yml": "- hosts: all\n  tasks:\n    - yum: name=x\n"])
+        // (yum, dnf, seport... are known: they fail when they run, naming the Debian alternative.)
+        let project = try Project(["site.yml": "- hosts: all\n  tasks:\n    - frobnicate: name=x\n"])
         let error = try #require(project.loadError())
-        #expect(error.message.hasPrefix("unknown module or keyword 'yum'"))
+        #expect(error.message.hasPrefix("unknown module or keyword 'frobnicate'"))
         let arguments = try Project(["site.yml": "- hosts: all\n  tasks:\n    - package: {name: x, enablerepo: epel}\n"])
         #expect(try #require(arguments.loadError()).message.contains("enablerepo"))
     }
