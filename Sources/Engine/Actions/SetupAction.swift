@@ -25,7 +25,7 @@ enum SetupAction: EngineAction {
 
     static func run(_ context: ActionContext) async throws -> ActionResult {
         let connection = try await context.invocation.connection()
-        let output = try await connection.run(CommandRequest(FactScript.text))
+        let output = try await connection.run(CommandRequest(FactScript.text, subshellAllowed: true))
         guard output.succeeded || !output.stdout.isEmpty else {
             return .failed("fact gathering failed: \(output.stderrText)")
         }

@@ -45,6 +45,12 @@ enum FileWriter {
                 contentLimit: context.diffMode && request.remoteSource == nil ? RemoteProbe.maxDiffSize : nil,
                 unlessChecksum: checksum)
         ]
+        if request.remoteSource == nil, !request.data.contains(0),
+            let text = String(validating: request.data, as: UTF8.self)
+        {
+            // A small file with the same bytes is recognised by the shell, without a checksum program.
+            probe.targets[0].expected = (text, checksum)
+        }
         if let remote = request.remoteSource {
             probe.targets.append(RemoteProbe.Target(path: remote, follow: true, checksumAlgorithm: "sha1"))
         }
