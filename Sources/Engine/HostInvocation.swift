@@ -21,8 +21,11 @@ struct HostInvocation: Sendable {
     let redactor: Redactor
     let vault: VaultContext
     let sink: any EventSink
+    /// When the task started and every request it sends its host, counted (see `TaskMeter`).
+    let meter = TaskMeter()
 
     func run() async -> TaskOutcome {
+        meter.started = Date()
         do {
             if let loop = task.loop {
                 return try await runLoop(loop)
@@ -103,6 +106,8 @@ struct HostInvocation: Sendable {
         // set_fact in a loop sees what earlier items set.
         var base = variables
         for (index, item) in items.enumerated() {
+            let itemStarted = Date()
+            let itemRoundTrips = meter.roundTrips
             var stack = base
             stack.set(loop.loopVar, item)
             stack.set("ansible_loop_var", .string(loop.loopVar))
@@ -135,7 +140,9 @@ struct HostInvocation: Sendable {
             outcome.result = .dict(itemResult)
             var shownItem = outcome
             shownItem.ignored = false  // "...ignoring" belongs to the whole loop, not an item
-            report(shownItem, itemLabel: noLog(stack) ? "(censored due to no_log)" : label)
+            report(
+                shownItem, itemLabel: noLog(stack) ? "(censored due to no_log)" : label, started: itemStarted,
+                roundTrips: meter.roundTrips - itemRoundTrips)
             base.push(outcome.setFacts)
             results.append(outcome.result)
             if outcome.status == .changed { anyChanged = true }
@@ -272,7 +279,8 @@ struct HostInvocation: Sendable {
 
     // MARK: - Reporting
 
-    private func report(_ outcome: TaskOutcome, itemLabel: String?) {
+    /// Emits the host result; `started` and `roundTrips` are a loop item's own (the task's by default).
+    private func report(_ outcome: TaskOutcome, itemLabel: String?, started: Date? = nil, roundTrips items: Int? = nil) {
         // A loop reports its items one by one; the whole-loop outcome is not printed again.
         if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
         let itemLabel = itemLabel == "" ? nil : itemLabel
@@ -307,7 +315,10 @@ struct HostInvocation: Sendable {
                 task: task.displayName,
                 HostResult(
                     host: host, action: task.action, status: outcome.status, result: shown, itemLabel: itemLabel, ignored: outcome.ignored,
-                    delegatedTo: delegate?.name, diffs: options.diff ? diffs : [], showResult: outcome.showResult)))
+                    delegatedTo: delegate?.name, diffs: options.diff ? diffs : [], showResult: outcome.showResult,
+                    started: (started ?? meter.started).timeIntervalSince1970,
+                    duration: Date().timeIntervalSince(started ?? meter.started),
+                    roundTrips: items ?? meter.roundTrips, role: task.role?.name)))
     }
 
     // MARK: - The action
@@ -321,8 +332,11 @@ struct HostInvocation: Sendable {
         }
     }
 
+    /// The host's (or delegate's) connection, its requests counted for this task.
     func connection() async throws -> any Connection {
         let key = delegate?.name ?? host
-        return try await connections.connection(for: key, variables: delegate?.variables ?? variables, connector: connector)
+        let shared = try await connections.connection(
+            for: key, variables: delegate?.variables ?? variables, connector: connector)
+        return CountingConnection(shared, meter: meter)
     }
 }
