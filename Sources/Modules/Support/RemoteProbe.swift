@@ -102,6 +102,17 @@ struct RemoteProbe {
     /// reads a byte per system call, which costs less than starting a program up to about here.
     static let shellReadLimit = 4096
 
+    /// A change made in the same round trip as the probe when the state turns out as the caller
+    /// predicted: after the probe has printed everything, `condition` (shell) guards `action`,
+    /// which runs in a subshell and reports success on the probe's stderr. The caller decides
+    /// again from what the probe printed and relies on `Result.acted` only where its own decision
+    /// is that same change; a failed action changes nothing the caller's own path would not redo.
+    struct Speculation {
+        var condition: String
+        var action: String
+    }
+
+    var speculation: Speculation?
     var targets: [Target] = []
     var users: [String] = []
     var groups: [String] = []
@@ -121,7 +132,8 @@ struct RemoteProbe {
     /// tests). Links, access, MIME types and trees cost more, but only where asked for.
     var script: String {
         var lines = [
-            "exec 2>/dev/null",
+            // fd 3 keeps stderr for the speculation's report; everything else's is dropped.
+            "exec 3>&2 2>/dev/null",
             "printf 'H|'; umask",
             // dirname as POSIX defines it, without running dirname.
             #"dn() { d=$1; case $d in *[!/]*) ;; *) d=/; return;; esac; while [ "${d%/}" != "$d" ]; do d=${d%/}; done; case $d in */*) d=${d%/*};; *) d=.; return;; esac; while [ "${d%/}" != "$d" ]; do d=${d%/}; done; [ -n "$d" ] || d=/; }"#,
@@ -177,6 +189,10 @@ struct RemoteProbe {
         let contentTarget = targets.indices.last { targets[$0].contentLimit != nil }
         for index in targets.indices.filter({ $0 != contentTarget }) + (contentTarget.map { [$0] } ?? []) {
             lines += block(for: index, sizes: sizedTargets.contains(index))
+        }
+        if let speculation {
+            lines.append(
+                "if \(speculation.condition); then ( \(speculation.action) ) >/dev/null 2>&1 && echo \(Self.actedMarker) >&3; fi")
         }
         lines.append("exit 0")
         return lines.joined(separator: "\n") + "\n"
@@ -265,7 +281,11 @@ struct RemoteProbe {
         var groupIDs: [String: Int]
         var stats: [RemoteStat]
         var extras: [String] = []
+        /// The speculation's action ran and succeeded.
+        var acted = false
     }
+
+    static let actedMarker = "pgha-probe-acted"
 
     func run(_ context: ModuleContext) async throws -> Result {
         let result = try await context.connection.run(
@@ -275,7 +295,9 @@ struct RemoteProbe {
                 .execution, "reading file state failed: \(result.stderrText)", at: context.taskLocation,
                 host: context.host)
         }
-        return try parse(result.stdout, context: context)
+        var parsed = try parse(result.stdout, context: context)
+        parsed.acted = speculation != nil && result.stderrText.contains(Self.actedMarker)
+        return parsed
     }
 
     func parse(_ output: [UInt8], context: ModuleContext) throws -> Result {
