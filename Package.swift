@@ -7,9 +7,11 @@ import PackageDescription
 //   Declarations (each action's names, arguments, documentation; the catalog the loader reads)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
 //   Playbook (plays/tasks/roles model + loader)       CLibSSH2 -> SSHTransport
+//   ClusterCA (the controller's CA: make a CA, sign CSRs; swift-certificates)
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
 //   Engine (variables, strategies, handlers, tags, check mode; emits events)
 //   Output (human and JSON-lines views of engine events)        Lab (systemd-nspawn hosts)
+//   ClusterStatus (`pgha-play status`: the cluster read over the engine's inventory and SSH)
 //   pgha-play (thin CLI)
 let package = Package(
     name: "pgha-play",
@@ -23,7 +25,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         // AES-CTR and PBKDF2 (_CryptoExtras) for ansible-vault's format; 3.12.3 and 4.x both have them.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
     ],
     targets: [
         .target(
@@ -54,7 +58,16 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "SSHTransport", dependencies: ["PGHACore", "Transport", "CLibSSH2"]),
-        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport"]),
+        .target(
+            name: "ClusterCA",
+            dependencies: [
+                "PGHACore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(name: "Modules", dependencies: ["PGHACore", "Declarations", "Transport", "ClusterCA"]),
         .target(
             name: "Engine",
             dependencies: [
@@ -63,11 +76,15 @@ let package = Package(
             ]
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
-        .target(name: "Lab", dependencies: ["PGHACore"]),
+        .target(name: "Lab", dependencies: ["PGHACore", "ClusterCA"]),
+        .target(
+            name: "ClusterStatus",
+            dependencies: ["PGHACore", "Engine", "Transport", .product(name: "OrderedCollections", package: "swift-collections")]
+        ),
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab",
+                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ClusterStatus", "ClusterCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,10 +97,12 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook", "Engine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport"]),
-        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport"]),
+        .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Transport", "SSHTransport", "ClusterCA"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "ClusterStatusTests", dependencies: ["ClusterStatus"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "Vault", "pgha-play"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (once) the virtualenv holding the oracles the differential tests compare against:
 # ansible-core (ansible-playbook, Templar) from PyPI, and the `ansible` package for the collections the
-# module differential needs (ansible.posix, community.general, community.postgresql). Prints the
+# module differential and the roles need (ansible.posix, community.general, community.postgresql,
+# community.crypto). Prints the
 # venv's python path.
 # Never a runtime dependency of pgha-play. Safe to call from several test suites at once.
 set -euo pipefail
@@ -20,7 +21,7 @@ fi
 # The collections the module differential needs come from the `ansible` 12.x wheel (the release
 # built on ansible-core 2.19): only their directories are unpacked, which is much faster than
 # installing all of the package's collections. ansible-core finds them on sys.path.
-collections='ansible_collections.ansible.posix, ansible_collections.community.general, ansible_collections.community.postgresql'
+collections='ansible_collections.ansible.posix, ansible_collections.community.general, ansible_collections.community.postgresql, ansible_collections.community.crypto'
 if ! "$venv/bin/python" -c "import $collections" 2>/dev/null; then
   wheels="$(mktemp -d)"
   trap 'rm -rf "$wheels"' EXIT
@@ -28,7 +29,7 @@ if ! "$venv/bin/python" -c "import $collections" 2>/dev/null; then
     -d "$wheels" 'ansible>=12,<13' >&2
   "$venv/bin/python" - "$wheels" <<'PY'
 import glob, sys, sysconfig, zipfile
-wanted = tuple("ansible_collections/%s/" % c for c in ("ansible/posix", "community/general", "community/postgresql"))
+wanted = tuple("ansible_collections/%s/" % c for c in ("ansible/posix", "community/general", "community/postgresql", "community/crypto"))
 (wheel,) = glob.glob(sys.argv[1] + "/ansible-*.whl")
 with zipfile.ZipFile(wheel) as z:
     z.extractall(sysconfig.get_paths()["purelib"], [n for n in z.namelist() if n.startswith(wanted)])

@@ -94,6 +94,7 @@ public struct LabController: Sendable {
         let wanted = try HostSet.hosts(count: hostCount, plan: plan)
         return try withLock {
             try files.ensureLabKey()
+            try files.ensureLabCA()
             let hash = try images.ensure()
             var state = try LabState.load(from: paths.stateFile)
             try network.ensureBridge()
@@ -126,6 +127,7 @@ public struct LabController: Sendable {
             }
             try files.writeKnownHosts(state.hosts.filter { FileManager.default.fileExists(atPath: paths.upperDir($0.name)) })
             for host in targets where !runtime.isRunning(host.name) {
+                try clearLeftovers(of: host.name)
                 try runtime.boot(host, image: paths.image(host.imageHash))
                 booted.append(host.name)
             }
@@ -151,12 +153,7 @@ public struct LabController: Sendable {
             let running = names.filter { runtime.isRunning($0) }
             if !running.isEmpty { log("stopping \(running.count) host(s)") }
             runtime.stop(running)
-            for name in names {
-                try network.removeLeftoverPort(of: name)
-                // nspawn leaves this behind when its container was killed.
-                let propagate = "/run/systemd/nspawn/propagate/\(name)"
-                if Filesystem.mounts(under: propagate).isEmpty { try? FileManager.default.removeItem(atPath: propagate) }
-            }
+            for name in names { try clearLeftovers(of: name) }
             if state.bridge != nil || isOurBridge() { try network.removeBridge() }
             try firewall.remove()
             Cgroups(bridge: bridge).removeAll()
@@ -164,6 +161,15 @@ public struct LabController: Sendable {
             try? FileManager.default.removeItem(atPath: paths.knownHosts)
             try? FileManager.default.removeItem(atPath: paths.stateFile)
         }
+    }
+
+    /// What a killed container leaves behind and a new boot of the same name trips over: its veth
+    /// on the bridge ("Failed to add new veth interfaces: File exists") and nspawn's propagation
+    /// directory. Only for a host that is not running.
+    private func clearLeftovers(of name: String) throws {
+        try network.removeLeftoverPort(of: name)
+        let propagate = "/run/systemd/nspawn/propagate/\(name)"
+        if Filesystem.mounts(under: propagate).isEmpty { try? FileManager.default.removeItem(atPath: propagate) }
     }
 
     /// Every recorded host with its address, state and whether SSH answers.
@@ -209,6 +215,7 @@ public struct LabController: Sendable {
             try network.ensureBridge()
             try firewall.install()
             try files.prepare(host, allHosts: state.hosts)
+            try clearLeftovers(of: name)
             try runtime.boot(host, image: paths.image(host.imageHash))
             try applyPartitions([host])
             if !host.partitioned { try waitForSSH([host]) }

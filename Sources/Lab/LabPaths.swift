@@ -36,6 +36,9 @@ public struct LabPaths: Sendable {
     public var privateKey: String { stateDir + "/id_ed25519" }
     public var publicKey: String { stateDir + "/id_ed25519.pub" }
     public var knownHosts: String { stateDir + "/known_hosts" }
+    /// The lab-only cluster CA (certificate and key) that the lab inventory's TLS settings read.
+    public var caCertificate: String { stateDir + "/ca.crt" }
+    public var caPrivateKey: String { stateDir + "/ca.key" }
     public var stateFile: String { stateDir + "/state.json" }
     public var lockFile: String { stateDir + "/lock" }
     public var recipeScript: String { recipeDir + "/image-recipe.sh" }

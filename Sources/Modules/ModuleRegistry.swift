@@ -12,6 +12,8 @@ public enum ModuleRegistry {
         AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self, PostgresqlUserModule.self,
         PostgresqlDbModule.self, PostgresqlPgHbaModule.self, PostgresqlQueryModule.self, UfwModule.self,
         AptRepositoryModule.self,
+        OpenSSLPrivateKeyModule.self, OpenSSLCSRPipeModule.self, X509CertificateModule.self,
+        X509CertificatePipeModule.self, X509CertificateInfoModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {

@@ -42,12 +42,12 @@ enum CommandLineEntry {
 
 /// The root command: `pgha-play [options] PLAYBOOK...` runs playbooks; `pgha-play lab ...` manages
 /// the local test hosts; `pgha-play vault ...` works on ansible-vault files; `pgha-play doc ...`
-/// documents the actions and modules.
+/// documents the actions and modules; `pgha-play status` shows the cluster.
 struct PGHAPlay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgha-play",
         abstract: "Run Ansible-style playbooks over SSH; deploy and operate a PostgreSQL HA cluster.",
-        subcommands: [RunCommand.self, LabCommand.self, VaultCommand.self, DocCommand.self],
+        subcommands: [RunCommand.self, LabCommand.self, VaultCommand.self, DocCommand.self, StatusCommand.self, CACommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -5,11 +5,16 @@ import Testing
 
 /// The cluster issue's "done when", on the lab's node1, node2 and witness (issue 6): deploy with
 /// `pgha-play site.yml`, converge, `--check --diff`, backups, switchover, losing the leader's power,
-/// and a partition of the leader.
+/// and a partition of the leader; and TLS on every link (issue 12): verify-full clients, encrypted
+/// replication, etcd and the REST API, nothing readable on the wire, renewal, CA rotation and the
+/// move of a cluster deployed without TLS.
 ///
 /// These tests kill and cut off hosts, so they run on their own, after the other suites, in the
 /// cluster phase of scripts/test (PGHA_CLUSTER_TESTS=1); the facts tests read the same hosts.
 /// They expect fresh hosts (scripts/test resets them) but also run against a deployed cluster.
+/// Hosts: PGHA_CLUSTER_HOSTS (database nodes, then the witness last; default
+/// "node1=10.77.0.11,node2=10.77.0.12,witness=10.77.0.13") and, for adding nodes,
+/// PGHA_CLUSTER_EXTRA_HOSTS (default "node3=10.77.0.14,node4=10.77.0.15").
 @Suite(.serialized, .enabled(if: ClusterLab.enabled, "runs in the cluster phase of scripts/test (PGHA_CLUSTER_TESTS=1)"))
 struct ClusterLabTests {
     @Test func deployConvergesAndChecksChangeNothing() throws {
@@ -27,7 +32,7 @@ struct ClusterLabTests {
         #expect(members.allSatisfy { $0.state == "running" || $0.state == "streaming" }, "\(members)")
         try ClusterLab.expectReplicaStreaming()
 
-        let etcd = try ClusterLab.ssh("witness", "sudo etcdctl member list -w simple")
+        let etcd = try ClusterLab.ssh(ClusterLab.witness, "sudo -i etcdctl member list -w simple")
         #expect(etcd.stdout.split(separator: "\n").filter { $0.contains(", started,") }.count == 3, "\(etcd.stdout)")
 
         for node in ClusterLab.databaseNodes {
@@ -53,13 +58,25 @@ struct ClusterLabTests {
             ["site.yml", "--check", "--diff", "-i", inventory.file] + ClusterLab.extraArguments)
         #expect(changedSetting.status == 0, "\(changedSetting.tail)")
         let counts = ClusterLab.changedCounts(changedSetting.stdout)
-        #expect(counts == ["node1": 1, "node2": 1, "witness": 0], "\(changedSetting.tail)")
+        var expected = [ClusterLab.witness: 0]
+        for node in ClusterLab.databaseNodes { expected[node] = 1 }
+        #expect(counts == expected, "\(changedSetting.tail)")
         #expect(changedSetting.stdout.contains("-repo1-retention-full=2\n+repo1-retention-full=3\n"), "\(changedSetting.stdout)")
         let diffLines = changedSetting.stdout.split(separator: "\n").filter {
             ($0.hasPrefix("+") && !$0.hasPrefix("+++")) || ($0.hasPrefix("-") && !$0.hasPrefix("---"))
         }
         #expect(diffLines.count == 4, "only the retention line, on two nodes: \(diffLines)")
         #expect(try ClusterLab.fingerprints() == before)
+    }
+
+    @Test func everyLinkUsesTLS() throws {
+        try ClusterLab.requireHealthy()
+        try ClusterTLS.expectEveryLinkUsesTLS()
+    }
+
+    @Test func aMarkerWrittenThroughHAProxyNeverCrossesTheBridgeInClearText() throws {
+        try ClusterLab.requireHealthy()
+        try ClusterTLS.expectMarkerNotOnTheWire()
     }
 
     @Test func backupRestoresAndSwitchoverMovesTheLeader() throws {
@@ -138,24 +155,32 @@ struct ClusterLabTests {
         try ClusterLab.waitForHealthyReplica(timeout: 180)
     }
 
+    @Test func aCertificateExpiringWithin30DaysIsRenewed() throws {
+        try ClusterLab.requireHealthy()
+        try ClusterTLS.expectRenewal()
+    }
+
+    @Test func rotateCARollsANewCAInWhileWritesGoOn() throws {
+        try ClusterLab.requireHealthy()
+        try ClusterTLS.expectCARotation()
+    }
+
     /// Last, because the cluster then has four database nodes: node3 and node4 (fresh) join
     /// [postgres] and a plain rerun of site.yml extends etcd, Patroni, HAProxy and UFW everywhere,
     /// without a failover. Then node3 is rebuilt (fresh disk) and a rerun replaces its etcd member.
     @Test func addingTwoDatabaseNodesExtendsTheCluster() throws {
         try ClusterLab.requireHealthy()
         let before = try ClusterLab.members()
-        try ClusterLab.lab(["reset", "node3", "node4"])
-        let inventory = try ClusterLab.inventoryCopy(appending: "")
+        let extra = ClusterLab.extraHosts
+        try #require(extra.count == 2, "PGHA_CLUSTER_EXTRA_HOSTS names two hosts")
+        let (node3, node4) = (extra[0].name, extra[1].name)
+        try ClusterLab.lab(["reset", node3, node4])
+        let inventory = try ClusterLab.inventoryCopy(appending: "", databaseNodes: Array(ClusterLab.hosts.dropLast()) + extra)
         defer { try? FileManager.default.removeItem(atPath: inventory.directory) }
-        var ini = try String(contentsOfFile: inventory.file, encoding: .utf8)
-        ini = ini.replacingOccurrences(
-            of: "node2 ansible_host=10.77.0.12\n",
-            with: "node2 ansible_host=10.77.0.12\nnode3 ansible_host=10.77.0.14\nnode4 ansible_host=10.77.0.15\n")
-        try ini.write(toFile: inventory.file, atomically: true, encoding: .utf8)
 
         // Limited to a new host, the etcd role cannot see the running members: it refuses rather
         // than found a second cluster.
-        let limited = try ClusterLab.pgha(["site.yml", "-i", inventory.file, "--limit", "node3", "--tags", "etcd"])
+        let limited = try ClusterLab.pgha(["site.yml", "-i", inventory.file, "--limit", node3, "--tags", "etcd"])
         #expect(limited.status == 2 && limited.stdout.contains("it could only start a cluster of its own"), "\(limited.tail)")
 
         let extend = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
@@ -167,14 +192,16 @@ struct ClusterLabTests {
             after.first { $0.role == "Leader" }?.name == before.first { $0.role == "Leader" }?.name
                 && Set(after.map(\.timeline)) == Set(before.map(\.timeline)),
             "before \(before), after \(after)")
-        for node in ["node1", "node2"] {
+        for node in ClusterLab.databaseNodes {
             let config = try ClusterLab.ssh(node, "sudo cat /etc/haproxy/haproxy.cfg; sudo ufw status").stdout
-            #expect(config.contains("server node3 10.77.0.14:5442") && config.contains("server node4 10.77.0.15:5442"), "\(node): \(config)")
-            #expect(config.contains("5442/tcp                   ALLOW       10.77.0.14"), "\(node): \(config)")
+            #expect(
+                config.contains("server \(node3) \(extra[0].address):5442") && config.contains("server \(node4) \(extra[1].address):5442"),
+                "\(node): \(config)")
+            #expect(config.contains("5442/tcp                   ALLOW       \(extra[0].address)"), "\(node): \(config)")
         }
 
         // A rebuilt host: the cluster still lists its old etcd member, whose data is gone.
-        try ClusterLab.lab(["reset", "node3"])
+        try ClusterLab.lab(["reset", node3])
         let replace = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
         try #require(replace.status == 0, "\(replace.tail)")
         #expect(replace.stdout.contains("TASK [etcd : Remove this host's old member, whose data is gone]"), "\(replace.tail)")
@@ -185,8 +212,13 @@ struct ClusterLabTests {
         #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
     }
 
+    /// After the others: it rebuilds the cluster's hosts, deploys without TLS and moves to TLS.
+    @Test func aClusterDeployedWithoutTLSMovesToTLSByRerunningSite() throws {
+        try ClusterTLS.expectMigration()
+    }
+
     private func expectFourMembersAndFiveEtcdMembers() throws {
-        let etcd = try ClusterLab.ssh("witness", "sudo etcdctl member list -w simple")
+        let etcd = try ClusterLab.ssh(ClusterLab.witness, "sudo -i etcdctl member list -w simple")
         #expect(etcd.stdout.split(separator: "\n").filter { $0.contains(", started,") }.count == 5, "\(etcd.stdout)")
         let deadline = Date().addingTimeInterval(240)
         var members: [ClusterLab.Member] = []
@@ -206,9 +238,64 @@ struct ClusterLabTests {
 enum ClusterLab {
     static let environment = ProcessInfo.processInfo.environment
     static var enabled: Bool { environment["PGHA_CLUSTER_TESTS"] == "1" }
-    static let databaseNodes = ["node1", "node2"]
-    static let address = ["node1": "10.77.0.11", "node2": "10.77.0.12", "witness": "10.77.0.13"]
+    /// The cluster's hosts, database nodes first and the witness last (PGHA_CLUSTER_HOSTS).
+    static let hosts = parseHosts(environment["PGHA_CLUSTER_HOSTS"] ?? "node1=10.77.0.11,node2=10.77.0.12,witness=10.77.0.13")
+    /// Two fresh hosts the adding test joins to [postgres] (PGHA_CLUSTER_EXTRA_HOSTS).
+    static let extraHosts = parseHosts(environment["PGHA_CLUSTER_EXTRA_HOSTS"] ?? "node3=10.77.0.14,node4=10.77.0.15")
+    static let databaseNodes = hosts.dropLast().map(\.name)
+    static let witness = hosts.last?.name ?? "witness"
+    static let address = Dictionary((hosts + extraHosts).map { ($0.name, $0.address) }, uniquingKeysWith: { first, _ in first })
     static let labDirectory = environment["PGHA_LAB_STATE_DIR"] ?? "/var/lib/pgha-play/lab"
+
+    /// `name=address,name=address,...`
+    static func parseHosts(_ text: String) -> [(name: String, address: String)] {
+        text.split(separator: ",").compactMap { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+    }
+
+    /// An inventory for these hosts (a copy of the lab inventory's group_vars, the lab CA from
+    /// the lab directory), made once per test process; the tests' runs of pgha-play use it.
+    static let inventory: (directory: String, file: String) = {
+        do {
+            return try makeInventory(databaseNodes: Array(hosts.dropLast()))
+        } catch {
+            fatalError("cannot write the cluster tests' inventory: \(error)")
+        }
+    }()
+
+    static func makeInventory(databaseNodes: [(name: String, address: String)], copying source: String? = nil) throws
+        -> (directory: String, file: String)
+    {
+        let directory = NSTemporaryDirectory() + "pgha-cluster-inventory-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: (source ?? TestSupport.repositoryRoot + "/inventory") + "/group_vars", toPath: directory + "/group_vars")
+        var ini = "[postgres]\n"
+        for host in databaseNodes { ini += "\(host.name) ansible_host=\(host.address)\n" }
+        ini += "\n[witness]\n\(witness) ansible_host=\(address[witness] ?? "")\n\n[etcd:children]\npostgres\nwitness\n\n"
+        ini += TestSupport.labInventoryVars(stateDirectory: labDirectory)
+        try ini.write(toFile: directory + "/hosts.ini", atomically: true, encoding: .utf8)
+        if let source {
+            // The CA file site.yml wrote for clients beside the source: a copy is no change.
+            if FileManager.default.fileExists(atPath: source + "/pgha-ca.crt") {
+                try FileManager.default.copyItem(atPath: source + "/pgha-ca.crt", toPath: directory + "/pgha-ca.crt")
+            }
+        } else {
+            try useCA(certificate: labDirectory + "/ca.crt", key: labDirectory + "/ca.key", inventory: directory)
+        }
+        return (directory, directory + "/hosts.ini")
+    }
+
+    /// Points an inventory's cluster CA at these files (group_vars/all/zz-cluster-ca.yml, read last).
+    static func useCA(certificate: String, key: String, inventory directory: String) throws {
+        try """
+            pgha_tls_ca_cert: "{{ lookup('file', '\(certificate)') }}"
+            pgha_tls_ca_private_key: "{{ lookup('file', '\(key)') }}"
+
+            """.write(toFile: directory + "/group_vars/all/zz-cluster-ca.yml", atomically: true, encoding: .utf8)
+    }
     /// Extra arguments for site.yml runs, e.g. PGHA_CLUSTER_SITE_ARGS="-e pgha_cis_hardening=false".
     static let extraArguments = (environment["PGHA_CLUSTER_SITE_ARGS"] ?? "").split(separator: " ").map(String.init)
 
@@ -231,9 +318,13 @@ enum ClusterLab {
         var tail: String { String((stdout + stderr).suffix(4000)) }
     }
 
+    /// Runs pgha-play from the repository root; playbooks on the tests' inventory unless `-i` is given.
     static func pgha(_ arguments: [String]) throws -> Output {
+        let isPlaybookRun = !["ca", "lab"].contains(arguments.first ?? "") && !arguments.contains("-i")
+        let inventoryArguments = isPlaybookRun ? ["-i", inventory.file] : []
         let out = try TestSupport.run(
-            TestSupport.executable, arguments, in: TestSupport.repositoryRoot, environment: ["NO_COLOR": "1"])
+            TestSupport.executable, inventoryArguments + arguments, in: TestSupport.repositoryRoot,
+            environment: ["NO_COLOR": "1"])
         return Output(status: out.status, stdout: out.stdout, stderr: out.stderr)
     }
 
@@ -342,7 +433,7 @@ enum ClusterLab {
     static func fingerprints() throws -> [String: String] {
         var result: [String: String] = [:]
         let command = "sudo sh -c 'md5sum /etc/patroni/config.yml /etc/haproxy/haproxy.cfg /etc/pgbackrest.conf /etc/default/etcd /etc/hosts /etc/ufw/user.rules 2>/dev/null; systemctl is-active etcd patroni haproxy 2>/dev/null; ufw status numbered'"
-        for host in ["node1", "node2", "witness"] {
+        for host in hosts.map(\.name) {
             result[host] = try ssh(host, command).stdout
         }
         return result
@@ -361,15 +452,16 @@ enum ClusterLab {
         return counts
     }
 
-    /// A copy of the lab inventory whose group_vars/all/main.yml ends with `extra`.
-    static func inventoryCopy(appending extra: String) throws -> (directory: String, file: String) {
-        let directory = NSTemporaryDirectory() + "pgha-cluster-inventory-\(UUID().uuidString)"
-        let source = TestSupport.repositoryRoot + "/inventory"
-        try FileManager.default.copyItem(atPath: source, toPath: directory)
-        let main = directory + "/group_vars/all/main.yml"
+    /// A copy of the tests' inventory (optionally with other database nodes) whose
+    /// group_vars/all/main.yml ends with `extra`.
+    static func inventoryCopy(
+        appending extra: String, databaseNodes: [(name: String, address: String)] = Array(hosts.dropLast())
+    ) throws -> (directory: String, file: String) {
+        let copy = try makeInventory(databaseNodes: databaseNodes, copying: inventory.directory)
+        let main = copy.directory + "/group_vars/all/main.yml"
         let text = try String(contentsOfFile: main, encoding: .utf8)
         try (text + (text.hasSuffix("\n") ? "" : "\n") + extra).write(toFile: main, atomically: true, encoding: .utf8)
-        return (directory, directory + "/lab.ini")
+        return copy
     }
 
     /// Runs `command` inside a lab container through its namespaces: works while it is partitioned.
