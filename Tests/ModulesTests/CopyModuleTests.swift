@@ -245,7 +245,8 @@ import Transport
         #expect(try await box.sh("stat -c %s \(shellQuote(box.path("empty")))") == "0\n")
         let (missing, _) = try await box.run(CopyModule.self, ["content": "x", "dest": .string(box.path("no/such/f"))])
         #expect(missing.failed && missing.msg?.contains("does not exist") == true)
-        #expect(try await box.sh("ls -A \(shellQuote(box.dir)) | tr '\\n' ' '") == "big bare empty small ")
+        let listing = try await box.sh("LC_ALL=C ls -A \(shellQuote(box.dir)) | tr '\\n' ' '")
+        #expect(listing == "bare big empty small ", "\(listing)")
 
         // A link to a file is written through put as before (the probe only writes regular files).
         try await box.sh("printf 'target\\n' > \(shellQuote(box.path("t"))); ln -s t \(shellQuote(box.path("l")))")
