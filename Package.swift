@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Dependencies flow one way, top to bottom:
-//   PGHACore (values, source locations, errors, YAML with marks)
+//   BuiltinContent (roles/ and playbooks/, compiled in at build time by the EmbedBuiltinContent plugin)
+//   PGHACore (values, source locations, errors, YAML with marks, controller files on disk or built in)
 //   Vault (ansible-vault's format and cipher; decrypting YAML as it is loaded)
 //   Declarations (each action's names, arguments, documentation; the catalog the loader reads)
 //   Template (Jinja2)            Inventory            Transport (Connection protocol, local)
@@ -11,8 +12,9 @@ import PackageDescription
 //   Modules (one file per module, talk to hosts only through Transport.Connection)
 //   Engine (variables, strategies, handlers, tags, check mode; emits events)
 //   Output (human and JSON-lines views of engine events)        Lab (systemd-nspawn hosts)
+//   ProjectSetup (`init`'s inventory directory, the built-in roles and playbooks described and exported)
 //   ClusterStatus (`pgha-play status`: the cluster read over the engine's inventory and SSH)
-//   pgha-play (thin CLI)
+//   pgha-play (thin CLI; the StampBuildInfo plugin gives it the git commit for --version)
 let package = Package(
     name: "pgha-play",
     // macOS 15: the engine's few shared caches use the standard library's Mutex and Atomic.
@@ -30,9 +32,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
     ],
     targets: [
+        // roles/ and playbooks/ stay the one source: a build-time generator turns them into a Swift
+        // table in BuiltinContent (nothing generated is committed).
+        .executableTarget(name: "BuiltinContentGenerator"),
+        .plugin(name: "EmbedBuiltinContent", capability: .buildTool(), dependencies: ["BuiltinContentGenerator"]),
+        .plugin(name: "StampBuildInfo", capability: .buildTool(), dependencies: ["BuiltinContentGenerator"]),
+        .target(name: "BuiltinContent", plugins: ["EmbedBuiltinContent"]),
         .target(
             name: "PGHACore",
             dependencies: [
+                "BuiltinContent",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
@@ -77,6 +86,7 @@ let package = Package(
         ),
         .target(name: "Output", dependencies: ["PGHACore", "Engine"]),
         .target(name: "Lab", dependencies: ["PGHACore", "ClusterCA"]),
+        .target(name: "ProjectSetup", dependencies: ["PGHACore", "Vault", "ClusterCA"]),
         .target(
             name: "ClusterStatus",
             dependencies: ["PGHACore", "Engine", "Transport", .product(name: "OrderedCollections", package: "swift-collections")]
@@ -84,9 +94,10 @@ let package = Package(
         .executableTarget(
             name: "pgha-play",
             dependencies: [
-                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ClusterStatus", "ClusterCA",
+                "PGHACore", "Vault", "Declarations", "Engine", "Output", "Lab", "ProjectSetup", "ClusterStatus", "ClusterCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["StampBuildInfo"]
         ),
 
         .testTarget(name: "PGHACoreTests", dependencies: ["PGHACore"]),
@@ -102,8 +113,33 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "ProjectSetupTests", dependencies: ["ProjectSetup", "Engine", "Vault", "ClusterCA"]),
         .testTarget(name: "ClusterStatusTests", dependencies: ["ClusterStatus"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["PGHACore", "Vault", "pgha-play"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (scripts/fuzz builds them with PGHA_FUZZ=1 and `--sanitize=fuzzer`, which
+// supplies main(); `-parse-as-library` keeps Swift from generating one). A plain `swift build` or
+// `swift test` never sees them.
+if Context.environment["PGHA_FUZZ"] == "1" {
+    let fuzzers: [(name: String, dependencies: [Target.Dependency])] = [
+        ("YAMLFuzzer", ["PGHACore"]),
+        ("JinjaLexerFuzzer", ["Template"]),
+        ("JinjaParserFuzzer", ["PGHACore", "Template"]),
+        ("JinjaRenderFuzzer", ["PGHACore", "Template", .product(name: "OrderedCollections", package: "swift-collections")]),
+        ("INIInventoryFuzzer", ["PGHACore", "Inventory"]),
+        ("YAMLInventoryFuzzer", ["PGHACore", "Inventory"]),
+        ("HostPatternFuzzer", ["PGHACore", "Inventory"]),
+        ("VaultFuzzer", ["PGHACore", "Vault"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for fuzzer in fuzzers {
+        package.targets.append(
+            .executableTarget(
+                name: fuzzer.name, dependencies: ["FuzzSupport"] + fuzzer.dependencies, path: "Fuzz/\(fuzzer.name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: fuzzer.name, targets: [fuzzer.name]))
+    }
+}

@@ -10,12 +10,13 @@ public enum ActionRegistry {
         IncludeTasksAction.self, ImportTasksAction.self, IncludeRoleAction.self, ImportRoleAction.self,
         ImportPlaybookAction.self, IncludeVarsAction.self, AddHostAction.self, GroupByAction.self, SetupAction.self,
         GatherFactsAction.self, PauseAction.self, SetStatsAction.self, ValidateArgumentSpecAction.self,
-        WaitForConnectionAction.self,
+        WaitForConnectionAction.self, RebootAction.self,
     ]
 
     /// Engine actions first, then the module library (`ModuleRegistry.all`).
+    /// Then the modules known by name only (`UnsupportedActions`), which fail when they run.
     public static let catalog = ActionCatalog(
-        engineActions.map { $0.declaration } + ModuleRegistry.all.map { $0.declaration })
+        engineActions.map { $0.declaration } + ModuleRegistry.all.map { $0.declaration } + UnsupportedAction.declarations)
 
     /// What runs an action.
     enum Runner: Sendable {
@@ -30,6 +31,9 @@ public enum ActionRegistry {
         }
         for module in ModuleRegistry.all {
             for name in module.declaration.allNames { table[name] = .module(module) }
+        }
+        for declaration in UnsupportedAction.declarations {
+            for name in declaration.allNames where table[name] == nil { table[name] = .engine(UnsupportedAction.self) }
         }
         return table
     }()

@@ -25,8 +25,12 @@ actor ConnectionPool {
         if let connection = open.removeValue(forKey: key) { await connection.close() }
     }
 
+    /// Closes every connection, all at once (each may have to clean up on its host).
     func closeAll() async {
-        for connection in open.values { await connection.close() }
+        let connections = Array(open.values)
         open = [:]
+        await withTaskGroup(of: Void.self) { group in
+            for connection in connections { group.addTask { await connection.close() } }
+        }
     }
 }

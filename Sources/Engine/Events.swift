@@ -76,6 +76,9 @@ public enum EngineEvent: Sendable {
     case playStart(name: String, hosts: [String], location: SourceLocation)
     case taskStart(name: String, location: SourceLocation, isHandler: Bool, hosts: [String])
     case hostResult(task: String, HostResult)
+    /// A dynamic include loaded for these hosts (`included: FILE for HOSTS`): the task file, or the
+    /// role's name, with the loop item's label when the include loops.
+    case included(file: String, hosts: [String], itemLabel: String?)
     /// Progress of a long task: hosts still running and seconds elapsed.
     case progress(task: String, running: [String], elapsed: Double)
     case noHostsMatched(pattern: String)

@@ -23,22 +23,30 @@ struct HostInvocation: Sendable {
     let sink: any EventSink
     /// When the task started and every request it sends its host, counted (see `TaskMeter`).
     let meter = TaskMeter()
+    /// The names and topics the play's handlers answer to (nil when some are templated, so
+    /// unknowable): a changed task notifying anything else stops the run.
+    var handlerNames: Set<String>? = nil
 
     func run() async -> TaskOutcome {
         meter.started = Date()
         do {
             if let loop = task.loop {
-                return try await runLoop(loop)
+                let outcome = try await runLoop(loop)
+                return stoppedByInterrupt(outcome) ? Self.interrupted(host) : outcome
             }
             let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, variables)
             if !holds {
                 return finish(skippedResult(failedCondition), status: .skipped)
             }
             var outcome = try await runWithRetries(variables, item: nil)
+            if stoppedByInterrupt(outcome) { return Self.interrupted(host) }
             report(outcome, itemLabel: nil)
             registerIfNeeded(&outcome)
             markDelegatedFacts(&outcome)
             return outcome
+        } catch where _Concurrency.Task.isCancelled {
+            // Ctrl-C: whatever the action threw on its way out, the run is stopping.
+            return Self.interrupted(host)
         } catch let error as PGHAError {
             let failure = failureOutcome(error)
             report(failure, itemLabel: nil)
@@ -48,6 +56,18 @@ struct HostInvocation: Sendable {
             report(failure, itemLabel: nil)
             return failure
         }
+    }
+
+    /// Ctrl-C stopped the action (its command was killed, its channel closed): it did not fail on
+    /// its own, so it is neither reported nor counted.
+    private func stoppedByInterrupt(_ outcome: TaskOutcome) -> Bool {
+        _Concurrency.Task.isCancelled && (outcome.status == .failed || outcome.status == .unreachable)
+    }
+
+    static func interrupted(_ host: String) -> TaskOutcome {
+        var outcome = TaskOutcome(host: host, status: .skipped, result: ["changed": false, "msg": "interrupted"])
+        outcome.interrupted = true
+        return outcome
     }
 
     private func skippedResult(_ condition: String?) -> Value {
@@ -97,7 +117,17 @@ struct HostInvocation: Sendable {
     // MARK: - Loops
 
     private func runLoop(_ loop: Loop) async throws -> TaskOutcome {
-        let items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        let items: [Value]
+        do {
+            items = try LoopExpander.items(for: loop, variables: variables, templating: templating, task: task)
+        } catch let error as PGHAError where error.kind == .undefinedVariable {
+            // A loop over something undefined is not an error when the task's conditions, checked
+            // without an item, already skip it (Ansible's task executor defers the loop's error).
+            if case (false, let failedCondition)? = try? templating.conditionsHold(task.keywords.when, variables) {
+                return finish(skippedResult(failedCondition), status: .skipped)
+            }
+            throw error
+        }
         var results: [Value] = []
         var anyChanged = false
         var anyFailed = false
@@ -118,6 +148,8 @@ struct HostInvocation: Sendable {
             let label = try loop.label.map { try templating.renderString(Templating.display($0), stack, at: loop.location) }
                 ?? Templating.display(item)
             var outcome: TaskOutcome
+            // Ctrl-C: the items left do not start, and the one under way is not reported.
+            try _Concurrency.Task.checkCancellation()
             let (holds, failedCondition) = try templating.conditionsHold(task.keywords.when, stack)
             if holds {
                 do {
@@ -125,6 +157,7 @@ struct HostInvocation: Sendable {
                 } catch let error as PGHAError {
                     outcome = failureOutcome(error)
                 }
+                try _Concurrency.Task.checkCancellation()
                 allSkipped = false
             } else {
                 outcome = TaskOutcome(host: host, status: .skipped, result: skippedResult(failedCondition))
@@ -175,7 +208,7 @@ struct HostInvocation: Sendable {
         }
         combined.result = .dict(result)
         if anyFailed { combined.ignored = try ignoreErrors(variables) }
-        if anyChanged { combined.notify = try notifications(variables) }
+        if anyChanged { (combined.notify, combined.missingHandler) = try notifications(variables) }
         if items.isEmpty {
             combined.status = .skipped
             combined.result = ["changed": false, "results": [], "skipped": true, "skipped_reason": "No items in the list"]
@@ -233,7 +266,8 @@ struct HostInvocation: Sendable {
     private func runOnce(_ stack: VariableStack) async throws -> TaskOutcome {
         let actionResult: ActionResult
         do {
-            actionResult = try await perform(stack)
+            let limit = try TaskTimeout.seconds(of: task, stack, templating: templating)
+            actionResult = try await TaskTimeout.run(seconds: limit, host: host) { try await perform(stack) }
         } catch let error as PGHAError where error.kind == .unreachable {
             await connections.drop(delegate?.name ?? host)
             throw error
@@ -269,12 +303,14 @@ struct HostInvocation: Sendable {
         outcome.diffs = actionResult.diffs
         outcome.showResult = actionResult.verboseAlways
         if status == .failed { outcome.ignored = try ignoreErrors(stack) }
-        if status == .changed { outcome.notify = try notifications(stack) }
+        if status == .changed { (outcome.notify, outcome.missingHandler) = try notifications(stack) }
         return outcome
     }
 
-    private func notifications(_ stack: VariableStack) throws -> [String] {
-        try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+    /// The handler names a changed task notifies, and the first that no handler answers to.
+    private func notifications(_ stack: VariableStack) throws -> ([String], missing: String?) {
+        let names = try task.notify.map { try templating.renderString($0, stack, at: task.location) }
+        return (names, handlerNames.flatMap { known in names.first { !known.contains($0) } })
     }
 
     // MARK: - Reporting
@@ -283,6 +319,7 @@ struct HostInvocation: Sendable {
     private func report(_ outcome: TaskOutcome, itemLabel: String?, started: Date? = nil, roundTrips items: Int? = nil) {
         // A loop reports its items one by one; the whole-loop outcome is not printed again.
         if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
+        if outcome.missingHandler != nil { return }
         let itemLabel = itemLabel == "" ? nil : itemLabel
         let hidden = noLog(variables)
         var shown = redactor.redact(value: outcome.result)
@@ -324,6 +361,7 @@ struct HostInvocation: Sendable {
     // MARK: - The action
 
     private func perform(_ stack: VariableStack) async throws -> ActionResult {
+        if let error = task.deferredError { throw error }
         let context = ActionContext(invocation: self, variables: stack)
         switch ActionRegistry.runner(for: task.action) {
         case .engine(let action)?: return try await action.run(context)

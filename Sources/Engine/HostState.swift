@@ -42,6 +42,9 @@ struct TaskOutcome: Sendable {
     var facts: OrderedDictionary<String, Value> = [:]
     var moduleFacts: OrderedDictionary<String, Value> = [:]
     var notify: [String] = []
+    /// A notified name no handler answers to: the run stops, as Ansible's does, without reporting
+    /// this result.
+    var missingHandler: String?
     var meta: String?
     /// Dynamic includes to run next on this host: (node lists, item vars).
     var includes: [IncludeRequest] = []
@@ -53,6 +56,9 @@ struct TaskOutcome: Sendable {
     var showResult = false
     /// Whether this host is lost for the rest of the play.
     var unreachable: Bool { status == .unreachable }
+    /// The run was interrupted (Ctrl-C) while the task ran here: it neither ran nor failed, and
+    /// leaves the run's state as it was.
+    var interrupted = false
 
     init(host: String, status: HostStatus, result: Value) {
         self.host = host
@@ -71,4 +77,13 @@ struct IncludeRequest: Sendable {
     var role: RoleInstance?
     /// `include_role` with `public: true`: the role's defaults and vars stay visible afterwards.
     var isPublic = false
+    /// Set by include_role (`role` is the role included, not the including task's).
+    var includesRole = false
+    /// What the output names the include by: the task file's path, or the role's name.
+    var shownName = ""
+    /// The loop item's label when the include loops.
+    var itemLabel: String?
+    /// The included file or role did not load (bad YAML, an unknown module or keyword): as in
+    /// Ansible, the include itself succeeds and the run stops when its tasks would start.
+    var loadError: PGHAError?
 }

@@ -2,10 +2,17 @@ import Foundation
 import OrderedCollections
 import PGHACore
 import Playbook
+import Template
 
 /// Turns `loop:` and the `with_*` lookups into the list of items a task runs for.
 enum LoopExpander {
     static func items(for loop: Loop, variables: VariableStack, templating: Templating, task: Task) throws -> [Value] {
+        if loop.kind == .lookup, loop.lookupName?.hasSuffix("first_found") == true {
+            return try lookup(
+                loop.lookupName ?? "first_found",
+                try renderDroppingUndefined(loop.items, variables: variables, templating: templating, at: loop.location) ?? .list([]),
+                variables: variables, templating: templating, task: task, at: loop.location)
+        }
         let rendered = try templating.render(loop.items, variables, at: loop.location)
         switch loop.kind {
         case .loop:
@@ -65,14 +72,9 @@ enum LoopExpander {
             }
             return result
         case .fileglob:
-            let patterns = rendered.listValue ?? [rendered]
-            let base = variables.lookup("playbook_dir")?.stringValue ?? "."
-            var matches: [Value] = []
-            for pattern in patterns.map(Templating.display) {
-                let full = pattern.hasPrefix("/") ? pattern : base + "/files/" + pattern
-                matches += glob(full).map(Value.string)
-            }
-            return matches
+            return try lookup("fileglob", rendered, variables: variables, templating: templating, task: task, at: loop.location)
+        case .lookup:
+            return try lookup(loop.lookupName ?? "", rendered, variables: variables, templating: templating, task: task, at: loop.location)
         case .lines:
             throw PGHAError(.semantic, "with_lines is not supported; use a command task and stdout_lines", at: loop.location)
         }
@@ -116,23 +118,54 @@ enum LoopExpander {
         return (a, b, parts.count > 1 ? String(parts[1]) : nil)
     }
 
-    /// Python's `glob.glob` for one directory level: the directory's own (readdir) order, as
-    /// Ansible's fileglob returns it, and names starting with a dot only for a pattern that does.
-    private static func glob(_ pattern: String) -> [String] {
-        let directory = (pattern as NSString).deletingLastPathComponent
-        let namePattern = (pattern as NSString).lastPathComponent
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var matches: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
-            if name.hasPrefix(".") && !namePattern.hasPrefix(".") { continue }
-            if fnmatch(namePattern, name, 0) == 0 { matches.append(directory + "/" + name) }
+    /// `with_<plugin>: terms`: the plugin run on the terms (a text is one term), as Ansible's task
+    /// executor runs it, with the subdirectory `first_found` searches chosen by the task's action.
+    static func lookup(
+        _ plugin: String, _ terms: Value, variables: VariableStack, templating: Templating, task: Task,
+        at location: SourceLocation
+    ) throws -> [Value] {
+        var options: OrderedDictionary<String, Value> = [:]
+        if plugin.hasSuffix("first_found") {
+            let action = task.action
+            options["_subdir"] = .string(action.contains("template") ? "templates" : action.contains("var") ? "vars" : "files")
         }
-        return matches
+        let context = LookupContext(engine: templating.engine, variables: variables, location: location)
+        let list: [Value]
+        switch terms {
+        case .list(let items): list = items
+        case .string(let text): list = [.string(text.trimmingCharacters(in: .whitespacesAndNewlines))]
+        default: list = [terms]
+        }
+        do {
+            return try templating.engine.lookups.run(plugin, terms: list, options: options, context: context)
+        } catch let error as PGHAError where error.location == nil {
+            throw PGHAError(error.kind, error.message, at: location, hint: error.hint)
+        }
+    }
+
+    /// The loop's terms rendered, leaving out list items and dict values that are undefined
+    /// (nil when the whole value is).
+    static func renderDroppingUndefined(
+        _ value: Value, variables: VariableStack, templating: Templating, at location: SourceLocation
+    ) throws -> Value? {
+        switch value {
+        case .list(let items):
+            return .list(try items.compactMap { try renderDroppingUndefined($0, variables: variables, templating: templating, at: location) })
+        case .dict(let dict):
+            var out = OrderedDictionary<String, Value>()
+            for (key, item) in dict {
+                if let rendered = try renderDroppingUndefined(item, variables: variables, templating: templating, at: location) {
+                    out[key] = rendered
+                }
+            }
+            return .dict(out)
+        default:
+            do {
+                return try templating.render(value, variables, at: location)
+            } catch let error as PGHAError where error.kind == .undefinedVariable {
+                return nil
+            }
+        }
     }
 
     /// `ansible_loop` with `loop_control: extended: true`.

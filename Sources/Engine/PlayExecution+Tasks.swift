@@ -1,3 +1,4 @@
+import Foundation
 import OrderedCollections
 import PGHACore
 import Playbook
@@ -13,7 +14,13 @@ extension PlayExecution {
         var isHandler = false
         /// force_handlers: run even on hosts that failed.
         var includeFailedHosts = false
+        /// The files of the dynamic includes being run, outermost first.
+        var includeChain: [String] = []
     }
+
+    /// Run-time includes nested this deep are a cycle without an end (Ansible recurses until
+    /// Python's stack gives out).
+    static let maxIncludeDepth = 64
 
     func active(_ hosts: [String]) -> [String] {
         hosts.filter { state.isActive($0) }
@@ -28,6 +35,8 @@ extension PlayExecution {
 
     func runNodes(_ nodes: [TaskNode], hosts: [String], scope: Scope) async throws {
         for node in nodes {
+            // Ctrl-C: no task starts after it (PlaybookRunner prints the recap).
+            try _Concurrency.Task.checkCancellation()
             if playEnded || batchEnded || walkFailed || active(hosts).isEmpty { return }
             switch node {
             case .task(let task):
@@ -39,7 +48,15 @@ extension PlayExecution {
     }
 
     private func runBlock(_ block: Block, hosts: [String], scope: Scope) async throws {
-        let entering = active(hosts)
+        var entering = active(hosts)
+        // A role dependency that already ran on a host with the same parameters (pulled in again by
+        // an include_role) is skipped there, as Ansible skips a completed role.
+        if let role = block.role {
+            if role.isDependency && !role.allowDuplicates {
+                entering = entering.filter { completedRoles[role.identity]?.contains($0) != true }
+            }
+            if !block.block.isEmpty { completedRoles[role.identity, default: []].formUnion(entering) }
+        }
         guard !entering.isEmpty else { return }
         var inner = scope
         inner.rescuable = !block.rescue.isEmpty || scope.rescuable
@@ -59,10 +76,11 @@ extension PlayExecution {
 
     // MARK: - One task on many hosts
 
-    func runTask(_ task: Task, hosts: [String], scope: Scope) async throws {
+    func runTask(_ written: Task, hosts: [String], scope: Scope) async throws {
         var targets = scope.includeFailedHosts ? hosts.filter { !state.isUnreachable($0) } : active(hosts)
         guard !targets.isEmpty else { return }
-        if !scope.isHandler && !tagFilter.shouldRun(tags: task.keywords.tags) { return }
+        if !scope.isHandler && !tagFilter.shouldRun(tags: written.keywords.tags) { return }
+        let task = withRenderedName(written, host: targets[0], scope: scope)
         if task.action == "meta" {
             try await runMeta(task, hosts: targets, scope: scope)
             return
@@ -91,14 +109,34 @@ extension PlayExecution {
             invocations.append(try makeInvocation(task, host: host, scope: scope))
         }
         let outcomes = await execute(invocations, taskName: task.displayName)
+        if let missing = outcomes.lazy.compactMap(\.missingHandler).first {
+            throw PGHAError(
+                .execution,
+                "The requested handler '\(missing)' was not found in either the main handlers list nor in the listening handlers list",
+                at: task.location)
+        }
         var includes: [(host: String, request: IncludeRequest)] = []
-        for outcome in outcomes {
+        for outcome in outcomes where !outcome.interrupted {
             apply(outcome, task: task, scope: scope)
             includes += outcome.includes.map { (outcome.host, $0) }
             if runOnce { state.share(outcome, with: active(hosts)) }
         }
+        try _Concurrency.Task.checkCancellation()
         try checkFailureLimits(task: task, outcomes: outcomes)
         try await runIncludes(includes, scope: scope)
+    }
+
+    /// The task with its name rendered as Ansible shows it, with the first host's variables.
+    private func withRenderedName(_ task: Task, host: String, scope: Scope) -> Task {
+        guard let name = task.name, name.contains("{{") || name.contains("{%") else { return task }
+        let (rendered, errors) = services.templating.renderName(name, variables(for: host, task: task, scope: scope), at: task.location)
+        if !errors.isEmpty {
+            let listed = errors.enumerated().map { "error \($0.offset + 1) - \($0.element)" }.joined(separator: "\n")
+            services.sink.handle(.warning("Encountered \(errors.count) template error\(errors.count > 1 ? "s" : "").\n\(listed)"))
+        }
+        var shown = task
+        shown.name = rendered
+        return shown
     }
 
     private func checkFailureLimits(task: Task, outcomes: [TaskOutcome]) throws {
@@ -129,7 +167,14 @@ extension PlayExecution {
         for (host, request) in includes {
             groups[request.key, default: (request, [])].hosts.append(host)
         }
+        // Every include is loaded and announced (`included: FILE for HOSTS`) before the first runs,
+        // as Ansible's strategy does.
         for (_, group) in groups {
+            if let error = group.request.loadError { throw error }
+            if group.request.includesRole, let role = group.request.role {
+                assembly.noteRoleNames(Self.roles(in: group.request.nodes).filter(\.isDependency) + [role])
+            }
+            services.sink.handle(.included(file: group.request.shownName, hosts: group.hosts, itemLabel: group.request.itemLabel))
             if group.request.isPublic, let role = group.request.role, !playRoles.contains(where: { $0 === role }) {
                 playRoles.append(role)
                 assembly.addRole(role, keepingEarlierDefaults: true)
@@ -137,9 +182,34 @@ extension PlayExecution {
             for handler in group.request.handlers where !handlers.contains(where: { $0.location == handler.location }) {
                 handlers.append(handler)
             }
+        }
+        for (_, group) in groups {
             var inner = scope
             inner.includeVars.merge(group.request.vars) { _, new in new }
+            if let file = Self.firstFile(of: group.request.nodes) {
+                inner.includeChain.append(file)
+                if inner.includeChain.count > Self.maxIncludeDepth {
+                    let names = inner.includeChain.suffix(6).map { ($0 as NSString).lastPathComponent }
+                    throw PGHAError(
+                        .semantic,
+                        "includes nested more than \(Self.maxIncludeDepth) levels deep: an include cycle (... -> "
+                            + names.joined(separator: " -> ") + ")",
+                        at: group.request.nodes.first.map(Self.location(of:)),
+                        hint: "a file that includes itself, directly or not, needs a condition that ends the recursion")
+                }
+            }
             try await runNodes(group.request.nodes, hosts: group.hosts, scope: inner)
+        }
+    }
+
+    private static func firstFile(of nodes: [TaskNode]) -> String? {
+        nodes.first.map { location(of: $0).file }
+    }
+
+    private static func location(of node: TaskNode) -> SourceLocation {
+        switch node {
+        case .task(let task): return task.location
+        case .block(let block): return block.location
         }
     }
 
@@ -152,11 +222,13 @@ extension PlayExecution {
             let name = try services.templating.renderString(Templating.display(delegateValue), stack, at: task.location)
             delegate = (name, assembly.delegateVariables(for: name, in: state.inventory))
         }
-        return HostInvocation(
+        var invocation = HostInvocation(
             task: task, host: host, variables: stack, delegate: delegate, isHandler: scope.isHandler,
             options: services.options, templating: services.templating, connector: services.connector,
             connections: services.connections, loader: services.loader, redactor: services.redactor,
             vault: services.vault, sink: services.sink)
+        if !task.notify.isEmpty { invocation.handlerNames = notifiableNames(host: host) }
+        return invocation
     }
 
     /// Runs the invocations outside the actor (other host walks go on meanwhile) and returns their

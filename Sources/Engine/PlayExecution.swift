@@ -39,6 +39,8 @@ actor PlayExecution {
     var batch: [String] = []
     var handlers: [Task]
     var playRoles: [RoleInstance] = []
+    /// The hosts each role (`RoleInstance.identity`) has run on in this play.
+    var completedRoles: [String: Set<String>] = [:]
     let tagFilter: TagFilter
     var playEnded = false
     /// any_errors_fatal or max_fail_percentage tripped: no later play runs.
@@ -68,6 +70,13 @@ actor PlayExecution {
         Self.collectRoles(play.roles + play.preTasks + play.tasks + play.postTasks, into: &roles)
         for role in roles { assembly.addRole(role, keepingEarlierDefaults: false) }
         self.playRoles = roles
+        self.assembly.noteRoleNames(roles)
+    }
+
+    static func roles(in nodes: [TaskNode]) -> [RoleInstance] {
+        var roles: [RoleInstance] = []
+        collectRoles(nodes, into: &roles)
+        return roles
     }
 
     private static func collectRoles(_ nodes: [TaskNode], into roles: inout [RoleInstance]) {
@@ -90,12 +99,15 @@ actor PlayExecution {
     /// Returns false when no host is left and later plays must not run.
     func run() async throws -> Bool {
         let pattern = try renderPlayHosts()
+        try Inventory.validatePattern(pattern, at: play.location)
+        let title = playTitle(pattern: pattern)
+        assembly.playName = title
         let selection = try state.inventory.select(pattern, limit: services.options.limit)
         for warning in selection.warnings { services.sink.handle(.warning(warning)) }
         let matched = selection.hosts
         allHosts = matched
         if matched.isEmpty {
-            services.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
+            services.sink.handle(.playStart(name: title, hosts: matched, location: play.location))
             services.sink.handle(.noHostsMatched(pattern: pattern))
             return true
         }
@@ -103,12 +115,12 @@ actor PlayExecution {
         // Hosts that failed or became unreachable in an earlier play are left out, as in Ansible.
         let eligible = matched.filter { !state.hasFailed($0) && !state.isUnreachable($0) }
         if eligible.isEmpty {
-            services.sink.handle(.playStart(name: play.name ?? pattern, hosts: matched, location: play.location))
+            services.sink.handle(.playStart(name: title, hosts: matched, location: play.location))
         }
         for batchHosts in try batches(of: eligible) {
             batch = batchHosts
             // Ansible announces the play once per serial batch.
-            services.sink.handle(.playStart(name: play.name ?? pattern, hosts: batch, location: play.location))
+            services.sink.handle(.playStart(name: title, hosts: batch, location: play.location))
             batchEnded = false
             for host in batch { state.hosts[host]?.ended = false }
             try loadVarsFiles()
@@ -180,6 +192,15 @@ actor PlayExecution {
         if warningsShown.insert(message).inserted { services.sink.handle(.warning(message)) }
     }
 
+    /// The play's name rendered with its vars (as Ansible shows it), or its host pattern.
+    private func playTitle(pattern: String) -> String {
+        guard let name = play.name else { return pattern }
+        var stack = VariableStack()
+        stack.push(play.vars)
+        stack.push(services.options.extraVars)
+        return services.templating.renderName(name, stack, at: play.location).name
+    }
+
     private func renderPlayHosts() throws -> String {
         var stack = VariableStack()
         stack.push(play.vars)
@@ -233,15 +254,19 @@ actor PlayExecution {
             var loaded = false
             for candidate in candidates {
                 let name = Templating.display(try services.templating.render(candidate, stack, at: play.location))
-                let path = name.hasPrefix("/") ? name : services.playbookDirectory + "/" + name
-                guard FileManager.default.fileExists(atPath: path) else { continue }
+                let path = name.hasPrefix("/") || ContentSource.isBuiltin(name) ? name : services.playbookDirectory + "/" + name
+                guard ContentSource.exists(path) else { continue }
                 if let node = try services.vault.loadYAML(contentsOf: path) {
                     guard case .dict(let dict) = node.value else {
                         throw PGHAError(.semantic, "vars file must hold a mapping", at: node.location)
                     }
                     for (k, v) in dict {
                         assembly.varsFiles[k] = v
-                        if node.containsSecret || SecretNames.isSecret(k) { services.redactor.register(value: v) }
+                        if node.containsSecret {
+                            services.redactor.register(value: v)
+                        } else {
+                            SecretNames.register(name: k, value: v, with: services.redactor)
+                        }
                     }
                 }
                 loaded = true

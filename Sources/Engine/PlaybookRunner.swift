@@ -61,18 +61,29 @@ public final class PlaybookRunner {
         try registerSecrets()
         var state = RunState(inventory: inventory)
         var order: [String] = []
+        var interrupted = false
         for play in playbook.plays {
-            for (name, value) in play.vars where SecretNames.isSecret(name) { services.redactor.register(value: value) }
+            for (name, value) in play.vars { SecretNames.register(name: name, value: value, with: services.redactor) }
             let execution = PlayExecution(play: play, state: state, services: services)
-            let keepGoing = try await execution.run()
+            var keepGoing = false
+            do {
+                keepGoing = try await execution.run()
+            } catch where _Concurrency.Task.isCancelled {
+                // Ctrl-C (the CLI cancels the run): the tasks under way were stopped and no other
+                // starts; what ran is in the state, and the recap below shows it.
+                interrupted = true
+            }
             let (after, hosts) = await execution.finish()
             state = after
             for host in hosts where !order.contains(host) { order.append(host) }
-            if !keepGoing { break }
+            if !keepGoing || interrupted { break }
         }
-        await services.connections.closeAll()
+        // Not cancelled with the run: closing removes each session's private upload directory.
+        let connections = services.connections
+        await _Concurrency.Task.detached { await connections.closeAll() }.value
         let recap = state.recap(of: order)
         services.sink.handle(.recap(recap))
+        if interrupted || _Concurrency.Task.isCancelled { return .interrupted }
         if recap.values.contains(where: { $0.unreachable > 0 }) { return .hostUnreachable }
         if recap.values.contains(where: { $0.failed > 0 }) { return .hostFailed }
         return .success
@@ -83,12 +94,16 @@ public final class PlaybookRunner {
         let redactor = services.redactor
         for host in inventory.hosts(inGroup: "all") {
             for layer in try inventory.variables(for: host, playbookDirectory: playbook.directory) {
-                for (name, value) in layer.values where layer.origin(of: name).isSecret || SecretNames.isSecret(name) {
-                    redactor.register(value: value)
+                for (name, value) in layer.values {
+                    if layer.origin(of: name).isSecret {
+                        redactor.register(value: value)
+                    } else {
+                        SecretNames.register(name: name, value: value, with: redactor)
+                    }
                 }
             }
         }
-        for (name, value) in options.extraVars where SecretNames.isSecret(name) { redactor.register(value: value) }
+        for (name, value) in options.extraVars { SecretNames.register(name: name, value: value, with: redactor) }
         if let password = options.becomePassword { redactor.register(password) }
         if let password = options.connectionPassword { redactor.register(password) }
     }

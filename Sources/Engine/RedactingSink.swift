@@ -23,6 +23,8 @@ struct RedactingSink: EventSink {
                     beforeHeader: redactor.redact(diff.beforeHeader), afterHeader: redactor.redact(diff.afterHeader))
             }
             inner.handle(.hostResult(task: redactor.redact(task), result))
+        case .included(let file, let hosts, let itemLabel):
+            inner.handle(.included(file: redactor.redact(file), hosts: hosts, itemLabel: itemLabel.map(redactor.redact)))
         case .progress(let task, let running, let elapsed):
             inner.handle(.progress(task: redactor.redact(task), running: running, elapsed: elapsed))
         case .noHostsMatched(let pattern):

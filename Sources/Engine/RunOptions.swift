@@ -25,7 +25,12 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// Extra directories searched for roles after the playbook's own `roles/`.
     public var roleSearchPaths: [String] = []
+    /// Where installed collections are (`CollectionRoles.configuredPaths`).
+    public var collectionPaths: [String] = []
     public var startAtTask: String?
+    /// `-T/--timeout`: seconds to connect to a host, and how long a connected host may stay
+    /// silent (keepalives unanswered) before it counts as unreachable. `ansible_timeout` wins.
+    public var connectionTimeout: Double = 10
     /// Accept unknown SSH host keys and record them.
     public var acceptNewHostKeys = false
     /// The vault passwords (`--vault-password-file`, `--ask-vault-pass`, `--vault-id`).

@@ -48,11 +48,15 @@ enum SSHConnector {
             if strict == "no" || strict == "off" { policy = .off }
             if strict == "accept-new" { policy = .acceptNew }
         }
-        let timeout = Double(try string("ansible_timeout", "ansible_ssh_timeout") ?? "") ?? 10
+        let timeout = Double(try string("ansible_timeout", "ansible_ssh_timeout") ?? "") ?? run.connectionTimeout
         var sshOptions = SSHOptions(
             host: address, port: port, user: user, connectTimeout: timeout, authentication: authentication,
             knownHostsFiles: knownHosts, hostKeyPolicy: policy,
             hostKeyAlias: try string("pgha_host_key_alias"))
+        // A host that stops answering (partitioned, powered off) is unreachable within the
+        // connection timeout: keepalives go out three times in that time, and the silence counts.
+        sshOptions.keepaliveInterval = max(1, Int(timeout / 3))
+        sshOptions.inactivityTimeout = max(timeout, Double(sshOptions.keepaliveInterval))
         // As OpenSSH: a host is given up after ServerAliveCountMax (default 3) unanswered keepalives.
         if let interval = sshOption("ServerAliveInterval", in: commonArgs).flatMap({ Int($0) }), interval > 0 {
             let count = sshOption("ServerAliveCountMax", in: commonArgs).flatMap { Int($0) } ?? 3

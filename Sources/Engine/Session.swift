@@ -3,6 +3,7 @@ import Inventory
 import OrderedCollections
 import PGHACore
 import Playbook
+import Template
 import Vault
 
 /// One invocation of pgha-play: the inventory and playbooks loaded and checked up front (so bad
@@ -23,13 +24,23 @@ public struct Session {
         self.redactor = redactor
         let vault = VaultContext(secrets: options.vaultSecrets, redactor: redactor)
         self.vault = vault
+        let templates = TemplateEngine()
         let loader = PlaybookLoader(
             roleSearchPaths: options.roleSearchPaths, catalog: ActionRegistry.catalog, strategies: Strategies.names,
-            vault: vault)
+            vault: vault, templateSyntax: .jinja(templates), collectionPaths: options.collectionPaths)
         self.loader = loader
         self.inventory = try Inventory.load(sources: options.inventorySources, vault: vault)
+        if let limit = options.limit { try Inventory.validatePattern(limit, at: SourceLocation(file: "<--limit>")) }
         self.playbooks = try playbookPaths.map { try loader.load(playbookPath: $0) }
         try VaultPreflight.check(playbooks, vault: vault)
+        try TemplatePreflight.check(
+            playbooks, inventory: inventory, extraVars: options.extraVars, vault: vault, engine: templates)
+        for play in playbooks.flatMap(\.plays) {
+            for pattern in play.hosts.listValue ?? [play.hosts] {
+                guard let text = pattern.stringValue, !TemplateEngine.isTemplate(text) else { continue }
+                try Inventory.validatePattern(text, at: play.location)
+            }
+        }
     }
 
     /// Runs every playbook in order with one set of host states and one recap.

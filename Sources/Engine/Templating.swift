@@ -91,6 +91,30 @@ struct Templating: Sendable {
 }
 
 extension Templating {
+    /// A task's name as ansible-core 2.19 shows it: rendered with what the first host knows before
+    /// the task runs, each `{{ }}` that cannot be rendered yet (a loop variable, say) replaced by
+    /// `<< error N - MESSAGE >>`, and the messages for a warning.
+    func renderName(_ name: String, _ variables: VariableStack, at location: SourceLocation) -> (name: String, errors: [String]) {
+        guard TemplateEngine.isTemplate(name) else { return (name, []) }
+        if let rendered = try? render(.string(name), variables, at: location) { return (Self.display(rendered), []) }
+        var out = ""
+        var errors: [String] = []
+        var rest = Substring(name)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            out += rest[..<open.lowerBound]
+            let expression = String(rest[open.lowerBound..<close.upperBound])
+            do {
+                out += Self.display(try render(.string(expression), variables, at: location))
+            } catch {
+                errors.append((error as? PGHAError)?.message ?? "\(error)")
+                out += "<< error \(errors.count) - \(errors[errors.count - 1]) >>"
+            }
+            rest = rest[close.upperBound...]
+        }
+        return (out + rest, errors)
+    }
+
     /// A template file as the `template` module renders it (trim_blocks on, trailing newline kept).
     func renderTemplateFile(_ text: String, _ variables: VariableStack, at location: SourceLocation) throws -> String {
         try engine.renderFile(text, variables: variables, location: location)

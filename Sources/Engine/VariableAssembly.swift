@@ -26,6 +26,13 @@ struct VariableAssembly: Sendable {
     private var inventoryMagic: [String: OrderedDictionary<String, Value>] = [:]
     /// Rebuilt after any result is applied; shared by every host of a task.
     private var hostVarsCache: HostVarsSnapshot?
+    /// `ansible_play_name`: the play's name, or its host pattern.
+    var playName = ""
+    /// The roles the play names (`roles:`, import_role, include_role so far), in order, and those
+    /// only pulled in as dependencies: `role_names`, `ansible_play_role_names`,
+    /// `ansible_dependent_role_names`, `ansible_role_names`.
+    var playRoleNames: [String] = []
+    var dependentRoleNames: [String] = []
 
     /// The play's hosts as its magic variables show them.
     struct PlayHosts {
@@ -47,6 +54,18 @@ struct VariableAssembly: Sendable {
     mutating func addRole(_ role: RoleInstance, keepingEarlierDefaults: Bool) {
         for (k, v) in role.defaults where !keepingEarlierDefaults || roleDefaults[k] == nil { roleDefaults[k] = v }
         for (k, v) in role.vars { roleVars[k] = v }
+    }
+
+    /// Roles the play applies (statically, or an include_role now), for the role name variables:
+    /// each application of a role is one more entry of `role_names`, as in Ansible.
+    mutating func noteRoleNames(_ roles: [RoleInstance]) {
+        for role in roles {
+            if role.isDependency {
+                if !dependentRoleNames.contains(role.qualifiedName) { dependentRoleNames.append(role.qualifiedName) }
+            } else {
+                playRoleNames.append(role.qualifiedName)
+            }
+        }
     }
 
     /// A host's facts or registered values changed: `hostvars` must be built again.
@@ -80,7 +99,12 @@ struct VariableAssembly: Sendable {
         if let role = task.role { stack.push(role.parameters) }
         stack.push(includeVars)
         stack.push(options.extraVars)
-        stack.push(magicVariables(for: host, task: task, facts: runtime.facts, inventory: state.inventory, playHosts: playHosts))
+        // A variable (inventory, play, task) beats the `connection:` keyword, which beats `-c`.
+        let connection = stack.lookup("ansible_connection") ?? task.keywords.extra["connection"]
+            ?? .string(options.connection?.rawValue ?? "ssh")
+        var magic = magicVariables(for: host, task: task, facts: runtime.facts, inventory: state.inventory, playHosts: playHosts)
+        magic["ansible_connection"] = connection
+        stack.push(magic)
         let snapshot = hostVarsSnapshot(state)
         stack.setLazy("hostvars") { snapshot.materialize() }
         return stack
@@ -125,7 +149,11 @@ struct VariableAssembly: Sendable {
             "ansible_play_hosts": .list(playHosts.activeBatch.map(Value.string)),
             "ansible_play_batch": .list(playHosts.activeBatch.map(Value.string)),
             "play_hosts": .list(playHosts.activeBatch.map(Value.string)),
-            "ansible_play_name": .string(play.name ?? ""),
+            "ansible_play_name": .string(playName),
+            "role_names": .list(playRoleNames.map(Value.string)),
+            "ansible_play_role_names": .list(playRoleNames.map(Value.string)),
+            "ansible_dependent_role_names": .list(dependentRoleNames.map(Value.string)),
+            "ansible_role_names": .list(Array(Set(playRoleNames + dependentRoleNames)).sorted().map(Value.string)),
             "playbook_dir": .string(playbookDirectory),
             "ansible_check_mode": .bool(options.check),
             "ansible_diff_mode": .bool(options.diff),
@@ -142,7 +170,17 @@ struct VariableAssembly: Sendable {
         if let role = task.role {
             magic["role_path"] = .string(role.path)
             magic["role_name"] = .string(role.name)
+            magic["ansible_role_name"] = .string(role.qualifiedName)
+            magic["ansible_collection_name"] = role.collection.map(Value.string) ?? .null
         }
+        // Where lookups and first_found look for relative files, as Ansible orders them: the role,
+        // the task file's directory, then the playbook's.
+        var searchPath = task.role.map { [$0.path] } ?? []
+        for directory in [(task.location.file as NSString).deletingLastPathComponent, playbookDirectory]
+        where !directory.isEmpty && !searchPath.contains(directory) {
+            searchPath.append(directory)
+        }
+        magic["ansible_search_path"] = .list(searchPath.map(Value.string))
         return magic
     }
 

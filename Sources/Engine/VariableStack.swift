@@ -36,6 +36,12 @@ public struct VariableStack: TemplateVariables, Sendable {
         return nil
     }
 
+    /// Every name, lowest layer first, each once.
+    public func variableNames() -> [String] {
+        var seen = Set<String>()
+        return (layers.flatMap(\.keys) + lazyValues.keys.sorted()).filter { seen.insert($0).inserted }
+    }
+
     /// Every variable, merged (for `vars` / `hostvars[host]` views and debugging).
     public func flattened() -> OrderedDictionary<String, Value> {
         var result = OrderedDictionary<String, Value>()

@@ -25,30 +25,42 @@ enum VaultPreflight {
 
     /// The first existing alternative of a `vars_files` entry, as the play will load it.
     private static func checkVarsFile(_ entry: Value, directory: String, vault: VaultContext, at location: SourceLocation) throws {
-        let names = (entry.listValue ?? [entry]).compactMap(\.stringValue)
-        guard !names.contains(where: TemplateEngine.isTemplate) else { return }
-        let paths = names.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
-        guard let path = paths.first(where: { FileManager.default.fileExists(atPath: $0) }), isVaulted(path) else { return }
+        guard let path = varsFilePath(entry, directory: directory), isVaulted(path) else { return }
         try open(path, asYAML: true, vault: vault, neededAt: location)
     }
 
+    /// The file a literal `vars_files` entry loads (the first existing alternative); nil when templated.
+    static func varsFilePath(_ entry: Value, directory: String) -> String? {
+        let names = (entry.listValue ?? [entry]).compactMap(\.stringValue)
+        guard !names.contains(where: TemplateEngine.isTemplate) else { return nil }
+        let paths = names.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
+        return paths.first(where: { FileManager.default.fileExists(atPath: $0) })
+    }
+
     private static func checkSource(of task: Task, playbookDirectory: String, vault: VaultContext) throws {
+        guard let source = sourceFile(of: task, playbookDirectory: playbookDirectory), isVaulted(source.path) else { return }
+        try open(source.path, asYAML: source.kind == "vars", vault: vault, neededAt: source.neededAt)
+    }
+
+    /// The controller file a task's literal `src:` (copy, template, script) or `include_vars` file
+    /// names, found as the run finds it; nil when templated or missing.
+    static func sourceFile(of task: Task, playbookDirectory: String) -> (path: String, kind: String, neededAt: SourceLocation)? {
         let name: Value?
         let kind: String
         switch task.action {
         case "copy":
             guard task.args["remote_src"].map(Templating.truthy) != true, task.args["decrypt"].map(Templating.truthy) != false
-            else { return }
+            else { return nil }
             (name, kind) = (task.args["src"], "files")
         case "template": (name, kind) = (task.args["src"], "templates")
         case "script":
-            guard task.args["decrypt"].map(Templating.truthy) != false else { return }
+            guard task.args["decrypt"].map(Templating.truthy) != false else { return nil }
             let command = task.args["_raw_params"] ?? task.args["cmd"]
             (name, kind) = (command?.stringValue?.split(separator: " ").first.map { .string(String($0)) }, "files")
         case "include_vars": (name, kind) = (task.args["file"] ?? task.args["_raw_params"], "vars")
-        default: return
+        default: return nil
         }
-        guard let relative = name?.stringValue, !relative.isEmpty, !TemplateEngine.isTemplate(relative) else { return }
+        guard let relative = name?.stringValue, !relative.isEmpty, !TemplateEngine.isTemplate(relative) else { return nil }
         let taskDirectory = (task.location.file as NSString).deletingLastPathComponent
         var candidates: [String] = []
         if relative.hasPrefix("/") {
@@ -65,9 +77,9 @@ enum VaultPreflight {
         }
         var isDirectory: ObjCBool = false
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) }),
-            !isDirectory.boolValue, isVaulted(path)
-        else { return }
-        try open(path, asYAML: kind == "vars", vault: vault, neededAt: task.argLocations["src"] ?? task.location)
+            !isDirectory.boolValue
+        else { return nil }
+        return (path, kind, task.argLocations["src"] ?? task.location)
     }
 
     private static func isVaulted(_ path: String) -> Bool {

@@ -136,11 +136,16 @@ enum HostAddress {
             guard let b = Int(begin.trimmingCharacters(in: .whitespaces)), let e = Int(end.trimmingCharacters(in: .whitespaces)) else {
                 throw Failure(description: "invalid host range '[\(nrange)]': bounds must be numbers or single letters")
             }
+            // Counted before anything is made: `web[1:99999999]` is a typo, not a hundred million hosts.
+            let span = (Double(e) - Double(b)) / Double(step)
+            if span + 1 > Double(maxRangeHosts) {
+                throw Failure(description: "host range '[\(nrange)]' expands to more than \(maxRangeHosts) hosts")
+            }
             if step > 0 {
                 if b <= e { sequence = stride(from: b, through: e, by: step).map { String($0) } }
             } else {
                 // Python's range(b, e + 1, step) with a negative step counts down, stopping before e + 1.
-                if b > e + 1 { sequence = stride(from: b, to: e + 1, by: step).map { String($0) } }
+                if e < Int.max, b > e + 1 { sequence = stride(from: b, to: e + 1, by: step).map { String($0) } }
             }
             if width > 0 {
                 sequence = sequence.map { value in
@@ -159,9 +164,15 @@ enum HostAddress {
             } else {
                 hosts.append(name)
             }
+            if hosts.count > maxRangeHosts {
+                throw Failure(description: "host range '\(line)' expands to more than \(maxRangeHosts) hosts")
+            }
         }
         return hosts
     }
+
+    /// The most hosts one range line may name (Ansible has no limit; a typo would hang the run).
+    static let maxRangeHosts = 100_000
 
     /// `BaseInventoryPlugin._expand_hostpattern`: a host (or range of hosts) and an optional port.
     static func expandHostPattern(_ pattern: String) throws -> (hosts: [String], port: Int?) {

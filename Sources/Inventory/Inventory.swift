@@ -99,10 +99,17 @@ public struct Inventory: Sendable {
     }
 
     mutating func addHostToGroup(_ host: String, _ group: String) {
-        guard var g = groups[group], !g.hosts.contains(host) else { return }
-        g.hosts.append(host)
-        groups[group] = g
-        if !(hosts[host]?.directGroups.contains(group) ?? true) { hosts[host]?.directGroups.append(group) }
+        guard groups[group] != nil else { return }
+        // Membership is asked of the host's own short list of groups, not the group's list, which a
+        // range like `web[1:100000]` makes long: searching (and copying) it for every host added was
+        // quadratic. The two lists change together here and in removeHostFromGroup.
+        if let known = hosts[host] {
+            if known.directGroups.contains(group) { return }
+        } else if groups[group]!.hosts.contains(host) {
+            return
+        }
+        groups[group]!.hosts.append(host)
+        hosts[host]?.directGroups.append(group)
     }
 
     mutating func removeHostFromGroup(_ host: String, _ group: String) {

@@ -80,12 +80,7 @@ extension Inventory {
             }
             return
         }
-        guard let data = fm.contents(atPath: path) else {
-            throw PGHAError(.io, "cannot read inventory source", at: SourceLocation(file: path))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw PGHAError(.syntax, "inventory source is not valid UTF-8", at: SourceLocation(file: path))
-        }
+        let text = try InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "inventory source")
         if VaultEnvelope.isVaulted(text) {
             // Every value of a vaulted file is a secret, which would hide the host names of a whole
             // vaulted inventory in all output.
@@ -123,12 +118,13 @@ extension Inventory {
             throw PGHAError(.inventory, "TOML inventories are not supported", at: SourceLocation(file: path),
                             hint: "convert it to YAML or INI")
         default:
-            let message = "Unable to parse \(path) as an inventory source (no inventory plugin reads '.\(ext)' files)"
-            if explicit {
-                throw PGHAError(.inventory, message, at: SourceLocation(file: path),
-                                hint: "name it .ini, .yml, .yaml, .json or leave off the extension")
+            // No plugin claims the extension (hosts.prod, inventory.staging), so Ansible's INI
+            // plugin reads the file; in a directory, a file it cannot read is only warned about.
+            do {
+                try parseINI(text, path: path)
+            } catch let error as PGHAError where !explicit {
+                warnings.append("Unable to parse \(path) as an inventory source: \(error.message)")
             }
-            warnings.append(message)
         }
     }
 

@@ -219,3 +219,57 @@ extension Inventory {
         return out
     }
 }
+
+extension Inventory {
+    /// Refuses a host pattern that cannot mean what was written: an unclosed or stray bracket, an
+    /// empty subscript or range (`web[]`, `web[5:2]`), an invalid `~regex`. Ansible takes these as
+    /// names that match nothing, so a typo silently runs the play on no host.
+    public static func validatePattern(_ pattern: String, at location: SourceLocation? = nil) throws {
+        func fail(_ message: String) -> PGHAError {
+            PGHAError(
+                .inventory, "malformed host pattern '\(pattern)': \(message)", at: location,
+                hint: "patterns are names, groups, globs (web*), subscripts (web[0], web[1:3]), ~regex, joined by : , & !")
+        }
+        let parts = pattern.contains(",")
+            ? pattern.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [pattern]
+        for rawPart in parts {
+            var part = rawPart.trimmingCharacters(in: .whitespaces)
+            if part.hasPrefix("&") || part.hasPrefix("!") { part.removeFirst() }
+            if part.hasPrefix("~") {
+                do { _ = try NSRegularExpression(pattern: String(part.dropFirst())) } catch {
+                    throw fail("'\(part)' is not a valid regular expression")
+                }
+                continue
+            }
+            var open: String.Index?
+            for index in part.indices {
+                switch part[index] {
+                case "[":
+                    if open != nil { throw fail("'[' inside '[...]'") }
+                    open = index
+                case "]":
+                    guard let start = open else { throw fail("']' without a matching '['") }
+                    let inside = part[part.index(after: start)..<index]
+                    if inside.isEmpty { throw fail("empty range '[]'") }
+                    if let range = Self.rangeBounds(inside), let end = range.end, end != 0, end < range.start {
+                        throw fail("empty range '[\(inside)]' (\(end) is before \(range.start))")
+                    }
+                    open = nil
+                default:
+                    continue
+                }
+            }
+            if open != nil { throw fail("unclosed '['") }
+        }
+    }
+
+    /// `x:y` or `x-y` of a subscript, with numbers on both sides (nil for a glob class such as `[ab]`).
+    private static func rangeBounds(_ inside: Substring) -> (start: Int, end: Int?)? {
+        guard let separator = inside.firstIndex(where: { $0 == ":" || $0 == "-" }) else { return nil }
+        guard let start = Int(inside[..<separator]) else { return nil }
+        let endText = inside[inside.index(after: separator)...]
+        if endText.isEmpty { return (start, nil) }
+        guard let end = Int(endText) else { return nil }
+        return (start, end)
+    }
+}

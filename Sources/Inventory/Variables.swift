@@ -46,12 +46,7 @@ final class VarsFileCache: @unchecked Sendable {
     }
 
     private static func read(_ path: String, vault: VaultContext) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PGHAError(.io, "cannot read variables file", at: SourceLocation(file: path))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw PGHAError(.syntax, "variables file is not valid UTF-8", at: SourceLocation(file: path))
-        }
+        let text = try InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "variables file")
         guard let root = try vault.loadYAML(text, file: path) else { return [] }
         // Ansible ignores files that load as nothing (empty, `~`, `{}`), and rejects any other non-mapping.
         if root.isScalar && root.scalarValue.isNull { return [] }

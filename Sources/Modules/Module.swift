@@ -19,6 +19,9 @@ public struct ModuleContext: Sendable {
     public var taskLocation: SourceLocation
     /// The host's gathered facts (`ansible_facts`), `.null` when not gathered.
     public var facts: Value
+    /// The playbook's directory: relative controller paths a module writes (fetch's `dest`) are
+    /// relative to it, as Ansible's loader makes them.
+    public var playbookDirectory: String
     /// Finds a local file named by `src:`: role `files/` or `templates/` first, then the playbook's
     /// directory, as Ansible searches. `kind` is "files" or "templates". Nil when not found.
     public var resolveLocalPath: @Sendable (_ path: String, _ kind: String) -> String?
@@ -31,7 +34,7 @@ public struct ModuleContext: Sendable {
     public init(
         connection: any Connection, host: String, checkMode: Bool = false, diffMode: Bool = false,
         become: Become? = nil, environment: [(String, String)] = [], taskLocation: SourceLocation,
-        facts: Value = .null,
+        facts: Value = .null, playbookDirectory: String = FileManager.default.currentDirectoryPath,
         resolveLocalPath: @escaping @Sendable (String, String) -> String? = { path, _ in path },
         renderTemplate: @escaping @Sendable (String) async throws -> String = { path in
             throw PGHAError(.semantic, "templates are not available here", at: SourceLocation(file: path))
@@ -51,6 +54,7 @@ public struct ModuleContext: Sendable {
         self.environment = environment
         self.taskLocation = taskLocation
         self.facts = facts
+        self.playbookDirectory = playbookDirectory
         self.resolveLocalPath = resolveLocalPath
         self.renderTemplate = renderTemplate
         self.readLocalFile = readLocalFile

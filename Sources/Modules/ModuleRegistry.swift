@@ -11,9 +11,13 @@ public enum ModuleRegistry {
         GroupModule.self, UserModule.self, GetentModule.self, ServiceFactsModule.self, PackageFactsModule.self,
         AptModule.self, PackageModule.self, SystemdModule.self, ServiceModule.self, PostgresqlUserModule.self,
         PostgresqlDbModule.self, PostgresqlPgHbaModule.self, PostgresqlQueryModule.self, UfwModule.self,
-        AptRepositoryModule.self,
+        AptRepositoryModule.self, TimezoneModule.self, LocaleGenModule.self, DpkgDivertModule.self, AclModule.self,
+        IptablesModule.self, PostgresqlPrivsModule.self, PamdModule.self, GitModule.self,
+        UnarchiveModule.self,
         OpenSSLPrivateKeyModule.self, OpenSSLCSRPipeModule.self, X509CertificateModule.self,
         X509CertificatePipeModule.self, X509CertificateInfoModule.self,
+        // Other distributions' modules: declared so guarded tasks load; they fail when they run.
+        YumModule.self, DnfModule.self, PacmanModule.self, SelinuxModule.self, SeportModule.self,
     ]
 
     private static let byName: [String: any Module.Type] = {

@@ -64,7 +64,11 @@ public final class HumanOutput: EventSink, @unchecked Sendable {
         case .taskStart(let name, _, let isHandler, _):
             write(banner(isHandler ? "RUNNING HANDLER [\(name)]" : "TASK [\(name)]"))
         case .hostResult(_, let result):
+            // An include that worked is shown by the `included:` line that follows, as in Ansible.
+            if ["include_tasks", "include_role"].contains(result.action), result.status == .ok { return }
             write(render(result))
+        case .included(let file, let hosts, let itemLabel):
+            write(paint("included: \(file) for \(hosts.joined(separator: ", "))" + (itemLabel.map { " => (item=\($0))" } ?? ""), .cyan) + "\n")
         case .progress(let task, let running, let elapsed):
             if interactive {
                 let hosts = running.prefix(5).joined(separator: ", ") + (running.count > 5 ? ", ..." : "")

@@ -48,6 +48,12 @@ public final class JSONLinesOutput: EventSink, @unchecked Sendable {
                 })
             }
             return .dict(object)
+        case .included(let file, let hosts, let itemLabel):
+            var object: OrderedDictionary<String, Value> = [
+                "event": "included", "file": .string(file), "hosts": .list(hosts.map(Value.string)),
+            ]
+            if let itemLabel { object["item"] = .string(itemLabel) }
+            return .dict(object)
         case .progress:
             return nil
         case .noHostsMatched(let pattern):

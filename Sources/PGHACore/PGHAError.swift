@@ -59,19 +59,33 @@ public struct PGHAError: Error, Sendable, CustomStringConvertible {
         if let task { text += "task '\(task)': " }
         text += message
         if let sourceLine, let location, location.line > 0 {
-            text += "\n    \(sourceLine)"
-            if location.column > 0 {
-                text += "\n    " + String(repeating: " ", count: location.column - 1) + "^"
+            let (shown, caret) = Self.excerpt(of: sourceLine, column: location.column)
+            text += "\n    \(shown)"
+            if let caret {
+                text += "\n    " + String(repeating: " ", count: caret) + "^"
             }
         }
         if let hint { text += "\nhint: \(hint)" }
         return text
     }
 
+    /// At most `width` characters of a long line (a generated or minified file), around the
+    /// column, and where the caret goes under them.
+    static func excerpt(of line: String, column: Int, width: Int = 160) -> (text: String, caret: Int?) {
+        let characters = Array(line)
+        guard characters.count > width else { return (line, column > 0 ? column - 1 : nil) }
+        let target = max(0, min(column - 1, characters.count - 1))
+        let start = max(0, min(target - width / 2, characters.count - width))
+        let end = min(characters.count, start + width)
+        let prefix = start > 0 ? "..." : ""
+        let text = prefix + String(characters[start..<end]) + (end < characters.count ? "..." : "")
+        return (text, column > 0 ? prefix.count + target - start : nil)
+    }
+
     /// Fills in the offending line from the file on disk, if it is readable.
     public func withSourceLine() -> PGHAError {
         guard sourceLine == nil, let location, location.line > 0,
-            let text = try? String(contentsOfFile: location.file, encoding: .utf8)
+            let bytes = ContentSource.contents(location.file), let text = String(validating: bytes, as: UTF8.self)
         else { return self }
         var copy = self
         var lineNumber = 1

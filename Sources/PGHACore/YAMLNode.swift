@@ -110,13 +110,18 @@ public struct YAMLNode: Sendable {
 public enum YAMLLoader {
     /// All documents of a YAML text; an empty text gives no documents.
     public static func loadAll(_ text: String, file: String) throws -> [YAMLNode] {
+        let byteCount = text.utf8.count
+        if byteCount > InputLimits.maxYAMLBytes {
+            throw InputFile.tooLarge(file, size: byteCount, limit: InputLimits.maxYAMLBytes, what: "YAML document")
+        }
         do {
             // The default resolver runs several regular expressions per scalar only to pick an implicit
             // tag; `resolve` decides the type itself, so the regex-free resolver is enough.
             let parser = try Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
             var documents: [YAMLNode] = []
+            var budget = NodeBudget(remaining: InputLimits.maxYAMLNodes(forBytes: byteCount))
             while let node = try parser.nextRoot() {
-                documents.append(convert(node, file: file))
+                documents.append(try convert(node, file: file, budget: &budget))
             }
             return documents
         } catch let error as YamlError {
@@ -136,32 +141,65 @@ public enum YAMLLoader {
     }
 
     public static func load(contentsOf path: String) throws -> YAMLNode? {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw PGHAError(.io, "cannot read file", at: SourceLocation(file: path))
-        }
-        return try load(text, file: path)
+        try load(InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "YAML file"), file: path)
     }
 
-    private static func convert(_ node: Node, file: String) -> YAMLNode {
+    /// Nodes left to build: libyaml hands back an alias as the anchored node itself, so a few
+    /// hundred bytes of nested aliases ("billion laughs") would otherwise expand to billions.
+    struct NodeBudget {
+        var remaining: Int
+        let total: Int
+
+        init(remaining: Int) {
+            self.remaining = remaining
+            self.total = remaining
+        }
+
+        mutating func spend(at location: SourceLocation) throws {
+            remaining -= 1
+            guard remaining < 0 else { return }
+            throw PGHAError(
+                .syntax,
+                "YAML: the document expands to more than \(total) nodes through its aliases (*name); refused",
+                at: location,
+                hint: "an anchor referenced inside other anchors multiplies at each level (a 'billion laughs' document)"
+            ).withSourceLine()
+        }
+    }
+
+    private static func convert(_ node: Node, file: String, budget: inout NodeBudget, isKey: Bool = false) throws -> YAMLNode {
         let location = SourceLocation(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
+        try budget.spend(at: location)
         switch node {
         case .scalar(let scalar):
-            let tag = scalar.tag.description
-            let custom = tag.hasPrefix("tag:yaml.org,2002:") || tag == "!" || tag.isEmpty ? nil : tag
+            let written = scalar.tag.description
+            let custom = written.hasPrefix("tag:yaml.org,2002:") || written == "!" || written.isEmpty ? nil : written
             let plain = scalar.style == .plain || scalar.style == .any
+            // Yams resolves the tag of a mapping key in place when it hashes the key (its `Tag` is a
+            // class), which leaves plain keys marked `str`: they are resolved as written instead.
+            let tag = isKey && plain && written == "tag:yaml.org,2002:str" ? "" : written
+            let value: Value
+            if custom != nil || tag == "!" {
+                value = .string(scalar.string)
+            } else {
+                do {
+                    value = try YAMLScalarResolver.value(of: scalar.string, tag: tag, isKey: isKey)
+                } catch {
+                    throw PGHAError(.syntax, "YAML: \(error.message)", at: location).withSourceLine()
+                }
+            }
             return YAMLNode(
-                content: .scalar(scalar.string, plain: plain), location: location, customTag: custom,
-                scalarValue: resolve(node, custom: custom))
+                content: .scalar(scalar.string, plain: plain), location: location, customTag: custom, scalarValue: value)
         case .sequence(let sequence):
             return YAMLNode(
-                content: .sequence(sequence.map { convert($0, file: file) }), location: location,
+                content: .sequence(try sequence.map { try convert($0, file: file, budget: &budget) }), location: location,
                 customTag: customTag(sequence.tag))
         case .mapping(let mapping):
             return YAMLNode(
-                content: .mapping(mapping.map { (key: convert($0.key, file: file), value: convert($0.value, file: file)) }),
+                content: .mapping(
+                    try mapping.map {
+                        (key: try convert($0.key, file: file, budget: &budget, isKey: true), value: try convert($0.value, file: file, budget: &budget))
+                    }),
                 location: location, customTag: customTag(mapping.tag))
         case .alias:
             return YAMLNode(content: .scalar("", plain: true), location: location, scalarValue: .null)
@@ -173,32 +211,15 @@ public enum YAMLLoader {
         return text.hasPrefix("tag:yaml.org,2002:") || text == "!" || text.isEmpty ? nil : text
     }
 
-    private static func resolve(_ node: Node, custom: String?) -> Value {
-        guard case .scalar(let scalar) = node else { return .null }
-        if custom != nil { return .string(scalar.string) }
-        if scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
-        // Yams' number constructors are slow (Foundation string searches): most plain scalars
-        // cannot be null, a boolean or a number, and that is decidable from the first character.
-        if let first = scalar.string.utf8.first, !"-+.0123456789~".utf8.contains(first),
-            !["true", "false", "yes", "no", "on", "off", "null"].contains(scalar.string.lowercased())
-        {
-            return .string(scalar.string)
-        }
-        if node.null != nil { return .null }
-        // Yams' Bool constructor refuses scalars the (basic) resolver tagged as strings.
-        switch scalar.string.lowercased() {
-        case "true", "yes", "on": return .bool(true)
-        case "false", "no", "off": return .bool(false)
-        default: break
-        }
-        if let i = node.int { return .int(i) }
-        if let d = node.float { return .double(d) }
-        return .string(scalar.string)
-    }
-
     private static func translate(_ error: YamlError, file: String, text: String) -> PGHAError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            if problem.contains("Maximum nesting level") {
+                return PGHAError(
+                    .syntax, "YAML: nested more than \(InputLimits.maxYAMLDepth) levels deep; refused",
+                    at: SourceLocation(file: file, line: mark.line, column: mark.column)
+                ).withSourceLine()
+            }
             var message = problem
             if let context { message = "\(context.text) \(problem)".trimmingCharacters(in: .whitespaces) }
             return PGHAError(.syntax, "YAML: \(message)", at: SourceLocation(file: file, line: mark.line, column: mark.column))

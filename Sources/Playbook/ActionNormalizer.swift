@@ -28,7 +28,9 @@ struct ActionNormalizer {
         session.catalog.declarations.filter { $0.freeForm != .none }.map(\.name).sorted()
     }
 
-    func normalizeAction(_ entry: MappingEntry, argsNode: YAMLNode?) throws -> NormalizedAction {
+    /// The action and arguments of a task. With `acceptUnknown`, an action no declaration names is
+    /// not an error yet: its arguments are read as written and the error is in `unresolved`.
+    func normalizeAction(_ entry: MappingEntry, argsNode: YAMLNode?, acceptUnknown: Bool = false) throws -> NormalizedAction {
         var written = entry.key
         var valueNode: YAMLNode? = entry.value
         var inlineText: (String, SourceLocation)? = nil
@@ -71,10 +73,17 @@ struct ActionNormalizer {
             }
         }
 
-        guard let action = canonical(written) else {
-            throw Diagnostics.error(
+        var unresolved: PGHAError? = nil
+        let action: String
+        if let known = canonical(written) {
+            action = known
+        } else {
+            let error = Diagnostics.error(
                 "unknown module '\(written)'" + Diagnostics.suggestion(for: written, in: session.catalog.shortNames),
                 at: entry.value.location)
+            guard acceptUnknown else { throw error }
+            unresolved = error
+            action = written
         }
         if action == "import_playbook" {
             throw Diagnostics.error(
@@ -101,7 +110,8 @@ struct ActionNormalizer {
             }
         }
 
-        let freeForm = session.catalog.declaration(named: action)?.freeForm ?? .none
+        // An unknown module's arguments are kept as written, free-form text included.
+        let freeForm = session.catalog.declaration(named: action)?.freeForm ?? (unresolved == nil ? .none : .text)
         func addKeyValue(_ text: String, at location: SourceLocation, plain: Bool) throws {
             let options: [KeyValueArgs.Option]
             do { options = try KeyValueArgs.parse(text, checkRaw: freeForm == .commandLine) } catch {
@@ -128,6 +138,8 @@ struct ActionNormalizer {
                     let plain: Bool
                     if case .scalar(_, let isPlain) = valueNode.content { plain = isPlain } else { plain = false }
                     try addKeyValue(text, at: valueNode.location, plain: plain)
+                case let other where unresolved != nil:
+                    args["_raw_params"] = other
                 default:
                     throw Diagnostics.error(
                         "unexpected parameter type for '\(written)': \(Diagnostics.describe(valueNode)); arguments must be a mapping or 'key=value' text",
@@ -168,7 +180,7 @@ struct ActionNormalizer {
                     hint: "only these actions take free-form text: " + freeFormActions.joined(separator: ", "))
             }
         }
-        return NormalizedAction(written: written, action: action, args: args, locations: locations)
+        return NormalizedAction(written: written, action: action, args: args, locations: locations, unresolved: unresolved)
     }
 }
 
@@ -179,4 +191,6 @@ struct NormalizedAction {
     var action: String
     var args: OrderedDictionary<String, Value>
     var locations: [String: SourceLocation]
+    /// Set when no action has this name (only with `acceptUnknown`).
+    var unresolved: PGHAError? = nil
 }

@@ -2,7 +2,9 @@ import Foundation
 import OrderedCollections
 import PGHACore
 
-/// Every `notify` of a play names one of its handlers or a topic one listens to.
+/// Every `notify` of a task certain to run names one of the play's handlers or a topic one
+/// listens to. Tasks that may not run (under a condition, in a rescue, handlers, included files)
+/// are checked by the engine when they notify, as Ansible checks them.
 struct HandlerCheck {
     let session: LoadSession
 
@@ -38,10 +40,10 @@ struct HandlerCheck {
         func walk(_ nodes: [TaskNode]) throws {
             for node in nodes {
                 switch node {
-                case .task(let task): try check(task)
+                case .task(let task) where task.keywords.when.isEmpty: try check(task)
+                case .task: continue
                 case .block(let block):
                     try walk(block.block)
-                    try walk(block.rescue)
                     try walk(block.always)
                 }
             }
@@ -50,8 +52,6 @@ struct HandlerCheck {
         try walk(play.roles)
         try walk(play.tasks)
         try walk(play.postTasks)
-        try walk(session.dynamicTasks)
-        for handler in play.handlers { try check(handler) }
     }
 
     static func flattenHandlers(_ nodes: [TaskNode]) throws -> [Task] {

@@ -68,8 +68,11 @@ struct IncludeLoader {
     }
 
     /// Checks a dynamic include whose file is literal: the file must exist, and its tasks are loaded
-    /// now (once per play) so their session.errors and notifications are reported before anything runs.
-    func checkIncludeTasks(_ normalized: NormalizedAction, scope: Scope, at location: SourceLocation) throws {
+    /// now (once per play) so their syntax errors are reported before anything runs. The file of
+    /// an include that may not run need not exist (setup-RedHat.yml on a Debian-only checkout).
+    func checkIncludeTasks(
+        _ normalized: NormalizedAction, scope: Scope, at location: SourceLocation, mayNotRun: Bool
+    ) throws {
         guard let (name, fileLocation) = try fileArgument(
             normalized, allowed: session.actions.argumentNames(of: "include_tasks"), at: location)
         else {
@@ -88,6 +91,7 @@ struct IncludeLoader {
         let directories = Self.taskSearchDirectories(
             file: scope.file, role: scope.role, playDirectory: scope.playDirectory, playbookDirectory: session.playbookDirectory)
         guard let path = PathUtil.firstFile(name, in: directories) else {
+            if mayNotRun { return }
             throw Diagnostics.error(
                 "included task file '\(name)' not found (searched \(directories.joined(separator: ", ")))", at: fileLocation)
         }
@@ -99,7 +103,7 @@ struct IncludeLoader {
         inner.depth += 1
         session.validationDepth += 1
         defer { session.validationDepth -= 1 }
-        session.dynamicTasks += try session.tasks.parseTaskFile(path, scope: inner, importedAt: fileLocation)
+        _ = try session.tasks.parseTaskFile(path, scope: inner, importedAt: fileLocation)
     }
 
     func roleSpec(
@@ -129,6 +133,14 @@ struct IncludeLoader {
                 throw Diagnostics.error("'\(key)' must be a file name", at: normalized.locations[key] ?? location)
             }
             return text
+        }
+        if let validate = normalized.args["rolespec_validate"] {
+            switch validate {
+            case .bool(let flag): spec.validateArguments = flag
+            case .string(let text) where !Diagnostics.isTemplated(text):
+                spec.validateArguments = ["yes", "true", "on", "1", "y", "t"].contains(text.lowercased())
+            default: break
+            }
         }
         spec.tasksFrom = try option("tasks_from")
         spec.varsFrom = try option("vars_from")
@@ -160,7 +172,9 @@ struct IncludeLoader {
         ]
     }
 
-    func checkIncludeRole(_ normalized: NormalizedAction, scope: Scope, at location: SourceLocation) throws {
+    func checkIncludeRole(
+        _ normalized: NormalizedAction, scope: Scope, at location: SourceLocation, mayNotRun: Bool
+    ) throws {
         if let apply = normalized.args["apply"], apply.dictValue == nil {
             throw Diagnostics.error("'apply' must be a mapping of keywords", at: normalized.locations["apply"] ?? location)
         }
@@ -173,9 +187,17 @@ struct IncludeLoader {
         }
         var inner = scope
         inner.keywords = Keywords()
+        inner.keywords.extra["collections"] = scope.keywords.extra["collections"]
         inner.role = nil
         // A role may include itself under a condition (legal at run time); check each once.
-        let path = try session.roles.resolveRole(spec, scope: inner)
+        let path: String
+        do {
+            path = try session.roles.resolveRole(spec, scope: inner)
+        } catch is PGHAError where mayNotRun {
+            // Only an error if the include runs; until then its handlers are unknown.
+            session.handlersUnknowable = true
+            return
+        }
         if session.roleChain.contains(where: { $0.path == path }) { return }
         guard session.validatedIncludes.insert("role\u{0}" + path + "\u{0}" + (spec.tasksFrom ?? "")).inserted else { return }
         session.validationDepth += 1
@@ -189,7 +211,7 @@ struct IncludeLoader {
             }
             for topic in handler.listen { session.dynamicHandlerNames.insert(topic) }
         }
-        session.dynamicTasks += applied.dependencyNodes + applied.tasks
+
     }
 
     /// Controller-side files named literally (`template: src=`, `copy: src=`, `include_vars:`)
@@ -216,8 +238,8 @@ struct IncludeLoader {
         bases += [fileDirectory + "/" + kind, fileDirectory, scope.playDirectory + "/" + kind, scope.playDirectory]
         if session.playbookDirectory != scope.playDirectory { bases += [session.playbookDirectory + "/" + kind, session.playbookDirectory] }
         let expanded = (name as NSString).expandingTildeInPath
-        let candidates = expanded.hasPrefix("/") ? [expanded] : bases.map { PathUtil.join($0, expanded) }
-        if candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) { return }
+        let candidates = expanded.hasPrefix("/") || ContentSource.isBuiltin(expanded) ? [expanded] : bases.map { PathUtil.join($0, expanded) }
+        if candidates.contains(where: ContentSource.exists) { return }
         throw Diagnostics.error(
             "\(normalized.action): local file '\(name)' not found", at: normalized.locations[key] ?? location,
             hint: "searched " + bases.joined(separator: ", "))

@@ -65,7 +65,9 @@ struct KeywordParser {
             }
             if !node.scalarValue.isNull || !node.isScalar { keywords.extra[key] = node.value }
         case "collections":
-            _ = try stringList(node, keyword: key, splitCommas: false)
+            // Where short role names are looked for first; tasks and run-time includes inherit it.
+            let names = try stringList(node, keyword: key, splitCommas: false)
+            if !names.isEmpty { keywords.extra[key] = .list(names.map(Value.string)) }
         default:
             return false
         }

@@ -10,8 +10,10 @@ final class LoadSession {
     let catalog: ActionCatalog
     let strategies: [String]
     let roleSearchPaths: [String]
+    let collectionPaths: [String]
     let playbookDirectory: String
     let vault: VaultContext
+    let templateSyntax: TemplateSyntax?
     var warnings: [PGHAError] = []
     private var yamlCache: [String: YAMLNode?] = [:]
 
@@ -26,8 +28,6 @@ final class LoadSession {
     /// Handler names brought by roles that are only included at run time (literal `include_role`).
     var dynamicHandlerNames: Set<String> = []
 
-    /// Tasks of literally named dynamic includes: loaded only to check them and their `notify`.
-    var dynamicTasks: [TaskNode] = []
     var validatedIncludes: Set<String> = []
 
     /// Set when a play includes a role whose name is templated: its handlers are unknowable.
@@ -67,18 +67,15 @@ final class LoadSession {
         self.catalog = loader.catalog
         self.strategies = loader.strategies
         self.roleSearchPaths = loader.roleSearchPaths
+        self.collectionPaths = loader.collectionPaths
         self.playbookDirectory = playbookDirectory
         self.vault = loader.vault
+        self.templateSyntax = loader.templateSyntax
     }
 
     func yaml(_ path: String) throws -> YAMLNode? {
         if let cached = yamlCache[path] { return cached }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw PGHAError(.io, "cannot read file (\(PathUtil.isDirectory(path) ? "it is a directory" : "unreadable or not UTF-8"))", at: SourceLocation(file: path))
-        }
+        let text = try InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "YAML file")
         let node: YAMLNode?
         do {
             node = try vault.loadYAML(text, file: path)
@@ -96,6 +93,7 @@ final class LoadSession {
             }
             throw error
         }
+        if let templateSyntax, let node { try TemplateSyntaxCheck(templateSyntax).checkDocument(node) }
         yamlCache[path] = .some(node)
         return node
     }
@@ -131,7 +129,6 @@ final class LoadSession {
         appliedRoles = []
         roleHandlers = []
         dynamicHandlerNames = []
-        dynamicTasks = []
         validatedIncludes = []
         handlersUnknowable = false
     }

@@ -107,11 +107,15 @@ public final class RoleInstance: Sendable {
     public let location: SourceLocation
     /// True for a role pulled in through another role's `meta/main.yml` dependencies.
     public let isDependency: Bool
+    /// The collection a role named `namespace.collection.role` comes from (`namespace.collection`).
+    public let collection: String?
+    /// `allow_duplicates` of the role's meta: it may run again with the same parameters.
+    public let allowDuplicates: Bool
 
     public init(
         name: String, path: String, defaults: OrderedDictionary<String, Value>,
         vars: OrderedDictionary<String, Value>, parameters: OrderedDictionary<String, Value>,
-        location: SourceLocation, isDependency: Bool = false
+        location: SourceLocation, isDependency: Bool = false, collection: String? = nil, allowDuplicates: Bool = false
     ) {
         self.name = name
         self.path = path
@@ -120,7 +124,16 @@ public final class RoleInstance: Sendable {
         self.parameters = parameters
         self.location = location
         self.isDependency = isDependency
+        self.collection = collection
+        self.allowDuplicates = allowDuplicates
     }
+
+    /// Which applications of a role are the same role to Ansible's role cache: the same
+    /// directory with the same parameters.
+    public var identity: String { path + "\u{0}" + JSON.encode(.dict(parameters), style: .compact) }
+
+    /// `ansible_role_name`: the name with its collection (`namespace.collection.role`).
+    public var qualifiedName: String { collection.map { "\($0).\(name)" } ?? name }
 }
 
 /// A loop: `loop:`, `with_items:`, `with_dict:`, ... with `loop_control`.
@@ -140,9 +153,13 @@ public struct Loop: Sendable {
         case subelements
         case fileglob
         case lines
+        /// Any other `with_<name>`: the lookup plugin `name` run on the terms, as Ansible runs it.
+        case lookup
     }
 
     public var kind: Kind
+    /// The plugin of a `.lookup` loop (`first_found` for `with_first_found`).
+    public var lookupName: String?
     public var items: Value
     public var location: SourceLocation
     public var loopVar: String = "item"
@@ -174,6 +191,9 @@ public struct Task: Sendable {
     /// Where each argument was written, for argument errors.
     public var argLocations: [String: SourceLocation] = [:]
     public var keywords: Keywords
+    /// The tags of the enclosing play, role and blocks, without the task's own: what the tasks of a
+    /// dynamic include inherit (the include's own tags select the include alone, as in Ansible).
+    public var inheritedTags: [String] = []
     public var loop: Loop?
     public var register: String?
     public var notify: [String] = []
@@ -189,6 +209,10 @@ public struct Task: Sendable {
     public var role: RoleInstance?
     /// Task-only keywords without a field of their own: `async`, `poll`, `delegate_facts`.
     public var extra: OrderedDictionary<String, Value> = [:]
+    /// Why the task cannot run (an unknown module or loop), found when it was loaded but reported
+    /// only if it runs: it is in content that may never run (under a condition, in a rescue, a
+    /// handler, an included file), where Ansible reports it only then.
+    public var deferredError: PGHAError?
 
     public init(location: SourceLocation, action: String, actionAsWritten: String, args: OrderedDictionary<String, Value>, keywords: Keywords) {
         self.location = location
@@ -198,10 +222,14 @@ public struct Task: Sendable {
         self.keywords = keywords
     }
 
-    /// What the output shows: the name, or `action` when unnamed, prefixed by `role : ` as Ansible does.
+    /// What the output shows: the name, or `action` when unnamed (`include_role : NAME` for a role
+    /// include), prefixed by `role : ` as Ansible does (a collection's role by its full name).
     public var displayName: String {
-        let base = name ?? actionAsWritten
-        if let role { return "\(role.name) : \(base)" }
+        var base = name ?? actionAsWritten
+        if name == nil, action == "include_role" || action == "import_role", case .string(let role)? = args["name"] {
+            base += " : " + role
+        }
+        if let role { return "\(role.qualifiedName) : \(base)" }
         return base
     }
 }

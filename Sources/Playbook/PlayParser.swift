@@ -180,7 +180,7 @@ struct PlayParser {
                 }
                 play.order = text
             case "collections":
-                _ = try keywords.stringList(value, keyword: key, splitCommas: false)
+                _ = try keywords.commonKeyword(key, value, into: &own)
             default:
                 guard try keywords.commonKeyword(key, value, into: &own) else {
                     throw Diagnostics.error("'\(key)' is not a valid attribute for a play", at: entry.keyNode.location)

@@ -33,16 +33,24 @@ public struct PlaybookLoader: Sendable {
     public var playbookDirectory: String?
     /// Decrypts vaulted playbooks, task files and role vars/defaults, and inline `!vault` values.
     public var vault: VaultContext
+    /// When set, every string of every file loaded is parsed as Jinja2 as it loads
+    /// (`TemplateSyntaxCheck`), files loaded at run time included.
+    public var templateSyntax: TemplateSyntax?
+    /// Where collections are installed (`CollectionRoles.configuredPaths`), searched for roles
+    /// named `namespace.collection.role` after `collections/` beside the playbook.
+    public var collectionPaths: [String]
 
     public init(
         roleSearchPaths: [String], catalog: ActionCatalog, strategies: [String], playbookDirectory: String? = nil,
-        vault: VaultContext = .none
+        vault: VaultContext = .none, templateSyntax: TemplateSyntax? = nil, collectionPaths: [String] = []
     ) {
         self.roleSearchPaths = roleSearchPaths
         self.catalog = catalog
         self.strategies = strategies
         self.playbookDirectory = playbookDirectory
         self.vault = vault
+        self.templateSyntax = templateSyntax
+        self.collectionPaths = collectionPaths
     }
 
     /// The engine's run-time seam: `include_tasks` of `file` (already resolved) from the task at
@@ -61,15 +69,18 @@ public struct PlaybookLoader: Sendable {
     /// The engine's run-time seam: `include_role` from the task at `location`.
     public func loadRole(
         name: String, tasksFrom: String?, parameters: OrderedDictionary<String, Value>, inheriting keywords: Keywords,
-        location: SourceLocation
+        location: SourceLocation, validateArguments: Bool
     ) throws -> (tasks: [TaskNode], handlers: [Task], role: RoleInstance) {
         try loadRole(
             name: name, parameters: parameters, location: location, tasksFrom: tasksFrom, inheriting: keywords,
-            playbookDirectory: playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file))
+            playbookDirectory: playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file),
+            validateArguments: validateArguments)
     }
 
-    /// `.../site/roles/web/tasks/main.yml` -> `.../site`; any other file -> its directory.
+    /// `.../site/roles/web/tasks/main.yml` -> `.../site` (`builtin:roles/web/...` -> `builtin:`);
+    /// any other file -> its directory.
     static func inferPlaybookDirectory(from file: String) -> String {
+        if file.hasPrefix(ContentSource.builtinRoles + "/") { return ContentSource.builtinPrefix }
         if let range = file.range(of: "/roles/", options: .backwards) {
             return String(file[..<range.lowerBound])
         }
@@ -132,7 +143,8 @@ public struct PlaybookLoader: Sendable {
     public func loadRole(
         name: String, parameters: OrderedDictionary<String, Value>, location: SourceLocation,
         tasksFrom: String? = nil, varsFrom: String? = nil, defaultsFrom: String? = nil,
-        handlersFrom: String? = nil, inheriting keywords: Keywords = Keywords(), playbookDirectory: String? = nil
+        handlersFrom: String? = nil, inheriting keywords: Keywords = Keywords(), playbookDirectory: String? = nil,
+        validateArguments: Bool = true
     ) throws -> (tasks: [TaskNode], handlers: [Task], role: RoleInstance) {
         let directory = playbookDirectory ?? self.playbookDirectory ?? Self.inferPlaybookDirectory(from: location.file)
         let session = LoadSession(loader: self, playbookDirectory: directory)
@@ -144,6 +156,7 @@ public struct PlaybookLoader: Sendable {
         spec.varsFrom = varsFrom
         spec.defaultsFrom = defaultsFrom
         spec.handlersFrom = handlersFrom
+        spec.validateArguments = validateArguments
         let applied = try session.roles.applyRole(spec, scope: scope, dedupe: false, isDependency: false, collect: true)
         guard let instance = applied.instance else {
             throw Diagnostics.error("role '\(name)' could not be applied", at: location)
@@ -170,6 +183,17 @@ struct Scope {
     var keywords: Keywords
     var handlers: Bool
     var depth: Int
+    /// Inside a `rescue:` section: what is here runs only after a failure.
+    var inRescue = false
+
+    /// Whether a task with its own `when` conditions (`ownConditions`) may never run here: it or
+    /// an enclosing block, role or import has a condition, it is a handler or in a rescue, or it
+    /// is in a file that is only included at run time. Such a task is checked as Ansible checks
+    /// it: an unknown module, unknown arguments, a missing file and a missing handler are errors
+    /// only if it runs. What is certain to run is checked before anything runs.
+    func mayNotRun(ownConditions: [Expression], session: LoadSession) -> Bool {
+        !keywords.when.isEmpty || !ownConditions.isEmpty || handlers || inRescue || session.validationDepth > 0
+    }
 }
 
 /// One role application as written (`roles:` entry, `import_role`, dependency, `include_role`).
@@ -185,6 +209,8 @@ struct RoleSpec {
     var handlersFrom: String?
     /// Extra directories to search first (a dependency's parent role's siblings).
     var extraSearchDirectories: [String] = []
+    /// Check the role's argument spec first (false with `rolespec_validate: false`).
+    var validateArguments = true
 }
 
 struct AppliedRole {
@@ -204,39 +230,33 @@ struct RoleKey: Hashable {
 struct RoleMeta {
     var dependencies: [RoleSpec] = []
     var allowDuplicates = false
+    /// `argument_specs` by entry point (`main`, or a tasks_from name), with where they were read.
+    var argumentSpecs: OrderedDictionary<String, Value> = [:]
+    var argumentSpecsLocation: SourceLocation?
 }
 
+/// Paths of controller files, on disk or built in (`builtin:roles/...`, see `ContentSource`).
 enum PathUtil {
     static func absolute(_ path: String) -> String {
+        if ContentSource.isBuiltin(path) { return ContentSource.standardize(path) }
         let expanded = (path as NSString).expandingTildeInPath
         let joined = expanded.hasPrefix("/") ? expanded : FileManager.default.currentDirectoryPath + "/" + expanded
         return (joined as NSString).standardizingPath
     }
 
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        if slash == path.startIndex { return "/" }
-        return String(path[..<slash])
-    }
+    static func directory(of path: String) -> String { ContentSource.directory(of: path) }
 
-    static func join(_ directory: String, _ name: String) -> String {
-        if name.hasPrefix("/") { return (name as NSString).standardizingPath }
-        return ((directory + "/" + name) as NSString).standardizingPath
-    }
+    static func join(_ directory: String, _ name: String) -> String { ContentSource.join(directory, name) }
 
-    static func isFile(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
-    }
+    static func isFile(_ path: String) -> Bool { ContentSource.isFile(path) }
 
-    static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
+    static func isDirectory(_ path: String) -> Bool { ContentSource.isDirectory(path) }
 
     static func firstFile(_ name: String, in directories: [String]) -> String? {
         let expanded = (name as NSString).expandingTildeInPath
-        if expanded.hasPrefix("/") { return isFile(expanded) ? (expanded as NSString).standardizingPath : nil }
+        if expanded.hasPrefix("/") || ContentSource.isBuiltin(expanded) {
+            return isFile(expanded) ? ContentSource.standardize(expanded) : nil
+        }
         for directory in directories {
             let candidate = join(directory, expanded)
             if isFile(candidate) { return candidate }

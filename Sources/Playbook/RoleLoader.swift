@@ -97,6 +97,11 @@ struct RoleLoader {
         }
         session.roleChain.append((spec.name, path))
         defer { session.roleChain.removeLast() }
+        if let message = RolePlugins.warning(rolePath: path, roleName: spec.name),
+            !session.warnings.contains(where: { $0.message == message })
+        {
+            session.warn(message, at: spec.nameLocation)
+        }
 
         var result = AppliedRole()
         let keywords = scope.keywords.inherited(by: spec.keywords)
@@ -118,10 +123,12 @@ struct RoleLoader {
 
         let defaults = try roleVars(path, "defaults", from: spec.defaultsFrom, at: spec.location)
         let vars = try roleVars(path, "vars", from: spec.varsFrom, at: spec.location)
-        let name = spec.name.contains("/") ? (path as NSString).lastPathComponent : spec.name
+        let collection = CollectionRoles.collection(ofRoleAt: path)
+        let name = spec.name.contains("/") || collection != nil ? (path as NSString).lastPathComponent : spec.name
         let instance = RoleInstance(
             name: name, path: path, defaults: defaults, vars: vars, parameters: spec.parameters,
-            location: spec.location, isDependency: isDependency)
+            location: spec.location, isDependency: isDependency, collection: collection,
+            allowDuplicates: meta.allowDuplicates)
         result.instance = instance
 
         var roleScope = Scope(
@@ -129,6 +136,9 @@ struct RoleLoader {
             handlers: false, depth: scope.depth + 1)
         if let tasksFile = try roleFile(path, "tasks", spec.tasksFrom, at: spec.location) {
             result.tasks = try session.tasks.parseTaskFile(tasksFile, scope: roleScope, importedAt: spec.location)
+        }
+        if spec.validateArguments, let validation = argumentValidationTask(meta, spec: spec, role: instance, keywords: keywords) {
+            result.tasks.insert(.task(validation), at: 0)
         }
         roleScope.handlers = true
         if let handlersFile = try roleFile(path, "handlers", spec.handlersFrom, at: spec.location) {
@@ -160,6 +170,24 @@ struct RoleLoader {
                 hint: "use include_role for a role chosen at run time")
         }
         let expanded = (name as NSString).expandingTildeInPath
+        // `namespace.collection.role`, or a short name in the play's `collections:` or the
+        // including role's own collection, is a collection's role first.
+        let collectionRoots = [scope.playDirectory + "/collections", session.playbookDirectory + "/collections"]
+            + session.collectionPaths
+        var qualified: [(collection: String, role: String)] = []
+        if let split = CollectionRoles.split(expanded) {
+            qualified = [split]
+        } else if !expanded.contains("/") && !expanded.contains(".") {
+            let listed = scope.keywords.extra["collections"]?.listValue?.compactMap(\.stringValue) ?? []
+            qualified = (listed + [scope.role?.collection].compactMap { $0 }).map { ($0, expanded) }
+        }
+        for (collection, role) in qualified {
+            if let found = CollectionRoles.find(role: role, in: collection, roots: collectionRoots)
+                ?? CollectionRoles.find(role: role, in: collection, roots: CollectionRoles.pythonSysPath)
+            {
+                return found
+            }
+        }
         var candidates: [String] = []
         if expanded.hasPrefix("/") {
             candidates = [expanded]
@@ -177,9 +205,14 @@ struct RoleLoader {
         var seen = Set<String>()
         candidates = candidates.filter { seen.insert($0).inserted }
         if let found = candidates.first(where: PathUtil.isDirectory) { return found }
+        var searched = candidates
+        if let split = CollectionRoles.split(expanded) {
+            searched = collectionRoots.map { "\($0)/ansible_collections/\(split.collection.replacingOccurrences(of: ".", with: "/"))/roles" }
+                + ["the Python environment's ansible_collections"] + candidates
+        }
         throw Diagnostics.error(
             "role '\(name)' not found", at: spec.nameLocation,
-            hint: "searched: " + candidates.joined(separator: ", "))
+            hint: "searched: " + searched.joined(separator: ", "))
     }
 
     /// `tasks/main.yml` and friends: `name` (default "main") with .yml, .yaml, .json or no extension.
@@ -204,7 +237,7 @@ struct RoleLoader {
         let base = rolePath + "/" + directory + "/" + (name ?? "main")
         var files: [String] = []
         if PathUtil.isDirectory(base) && !PathUtil.isFile(base + ".yml") && !PathUtil.isFile(base + ".yaml") {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+            let contents = ContentSource.entries(ofDirectory: base) ?? []
             files = contents.filter { ["yml", "yaml", "json"].contains(($0 as NSString).pathExtension) }.sorted()
                 .map { base + "/" + $0 }.filter(PathUtil.isFile)
         } else if let file = try roleFile(rolePath, directory, name, at: location) {
@@ -230,15 +263,47 @@ struct RoleLoader {
         }
     }
 
+    /// Ansible's first task of a role with an argument spec for its entry point (`main`, or the
+    /// tasks_from name): validate_argument_spec of the spec's options against the role's
+    /// parameters and variables, tagged `always`.
+    func argumentValidationTask(_ meta: RoleMeta, spec: RoleSpec, role: RoleInstance, keywords: Keywords) -> Task? {
+        let entryPoint = spec.tasksFrom ?? "main"
+        guard let entry = meta.argumentSpecs[entryPoint], entry.isTruthy else { return nil }
+        var name = "Validating arguments against arg spec '\(entryPoint)'"
+        if let summary = entry["short_description"] { name += " - " + (summary.stringValue ?? JSON.encode(summary)) }
+        var own = Keywords()
+        own.tags = ["always"]
+        var task = Task(
+            location: meta.argumentSpecsLocation ?? spec.location, action: "validate_argument_spec",
+            actionAsWritten: "ansible.builtin.validate_argument_spec",
+            args: [
+                "argument_spec": entry["options"] ?? .dict([:]),
+                "provided_arguments": .dict(spec.parameters),
+                "validate_args_context": [
+                    "type": "role", "name": .string(spec.name), "argument_spec_name": .string(entryPoint), "path": .string(role.path),
+                ],
+            ],
+            keywords: keywords.inherited(by: own))
+        task.name = name
+        task.role = role
+        return task
+    }
+
     func roleMeta(_ rolePath: String) throws -> RoleMeta {
         let file = [rolePath + "/meta/main.yml", rolePath + "/meta/main.yaml", rolePath + "/meta/main"]
             .first(where: PathUtil.isFile)
-        guard let file, let root = try session.yaml(file) else { return RoleMeta() }
+        var meta = RoleMeta()
+        // meta/argument_specs.yml wins over meta/main.yml's `argument_specs` (they are not merged).
+        let specsFile = [rolePath + "/meta/argument_specs.yml", rolePath + "/meta/argument_specs.yaml"].first(where: PathUtil.isFile)
+        if let specsFile, let specs = try session.yaml(specsFile) {
+            meta.argumentSpecs = specs["argument_specs"]?.value.dictValue ?? [:]
+            meta.argumentSpecsLocation = specs["argument_specs"]?.location ?? specs.location
+        }
+        guard let file, let root = try session.yaml(file) else { return meta }
         guard root.isMapping else {
-            if root.isScalar && root.scalarValue.isNull { return RoleMeta() }
+            if root.isScalar && root.scalarValue.isNull { return meta }
             throw Diagnostics.error("role meta must be a mapping, got \(Diagnostics.describe(root))", at: root.location)
         }
-        var meta = RoleMeta()
         for entry in session.entries(of: root) {
             switch entry.key {
             case "dependencies":
@@ -253,8 +318,11 @@ struct RoleLoader {
                 }
             case "allow_duplicates":
                 if case .bool(let b)? = try keywords.boolish(entry.value, keyword: entry.key) { meta.allowDuplicates = b }
+            case "argument_specs" where specsFile == nil:
+                meta.argumentSpecs = entry.value.value.dictValue ?? [:]
+                meta.argumentSpecsLocation = entry.value.location
             default:
-                // galaxy_info, argument_specs, collections, ...: documentation for other tools.
+                // galaxy_info, collections, ...: documentation for other tools.
                 continue
             }
         }

@@ -25,6 +25,16 @@ struct TaskParser {
         "with_lines": .lines,
     ]
 
+    /// The lookups of ansible-core and of community.general (whose short names ansible-core
+    /// redirects), which `with_<name>` may name.
+    static let ansibleLookups: Set<String> = [
+        "config", "csvfile", "dict", "env", "file", "fileglob", "first_found", "indexed_items", "ini", "inventory_hostnames",
+        "items", "lines", "list", "nested", "password", "pipe", "random_choice", "sequence", "subelements", "template",
+        "together", "unvault", "url", "varnames", "vars", "binary_file", "cartesian", "collection_version", "consul_kv",
+        "dependent", "dig", "dnstxt", "etcd", "etcd3", "filetree", "flattened", "hiera", "keyring", "lastpass",
+        "merge_variables", "passwordstore", "random_pet", "random_string", "random_words", "redis", "shelvefile",
+    ]
+
     func taskList(_ node: YAMLNode, scope: Scope, section: String) throws -> [TaskNode] {
         switch node.content {
         case .scalar where node.scalarValue.isNull: return []
@@ -119,7 +129,9 @@ struct TaskParser {
         inner.depth += 1
         func section(_ key: String) throws -> [TaskNode] {
             guard let value = sections[key] else { return [] }
-            return try taskList(value, scope: inner, section: key)
+            var sectionScope = inner
+            if key == "rescue" { sectionScope.inRescue = true }
+            return try taskList(value, scope: sectionScope, section: key)
         }
         return .block(
             Block(
@@ -198,6 +210,13 @@ struct TaskParser {
             }
         }
 
+        let mayNotRun = scope.mayNotRun(ownConditions: own.when, session: session)
+        // A module this catalog lacks (yum on a Debian-only run, a collection's module) is only an
+        // error if the task runs.
+        if mayNotRun, actions.isEmpty, unknown.count == 1, Self.couldBeModuleName(unknown[0].key) {
+            actions = unknown
+            unknown = []
+        }
         if let first = unknown.first {
             var hint: String? = nil
             if let module = actions.first, module.key != "action", module.key != "local_action",
@@ -238,10 +257,15 @@ struct TaskParser {
             own.delegateTo = .string("localhost")
         }
 
-        let normalized = try session.actions.normalizeAction(actionEntry, argsNode: argsNode)
+        let normalized = try session.actions.normalizeAction(actionEntry, argsNode: argsNode, acceptUnknown: mayNotRun)
+        var deferredError = normalized.unresolved
         var loop: Loop? = nil
         if let loopEntry = loops.first {
-            loop = try parseLoop(loopEntry, control: loopControl)
+            do {
+                loop = try parseLoop(loopEntry, control: loopControl)
+            } catch let error as PGHAError where mayNotRun {
+                deferredError = deferredError ?? error
+            }
         }
 
         let keywords = scope.keywords.inherited(by: own)
@@ -257,14 +281,18 @@ struct TaskParser {
                 return try session.includes.importTasks(normalized, keywords: keywords, scope: scope, at: actionEntry.value.location)
             }
             return try session.includes.importRole(normalized, own: own, scope: scope, at: location)
+        case _ where normalized.unresolved != nil:
+            break
         case "include_tasks":
-            try session.includes.checkIncludeTasks(normalized, scope: scope, at: actionEntry.value.location)
+            try session.includes.checkIncludeTasks(
+                normalized, scope: scope, at: actionEntry.value.location, mayNotRun: mayNotRun)
         case "include_role":
-            try session.includes.checkIncludeRole(normalized, scope: scope, at: location)
+            try session.includes.checkIncludeRole(normalized, scope: scope, at: location, mayNotRun: mayNotRun)
         case "meta":
             try session.includes.checkMeta(normalized, at: actionEntry.value.location)
         default:
-            if normalized.args["_variable_params"] == nil {
+            // Arguments and local files of a task that may not run are checked when it runs.
+            if normalized.args["_variable_params"] == nil && !mayNotRun {
                 if let declaration = session.catalog.declaration(named: normalized.action), declaration.argumentsCheckedWhenLoaded {
                     _ = try declaration.arguments.validate(
                         normalized.args, module: declaration.name, locations: normalized.locations,
@@ -279,6 +307,7 @@ struct TaskParser {
             location: location, action: normalized.action, actionAsWritten: normalized.written,
             args: normalized.args, keywords: keywords)
         task.name = name
+        task.inheritedTags = scope.keywords.tags
         task.argLocations = normalized.locations
         task.loop = loop
         task.register = register
@@ -297,7 +326,16 @@ struct TaskParser {
         task.delay = delay
         task.role = scope.role
         task.extra = extra
+        task.deferredError = deferredError
         return [.task(task)]
+    }
+
+    /// A task key that may name a module: `yum`, `community.general.pacman` (not `when:` typos
+    /// with spaces or other characters no module name has).
+    static func couldBeModuleName(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, first != ".", key.unicodeScalars.last != "." else { return false }
+        return key.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(
+            { !$0.isEmpty && Diagnostics.isValidVariableName(String($0)) })
     }
 
     func parseLoop(_ entry: MappingEntry, control: YAMLNode?) throws -> Loop {
@@ -315,13 +353,18 @@ struct TaskParser {
             }
         } else if let known = Self.loopKinds[entry.key] {
             kind = known
+        } else if Self.ansibleLookups.contains(String(entry.key.dropFirst("with_".count))) || entry.key.dropFirst(5).contains(".") {
+            // with_<plugin> for a lookup Ansible has: it runs when the task does, and a plugin
+            // pgha-play lacks is named then. An unknown name is an error now, as in Ansible.
+            kind = .lookup
         } else {
             throw Diagnostics.error(
                 "unsupported loop '\(entry.key)'" + Diagnostics.suggestion(for: entry.key, in: Array(Self.loopKinds.keys).sorted()),
                 at: entry.keyNode.location,
-                hint: "supported: loop, " + Self.loopKinds.keys.sorted().joined(separator: ", "))
+                hint: "'\(entry.key)' names no lookup plugin; loops: loop, " + Self.loopKinds.keys.sorted().joined(separator: ", "))
         }
         var loop = Loop(kind: kind, items: entry.value.value, location: entry.keyNode.location)
+        if kind == .lookup { loop.lookupName = String(entry.key.dropFirst("with_".count)) }
         guard let control, !(control.isScalar && control.scalarValue.isNull) else { return loop }
         guard control.isMapping else {
             throw Diagnostics.error("'loop_control' must be a mapping, got \(Diagnostics.describe(control))", at: control.location)

@@ -179,11 +179,29 @@ extension SSHSession {
         } else if become?.user == "root" {
             settle.append("{ [ ! -e \(target) ] || chown --reference=\(target) \"$t\"; }")
         }
-        // Same directory as the target, so the final rename is atomic.
-        let finish = settle.joined(separator: " && ") + " && mv -f \"$t\" \(target)"
+        // Only a complete copy is renamed over the target (a write cut short by an interrupted
+        // channel or a full disk leaves the old file), and in the same directory, so the rename is atomic.
+        let complete = "[ \"$(wc -c < \"$t\")\" -eq \(data.count) ]"
+        let finish = ([complete] + settle).joined(separator: " && ") + " && mv -f \"$t\" \(target)"
 
         guard let become else {
-            try sftpWrite(data, to: temp, mode: attributes.mode ?? 0o644)
+            do {
+                try sftpWrite(data, to: temp, mode: attributes.mode ?? 0o644)
+            } catch let error as PGHAError where error.kind == .execution && lastSFTPStatus == UInt(LIBSSH2_FX_FAILURE) {
+                // OpenSSH's SFTP server reports a full disk or a quota only as "failure": the same
+                // write through the shell fails again, saying why (or succeeds, if space was freed).
+                removePartialUpload(temp, after: error)
+                let mode = String(attributes.mode ?? 0o644, radix: 8)
+                let script =
+                    "t=\(shellQuote(temp))\n"
+                    + "umask 077; cat > \"$t\" && chmod \(mode) \"$t\" && \(finish)\nrc=$?; [ $rc -eq 0 ] || rm -f \"$t\"; exit $rc"
+                let result = try runCommand(CommandRequest(script, stdin: data))
+                if !result.succeeded { throw putFailure(path, result) }
+                return
+            } catch {
+                removePartialUpload(temp, after: error)
+                throw error
+            }
             let script = "t=\(shellQuote(temp))\n\(finish) || { rc=$?; rm -f \"$t\"; exit $rc; }"
             let result = try runCommand(CommandRequest(script))
             if !result.succeeded {
@@ -197,8 +215,14 @@ extension SSHSession {
         var upload: String?
         if become.user == "root" {
             let privateDir = try privateDirectory()
-            upload = "\(privateDir)/\(randomHex(8))"
-            try sftpWrite(data, to: upload!, mode: 0o600)
+            let privateUpload = "\(privateDir)/\(randomHex(8))"
+            upload = privateUpload
+            do {
+                try sftpWrite(data, to: privateUpload, mode: 0o600)
+            } catch {
+                removePartialUpload(privateUpload, after: error)
+                throw error
+            }
             script =
                 "t=\(shellQuote(temp)); u=\(shellQuote(upload!))\n"
                 + "umask 077; cp \"$u\" \"$t\" && chmod 644 \"$t\" && \(finish)\nrc=$?; rm -f \"$t\" \"$u\"; exit $rc"
@@ -213,10 +237,36 @@ extension SSHSession {
         do {
             result = try runCommand(CommandRequest(script, stdin: stdin, become: become))
         } catch {
-            if let upload { sftpUnlink(upload) }
+            if let upload { removePartialUpload(upload, after: error) }
             throw error
         }
         if !result.succeeded { throw putFailure(path, result) }
+    }
+
+    /// Removes what a transfer that failed or was interrupted left of `path`. A libssh2 call
+    /// abandoned half-way (Ctrl-C, a task's timeout) leaves the session in the middle of a packet,
+    /// so that session is dropped and the file is removed once a new one is open: by the next
+    /// request, or by `shutdown` at the end of the run. A host that is gone keeps the file.
+    func removePartialUpload(_ path: String, after error: any Error) {
+        let kind = (error as? PGHAError)?.kind
+        guard kind != .unreachable else { return }
+        pendingRemovals.append(path)
+        if kind == .execution {
+            removePendingUploads()
+        } else {
+            disconnect()
+        }
+    }
+
+    /// Removes `pendingRemovals` over the open session, even while the run is being interrupted.
+    func removePendingUploads() {
+        guard !pendingRemovals.isEmpty, session != nil else { return }
+        let paths = pendingRemovals
+        pendingRemovals = []
+        let wasCancelled = isCancelled
+        isCancelled = { false }
+        defer { isCancelled = wasCancelled }
+        _ = try? runCommand(CommandRequest("rm -f -- " + paths.map(shellQuote).joined(separator: " "), timeout: 10))
     }
 
     private func putFailure(_ path: String, _ result: CommandResult) -> PGHAError {
@@ -240,6 +290,13 @@ extension SSHSession {
 
     /// Removes the private upload directory and ends the session; the session cannot be used again.
     func shutdown() {
+        // A session dropped by an interrupted transfer is opened again to remove what it left.
+        if session == nil, !pendingRemovals.isEmpty {
+            let wasCancelled = isCancelled
+            isCancelled = { false }
+            _ = try? ensureConnected()
+            isCancelled = wasCancelled
+        }
         if let directory = privateTempDirectory, session != nil {
             _ = try? runCommand(CommandRequest("rm -rf \(shellQuote(directory))", timeout: 5))
             privateTempDirectory = nil

@@ -125,20 +125,18 @@ extension SSHSession {
                 try FileManager.default.createDirectory(
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            let fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0o600)
-            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            defer { Foundation.close(fd) }
-            // A file without a final newline would glue our entry to its last line.
-            var prefix = ""
-            var stat = stat()
-            if fstat(fd, &stat) == 0, stat.st_size > 0, let handle = FileHandle(forReadingAtPath: file) {
-                try? handle.seek(toOffset: UInt64(stat.st_size - 1))
-                if handle.readData(ofLength: 1) != Data("\n".utf8) { prefix = "\n" }
-                try? handle.close()
-            }
-            let bytes = Array((prefix + line).utf8)
-            guard write(fd, bytes, bytes.count) == bytes.count else {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            // Read, add, replace whole under a lock: concurrent additions (hosts connecting in
+            // parallel, several runs at once) each keep every other's line, and a reader never
+            // sees a half-written file.
+            try AtomicFile.withDirectoryLock(for: file) {
+                var bytes = FileManager.default.contents(atPath: file).map { [UInt8]($0) } ?? []
+                if String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains(where: { $0 + "\n" == line }) {
+                    return
+                }
+                // A file without a final newline would glue our entry to its last line.
+                if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+                bytes += Array(line.utf8)
+                try AtomicFile.write(bytes, to: file, mode: 0o600)
             }
         } catch {
             throw unreachable("cannot record the host key of \(name) in \(file): \(error)")

@@ -28,6 +28,7 @@ extension SSHSession {
     func sftpFailure(_ action: String, _ path: String) -> PGHAError {
         guard let sftpHandle else { return PGHAError(.execution, "\(action) \(path) failed: \(lastError())", host: hostName) }
         let code = libssh2_sftp_last_error(sftpHandle)
+        lastSFTPStatus = code
         let reason: String
         switch code {
         case LIBSSH2_FX_NO_SUCH_FILE, LIBSSH2_FX_NO_SUCH_PATH: reason = "no such file or directory"
@@ -62,6 +63,8 @@ extension SSHSession {
             try bytes.withMemoryRebound(to: CChar.self) { chars in
                 var activity = since
                 while offset < chars.count {
+                    // A fast link may never make the write wait: look for Ctrl-C between chunks too.
+                    if isCancelled() { throw PGHAError(.interrupted, "interrupted", host: hostName) }
                     // libssh2 pipelines many packets out of one large buffer, so hand it everything left.
                     let written = libssh2_sftp_write(file, chars.baseAddress! + offset, chars.count - offset)
                     if written > 0 {

@@ -24,6 +24,8 @@ public final class SSHConnection: Connection {
     }
 
     private func perform<T: Sendable>(_ body: @escaping @Sendable (SSHSession) throws -> T) async throws -> T {
+        // A cancelled caller (Ctrl-C) starts nothing new on the host.
+        if Task.isCancelled { throw PGHAError(.interrupted, "interrupted", host: hostName) }
         do {
             return try await thread.perform { session, isCancelled in
                 session.isCancelled = isCancelled
@@ -33,8 +35,9 @@ public final class SSHConnection: Connection {
                     let result = try body(session)
                     session.openSpareChannel()
                     return result
-                } catch let error as PGHAError where error.kind == .unreachable {
-                    // A session that stopped answering is not trusted again; the next request reconnects.
+                } catch let error as PGHAError where error.kind == .unreachable || error.kind == .interrupted {
+                    // A session that stopped answering is not trusted again, nor one whose libssh2
+                    // call was abandoned half-way (Ctrl-C, a task's timeout): the next request reconnects.
                     session.disconnect()
                     throw error
                 }

@@ -45,6 +45,11 @@ final class SSHSession {
     let context = CallbackContext()
     /// Set by the thread for the job being run, so waits can notice Swift task cancellation.
     var isCancelled: () -> Bool = { false }
+    /// Partial uploads of transfers abandoned half-way, removed as soon as a session is open again
+    /// (`shutdown` opens one for them).
+    var pendingRemovals: [String] = []
+    /// The status of the last SFTP request that failed (LIBSSH2_FX_*).
+    var lastSFTPStatus: UInt = 0
     /// The login user's private upload directory, made on first use and removed on close.
     var privateTempDirectory: String?
     var closed = false
@@ -93,7 +98,9 @@ final class SSHSession {
             throw error
         }
         lastSetupSeconds = monotonicSeconds() - start
-        return session!
+        guard let session else { throw unreachable("cannot connect to \(endpoint)") }
+        removePendingUploads()
+        return session
     }
 
     func disconnect() {

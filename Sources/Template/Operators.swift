@@ -121,7 +121,14 @@ enum Methods {
         "isalnum", "isupper", "islower", "isspace", "zfill", "ljust", "rjust", "center", "swapcase", "partition",
         "rpartition", "removeprefix", "removesuffix", "casefold",
     ]
-    static let listMethods: Set<String> = ["index", "count", "copy"]
+    static let listMethods: Set<String> = [
+        "index", "count", "copy", "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",
+    ]
+    /// Methods that change a list or dictionary in place (Jinja2's sandbox, which Ansible uses,
+    /// allows them); the renderer stores the changed value back (`Renderer.callMutatingMethod`).
+    static let mutating: Set<String> = [
+        "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "popitem", "setdefault",
+    ]
 
     static func has(_ v: Value, _ name: String) -> Bool {
         switch v {
@@ -129,11 +136,110 @@ enum Methods {
         case .dict:
             // Hot path (every `a.b` on a dict): a switch avoids hashing the name.
             switch name {
-            case "items", "keys", "values", "get", "copy": return true
+            case "items", "keys", "values", "get", "copy", "update", "pop", "popitem", "setdefault", "clear": return true
             default: return false
             }
         case .list: return listMethods.contains(name)
         default: return false
+        }
+    }
+
+    /// Applies a changing method to `receiver` and returns what Python's method returns.
+    static func mutate(
+        _ receiver: inout Value, _ name: String, _ args: [Value], _ kwargs: [(String, Value)], line: Int
+    ) throws -> Value {
+        func fail(_ message: String) -> TemplateRuntimeError { .template(message, line: line) }
+        func argument(_ index: Int, _ keyword: String? = nil) -> Value? {
+            if index < args.count { return args[index] }
+            return keyword.flatMap { key in kwargs.first(where: { $0.0 == key })?.1 }
+        }
+        switch receiver {
+        case .list(var list):
+            defer { receiver = .list(list) }
+            switch name {
+            case "append":
+                guard args.count == 1 else { throw fail("list.append() takes exactly one argument (\(args.count) given)") }
+                list.append(args[0])
+            case "extend":
+                guard let items = argument(0).flatMap(Py.iterate) else { throw fail("list.extend() needs an iterable") }
+                list.append(contentsOf: items)
+            case "insert":
+                guard args.count == 2, let index = Py.asInt(args[0]) else { throw fail("insert expected 2 arguments") }
+                let position = index < 0 ? max(0, index + list.count) : min(index, list.count)
+                list.insert(args[1], at: position)
+            case "pop":
+                guard !list.isEmpty else { throw fail("pop from empty list") }
+                let index = argument(0).flatMap(Py.asInt) ?? -1
+                let position = index < 0 ? index + list.count : index
+                guard list.indices.contains(position) else { throw fail("pop index out of range") }
+                return list.remove(at: position)
+            case "remove":
+                let x = argument(0) ?? .null
+                guard let index = list.firstIndex(where: { Py.equals($0, x) }) else { throw fail("list.remove(x): x not in list") }
+                list.remove(at: index)
+            case "clear":
+                list.removeAll()
+            case "reverse":
+                list.reverse()
+            case "sort":
+                var failure: TemplateRuntimeError?
+                list.sort { a, b in
+                    guard let order = Py.compare(a, b) else {
+                        failure = fail("'<' not supported between instances of '\(b.typeName)' and '\(a.typeName)'")
+                        return false
+                    }
+                    return order < 0
+                }
+                if let failure { throw failure }
+                if argument(1, "reverse")?.isTruthy == true { list.reverse() }
+            default:
+                throw fail("'list' object has no attribute '\(name)'")
+            }
+            return .null
+        case .dict(var dict):
+            defer { receiver = .dict(dict) }
+            func key(_ value: Value) -> String { value.stringValue ?? Py.str(value) }
+            switch name {
+            case "update":
+                if let other = args.first {
+                    switch other {
+                    case .dict(let pairs): for (k, v) in pairs { dict[k] = v }
+                    case .list(let pairs):
+                        for pair in pairs {
+                            guard let parts = Py.iterate(pair), parts.count == 2 else {
+                                throw fail("dictionary update sequence element has the wrong length; 2 is required")
+                            }
+                            dict[key(parts[0])] = parts[1]
+                        }
+                    case .null: break
+                    default: throw fail("'\(other.typeName)' object is not iterable")
+                    }
+                }
+                for (k, v) in kwargs { dict[k] = v }
+            case "pop":
+                guard let k = argument(0) else { throw fail("pop expected at least 1 argument, got 0") }
+                if let removed = dict.removeValue(forKey: key(k)) { return removed }
+                guard let fallback = argument(1) else { throw fail(Py.repr(k)) }
+                return fallback
+            case "popitem":
+                guard let last = dict.keys.last, let removed = dict.removeValue(forKey: last) else {
+                    throw fail("'popitem(): dictionary is empty'")
+                }
+                return .list([.string(last), removed])
+            case "setdefault":
+                guard let k = argument(0) else { throw fail("setdefault expected at least 1 argument, got 0") }
+                if let existing = dict[key(k)] { return existing }
+                let fallback = argument(1) ?? .null
+                dict[key(k)] = fallback
+                return fallback
+            case "clear":
+                dict.removeAll()
+            default:
+                throw fail("'dict' object has no attribute '\(name)'")
+            }
+            return .null
+        default:
+            throw fail("'\(receiver.typeName)' object has no attribute '\(name)'")
         }
     }
 

@@ -4,6 +4,14 @@ import PGHACore
 struct Parser {
     var tokens: [Token]
     var index = 0
+    /// How deep the expression or statement being parsed nests (chains such as `a + b + c` count
+    /// one level per operator, as they nest in the tree); bounded so that parsing, rendering and
+    /// freeing the tree never exhaust the stack.
+    var depth = 0
+    static let maxDepth = 100
+    /// False for a syntax-only check: an unknown filter or test is then left for the render to
+    /// report (it is a question of what is installed, not of syntax).
+    var resolvesNames = true
 
     init(tokens: [Token]) { self.tokens = tokens }
 
@@ -18,6 +26,14 @@ struct Parser {
 
     func error(_ message: String, _ token: Token? = nil) -> TemplateSyntaxError {
         TemplateSyntaxError(message: message, line: (token ?? current).line)
+    }
+
+    /// One level deeper; the caller restores `depth` when it returns.
+    mutating func descend() throws {
+        depth += 1
+        if depth > Parser.maxDepth {
+            throw error("the template nests more than \(Parser.maxDepth) levels deep (expressions, operator chains or blocks)")
+        }
     }
 
     func isOp(_ text: String) -> Bool { current.kind == .op && current.text == text }
@@ -88,6 +104,9 @@ struct Parser {
     }
 
     mutating func parseStatement() throws -> Node {
+        let saved = depth
+        defer { depth = saved }
+        try descend()
         let tok = advance()
         switch tok.text {
         case "if": return try parseIf()
@@ -266,7 +285,7 @@ struct Parser {
 
     /// Jinja resolves filter names when compiling, so an unknown filter is a syntax error.
     func checkFilter(_ name: String, line: Int) throws {
-        guard Filters.table[TemplateEngine.shortName(name)] != nil else {
+        guard !resolvesNames || Filters.table[TemplateEngine.shortName(name)] != nil else {
             throw TemplateSyntaxError(message: "No filter named '\(name)'.", line: line)
         }
     }
@@ -315,6 +334,9 @@ struct Parser {
     }
 
     mutating func parseExpression() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
+        try descend()
         let expr = try parseOr()
         if isName("if") {
             _ = advance()
@@ -330,44 +352,58 @@ struct Parser {
     }
 
     mutating func parseOr() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseAnd()
         while isName("or") {
             _ = advance()
+            try descend()
             left = .or(left, try parseAnd())
         }
         return left
     }
 
     mutating func parseAnd() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseNot()
         while isName("and") {
             _ = advance()
+            try descend()
             left = .and(left, try parseNot())
         }
         return left
     }
 
     mutating func parseNot() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         if isName("not") {
             _ = advance()
+            try descend()
             return .not(try parseNot())
         }
         return try parseCompare()
     }
 
     mutating func parseCompare() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         let line = current.line
         let left = try parseMath1()
         var ops: [(String, Expr)] = []
         while true {
             if current.kind == .op, Parser.isComparison(current.text) {
+                try descend()
                 let op = advance().text
                 ops.append((op, try parseMath1()))
             } else if isName("in") {
                 _ = advance()
+                try descend()
                 ops.append(("in", try parseMath1()))
             } else if isName("not"), peek().kind == .name, peek().text == "in" {
                 _ = advance(); _ = advance()
+                try descend()
                 ops.append(("notin", try parseMath1()))
             } else {
                 break
@@ -384,45 +420,60 @@ struct Parser {
     }
 
     mutating func parseMath1() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseConcat()
         while current.kind == .op, current.text == "+" || current.text == "-" {
             let op = advance()
+            try descend()
             left = .binary(op.text, left, try parseConcat(), line: op.line)
         }
         return left
     }
 
     mutating func parseConcat() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseMath2()
         while isOp("~") {
             let op = advance()
+            try descend()
             left = .binary("~", left, try parseMath2(), line: op.line)
         }
         return left
     }
 
     mutating func parseMath2() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var left = try parsePow()
         while current.kind == .op, current.text == "*" || current.text == "/" || current.text == "//" || current.text == "%" {
             let op = advance()
+            try descend()
             left = .binary(op.text, left, try parsePow(), line: op.line)
         }
         return left
     }
 
     mutating func parsePow() throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseUnary(withFilter: true)
         while isOp("**") {
             let op = advance()
+            try descend()
             left = .binary("**", left, try parseUnary(withFilter: true), line: op.line)
         }
         return left
     }
 
     mutating func parseUnary(withFilter: Bool) throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var node: Expr
         if isOp("-") || isOp("+") {
             let op = advance()
+            try descend()
             node = .unary(op.text, try parseUnary(withFilter: false), line: op.line)
         } else {
             node = try parsePrimary()
@@ -507,8 +558,11 @@ struct Parser {
     }
 
     mutating func parsePostfix(_ start: Expr) throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var node = start
         while true {
+            if isOp(".") || isOp("[") || isOp("(") { try descend() }
             if isOp(".") {
                 let dot = advance()
                 if current.kind == .name {
@@ -577,8 +631,11 @@ struct Parser {
     }
 
     mutating func parseFilterExpr(_ start: Expr) throws -> Expr {
+        let saved = depth
+        defer { depth = saved }
         var node = start
         while true {
+            if isOp("|") || isName("is") || isOp("(") { try descend() }
             if isOp("|") {
                 _ = advance()
                 let (name, args, kwargs, line) = try parseFilterSpec()
@@ -604,7 +661,7 @@ struct Parser {
                     // Jinja allows one bare argument: `x is divisibleby 3`, `x is sameas none`.
                     args.append(try parsePostfix(try parsePrimaryOrNeg()))
                 }
-                guard Tests.table[TemplateEngine.shortName(name)] != nil else {
+                guard !resolvesNames || Tests.table[TemplateEngine.shortName(name)] != nil else {
                     throw TemplateSyntaxError(message: "No test named '\(name)'.", line: line)
                 }
                 node = .test(node, name, args, kwargs, negated: negated, line: line)

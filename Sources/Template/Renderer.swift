@@ -7,6 +7,23 @@ import PGHACore
 final class ResolutionState {
     var resolved: [String: RV] = [:]
     var inProgress: [String] = []
+    /// Macro calls, includes, recursive loops and variables resolving through other variables
+    /// under way: each is a nested render on the stack, so their depth is bounded.
+    var nesting = 0
+    static let maxNesting = 100
+
+    /// Runs `body` one nesting level deeper, refusing to go past `maxNesting`.
+    func nested<T>(_ what: @autoclosure () -> String, line: Int, _ body: () throws -> T) throws -> T {
+        guard nesting < Self.maxNesting else {
+            throw TemplateRuntimeError(
+                kind: .recursion,
+                message: "maximum recursion depth exceeded: more than \(Self.maxNesting) nested \(what())",
+                line: line)
+        }
+        nesting += 1
+        defer { nesting -= 1 }
+        return try body()
+    }
 }
 
 /// Walks a compiled template. One instance per render; not shared between threads.
@@ -39,10 +56,12 @@ final class Renderer {
     func render(_ node: Node, into out: inout String) throws {
         switch node {
         case .text(let s):
-            if captureDepth == 0 { chunkCount += 1 }
+            if captureDepth == 0 && !s.isEmpty { chunkCount += 1 }
             out += s
         case .output(let e, let line):
             let rv = try eval(e)
+            // None is no output at all (Ansible's concat drops it): `{{ l.append(1) }}{{ l }}` is a list.
+            if case .v(.null) = rv { return }
             if captureDepth == 0 {
                 chunkCount += 1
                 if chunkCount == 1 { firstChunk = rv }
@@ -95,6 +114,10 @@ final class Renderer {
             for (name, args, kwargs, fline) in filters {
                 rv = try applyFilter(name, rv, args, kwargs, line: fline)
             }
+            if captureDepth == 1 {
+                chunkCount += 1
+                if chunkCount == 1 { firstChunk = rv }
+            }
             try appendOutput(rv, line: line, into: &out)
         case .include(let nameExpr, let ignoreMissing, let line):
             try renderInclude(nameExpr, ignoreMissing: ignoreMissing, line: line, into: &out)
@@ -134,7 +157,7 @@ final class Renderer {
             scopes.append([:])
             defer { scopes.removeLast() }
             do {
-                try render(compiled.nodes, into: &out)
+                try state.nested("includes", line: line) { try render(compiled.nodes, into: &out) }
             } catch let e as TemplateRuntimeError {
                 throw engine.mapError(e, text: text, location: includedLocation)
             }
@@ -279,7 +302,7 @@ final class Renderer {
         captureDepth += 1
         defer { captureDepth -= 1 }
         var out = ""
-        try render(def.body, into: &out)
+        try state.nested("macro calls", line: line) { try render(def.body, into: &out) }
         return .v(.string(out))
     }
 
@@ -369,7 +392,9 @@ final class Renderer {
         }
         state.inProgress.append(name)
         defer { state.inProgress.removeLast() }
-        return .v(try engine.renderValueInternal(raw, variables: variables, state: state, location: location))
+        return try state.nested("variables referring to variables", line: line) {
+            .v(try engine.renderValueInternal(raw, variables: variables, state: state, location: location))
+        }
     }
 
     // MARK: - Expressions
@@ -421,6 +446,11 @@ final class Renderer {
             guard stepValue != 0 else { throw TemplateRuntimeError.template("slice step cannot be zero", line: line) }
             return .v(try slice(b, try idx(s), try idx(st), stepValue, line: line))
         case .call(let fnExpr, let argExprs, let kwargExprs, let line):
+            if case .getattr(let receiverExpr, let name, _) = fnExpr, Methods.mutating.contains(name),
+                let result = try callMutatingMethod(receiverExpr, name, argExprs, kwargExprs, line: line)
+            {
+                return result
+            }
             let fn = try eval(fnExpr)
             let args = try argExprs.map { try eval($0) }
             let kwargs = try kwargExprs.map { ($0.0, try eval($0.1)) }
@@ -460,6 +490,7 @@ final class Renderer {
                 if case .tuple = r, case .list(let items) = right { args = items } else { args = [right] }
                 return .v(.string(try PyFormat.percent(fmt, args: args, line: line)))
             }
+            if op == "-", let difference = DateTimeObject.subtract(lv, rv) { return difference }
             return .v(try Arithmetic.binary(op, try value(lv, line: line), try value(rv, line: line), line: line))
         case .compare(let first, let ops, let line):
             var left = try value(try eval(first), line: line)
@@ -481,6 +512,62 @@ final class Renderer {
             if try truthy(try eval(cond), line: 0) { return try eval(then) }
             if let otherwise { return try eval(otherwise) }
             return .undefined(Undefined(message: "the inline if-expression evaluated to false and no else section was defined.", silent: true))
+        }
+    }
+
+    // MARK: - Methods that change their receiver
+
+    /// `l.append(x)`, `d.update(...)`, ...: the receiver is changed where it lives (a variable of
+    /// this template, an element of one), so the rest of the template sees the change, as with
+    /// Python's shared objects; a variable of the play is shadowed for this render only, as
+    /// Ansible's lazy containers are. Nil when the receiver is not a list or dictionary.
+    private func callMutatingMethod(
+        _ receiverExpr: Expr, _ name: String, _ argExprs: [Expr], _ kwargExprs: [(String, Expr)], line: Int
+    ) throws -> RV? {
+        let receiver = try eval(receiverExpr)
+        if case .undefined = receiver { return nil }
+        var container = try value(receiver, line: line)
+        switch container {
+        case .list, .dict: break
+        default: return nil
+        }
+        let args = try argExprs.map { try value(try eval($0), line: line) }
+        let kwargs = try kwargExprs.map { ($0.0, try value(try eval($0.1), line: line)) }
+        let returned = try Methods.mutate(&container, name, args, kwargs, line: line)
+        try store(container, into: receiverExpr, line: line)
+        return .v(returned)
+    }
+
+    /// Writes `value` back to the place `target` reads from; a temporary (`[].append(1)`) has none.
+    private func store(_ value: Value, into target: Expr, line: Int) throws {
+        switch target {
+        case .name(let name, _):
+            if let index = scopes.lastIndex(where: { $0[name] != nil }) {
+                scopes[index][name] = .v(value)
+            } else {
+                scopes[0][name] = .v(value)
+            }
+        case .getattr(let base, let attribute, _):
+            guard case .dict(var dict) = try self.value(try eval(base), line: line) else { return }
+            dict[attribute] = value
+            try store(.dict(dict), into: base, line: line)
+        case .getitem(let base, let keyExpr, _):
+            let key = try self.value(try eval(keyExpr), line: line)
+            switch try self.value(try eval(base), line: line) {
+            case .dict(var dict):
+                dict[dictKey(key)] = value
+                try store(.dict(dict), into: base, line: line)
+            case .list(var list):
+                guard let index = Py.asInt(key) else { return }
+                let position = index < 0 ? index + list.count : index
+                guard list.indices.contains(position) else { return }
+                list[position] = value
+                try store(.list(list), into: base, line: line)
+            default:
+                return
+            }
+        default:
+            return
         }
     }
 

@@ -99,7 +99,9 @@ final class LoopObject: RObject {
         var out = ""
         renderer.captureDepth += 1
         defer { renderer.captureDepth -= 1 }
-        try renderer.renderLoop(spec, children, depth: depth0 + 1, into: &out)
+        try renderer.state.nested("recursive loop levels", line: line) {
+            try renderer.renderLoop(spec, children, depth: depth0 + 1, into: &out)
+        }
         return .v(.string(out))
     }
     override func attribute(_ name: String) -> RV? {

@@ -68,5 +68,6 @@ extension Filters {
         }
         t["quote"] = { c, input in .v(.string(shellQuote(Py.str(try c.input(input))))) }
         t["strftime"] = PyTime.filter
+        t["to_datetime"] = DateTimeObject.filter
     }
 }

@@ -7,6 +7,13 @@ import PGHACore
 public protocol TemplateVariables: Sendable {
     /// The raw value of `name`, or nil when it is undefined.
     func lookup(_ name: String) -> Value?
+    /// Every defined name, each once (the `varnames` lookup searches them).
+    func variableNames() -> [String]
+}
+
+extension TemplateVariables {
+    /// No names to list by default.
+    public func variableNames() -> [String] { [] }
 }
 
 /// Variables held in a dictionary (tests, ad-hoc rendering, `vars:` blocks).
@@ -19,6 +26,8 @@ public struct DictionaryVariables: TemplateVariables {
     public init(dict value: Value) { self.values = value.dictValue ?? [:] }
     /// The raw value of `name`.
     public func lookup(_ name: String) -> Value? { values[name] }
+    /// The names, in order.
+    public func variableNames() -> [String] { Array(values.keys) }
 }
 
 /// Layers variables: the first layer that defines a name wins (e.g. loop vars over task vars).
@@ -31,6 +40,11 @@ public struct LayeredVariables: TemplateVariables {
     public func lookup(_ name: String) -> Value? {
         for layer in layers { if let v = layer.lookup(name) { return v } }
         return nil
+    }
+    /// Every layer's names, lowest precedence first, each once.
+    public func variableNames() -> [String] {
+        var seen = Set<String>()
+        return layers.reversed().flatMap { $0.variableNames() }.filter { seen.insert($0).inserted }
     }
 }
 
@@ -205,12 +219,17 @@ public struct TemplateEngine: Sendable {
 
     /// Renders a template file (the `template` module, `lookup('template')`): the text did not pass through
     /// YAML, so backslash escapes in string literals (`'\n'`) are interpreted as Jinja does.
+    ///
+    /// As ansible-core 2.19 renders it, a file whose only output is one expression yields that
+    /// expression's value: a dictionary or a number is written as Python prints it, without the
+    /// file's final newline (only a string gets it back); a file with no output at all is empty.
     public func renderFile(_ text: String, variables: any TemplateVariables, location: SourceLocation) throws -> String {
-        try renderText(text, variables: variables, location: location, escapeBackslashes: false)
+        try renderText(text, variables: variables, location: location, escapeBackslashes: false, native: true)
     }
 
     private func renderText(
-        _ text: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool
+        _ text: String, variables: any TemplateVariables, location: SourceLocation, escapeBackslashes: Bool,
+        native: Bool = false
     ) throws -> String {
         guard TemplateEngine.isTemplate(text) else { return text }
         let compiled = try compile(text, location: location, escapeBackslashes: escapeBackslashes)
@@ -218,6 +237,11 @@ public struct TemplateEngine: Sendable {
         do {
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
+            if native, renderer.chunkCount == 0 { return "" }
+            if native, renderer.chunkCount == 1, let only = renderer.firstChunk {
+                let value = try renderer.value(only, line: 1)
+                if case .string = value {} else { return Py.str(value) }
+            }
             return TemplateEngine.restoreTrailingNewlines(of: text, in: out)
         } catch {
             throw mapError(error, text: text, location: location)
@@ -226,27 +250,40 @@ public struct TemplateEngine: Sendable {
 
     /// Evaluates a bare expression (a `when:` or `failed_when:` condition) and returns its truth.
     public func evaluateCondition(_ expression: String, variables: any TemplateVariables, location: SourceLocation) throws -> Bool {
-        let trimmed = TemplateEngine.trimmed(Substring(expression))
+        var trimmed = TemplateEngine.trimmed(Substring(expression))
         if trimmed.isEmpty { return true }
+        // A condition that is all template (`when: "{{ x }}"`) is rendered first; text it renders to
+        // is the expression (`'false'` is false, `'yes'` an undefined name), any other value the
+        // result, as ansible-core 2.19 has it.
+        let delimiters = ["{{", "{%", "{#"]
+        if delimiters.contains(where: { trimmed.hasPrefix($0) }), ["}}", "%}", "#}"].contains(where: { trimmed.hasSuffix($0) }) {
+            let rendered = try render(String(trimmed), variables: variables, location: location)
+            switch rendered {
+            case .string(let text) where !TemplateEngine.trimmed(Substring(text)).isEmpty:
+                trimmed = TemplateEngine.trimmed(Substring(text))
+            case .bool(let result):
+                return result
+            case .string, .null:
+                throw PGHAError(.template, "Empty conditional expressions are not allowed", at: location)
+            default:
+                throw Self.brokenConditional(rendered, String(trimmed), at: location)
+            }
+        }
         // Ansible evaluates conditionals without escape_backslashes, as when they were `{% if %}` blocks.
         let value = try evaluateExpression(
             String(trimmed), variables: variables, location: location, escapeBackslashes: false)
-        if case .string(let s) = value {
-            // A condition that is itself a template (`when: "{{ x }}"`) renders to text; Ansible treats the
-            // text as a boolean string.
-            let lower = s.lowercased()
-            if ["true", "yes", "on", "1"].contains(lower) { return true }
-            if ["false", "no", "off", "0", ""].contains(lower) { return false }
-        }
-        // ansible-core 2.19 refuses conditionals whose result is not a boolean (a list, a number, ...):
-        // `when: my_list` is almost always a bug that older versions silently took as truthiness.
-        guard case .bool(let result) = value else {
-            throw PGHAError(
-                .template,
-                "Conditional result (\(value.isTruthy ? "True" : "False")) was derived from value of type '\(value.typeName)'; conditionals must have a boolean result",
-                at: location, hint: "compare explicitly, e.g. `\(trimmed) | length > 0` or `\(trimmed) is defined`")
-        }
+        // ansible-core 2.19 refuses conditionals whose result is not a boolean (a string, a list, a
+        // number): `when: my_list` or a variable holding 'false' is almost always a bug that older
+        // versions silently took as truthiness.
+        guard case .bool(let result) = value else { throw Self.brokenConditional(value, String(trimmed), at: location) }
         return result
+    }
+
+    private static func brokenConditional(_ value: Value, _ trimmed: String, at location: SourceLocation) -> PGHAError {
+        PGHAError(
+            .template,
+            "Conditional result (\(value.isTruthy ? "True" : "False")) was derived from value of type '\(value.typeName)'; conditionals must have a boolean result",
+            at: location, hint: "compare explicitly, e.g. `\(trimmed) | length > 0`, `\(trimmed) is defined` or `\(trimmed) | bool`")
     }
 
     /// Evaluates a `when:`-style value as YAML gives it: a bool is itself, a string is an expression, a list
@@ -306,6 +343,42 @@ public struct TemplateEngine: Sendable {
         try renderValueInternal(value, variables: variables, state: ResolutionState(), location: location)
     }
 
+    // MARK: - Syntax only
+
+    /// Parses `text` as it would be rendered, without rendering it, and throws the located
+    /// `.syntax` error a render would throw. Text without markup passes; unknown filters and tests
+    /// pass too (the render reports those), so content that never runs is not refused for them.
+    ///
+    /// - Parameter isFile: a template file (backslash escapes as Jinja reads them) rather than a
+    ///   string from YAML.
+    public func checkSyntax(template text: String, at location: SourceLocation, isFile: Bool = false) throws {
+        guard TemplateEngine.isTemplate(text) else { return }
+        _ = try parse(text, location: location, escapeBackslashes: !isFile, resolvesNames: false)
+    }
+
+    /// Parses a bare expression (`when:`, `changed_when:`, `failed_when:`, `until:`, `that:`) as
+    /// `evaluateCondition` would, without evaluating it.
+    public func checkSyntax(expression text: String, at location: SourceLocation) throws {
+        let trimmed = String(TemplateEngine.trimmed(Substring(text)))
+        if trimmed.isEmpty { return }
+        if TemplateEngine.isTemplate(trimmed) {
+            // Rendered first, as `when: "{{ flag }}"` is; what it renders to is only known per host.
+            return try checkSyntax(template: trimmed, at: location)
+        }
+        let compiled: CompiledTemplate
+        do {
+            compiled = try parse("{{ " + trimmed + " }}", location: location, escapeBackslashes: false, resolvesNames: false)
+        } catch var error as PGHAError {
+            error.hint = "in expression: \(trimmed)"
+            throw error
+        }
+        guard compiled.singleExpression != nil else {
+            throw PGHAError(
+                .syntax, "template syntax error: expected a single expression", at: location,
+                hint: "in expression: \(trimmed)")
+        }
+    }
+
     // MARK: - Internals
 
     func renderValueInternal(_ value: Value, variables: any TemplateVariables, state: ResolutionState, location: SourceLocation) throws -> Value {
@@ -346,6 +419,8 @@ public struct TemplateEngine: Sendable {
             }
             var out = ""
             try renderer.render(compiled.nodes, into: &out)
+            // Nothing at all was output (`{% if false %}x{% endif %}`): 2.19 gives None, not ''.
+            if renderer.chunkCount == 0 { return .null }
             // Only one expression produced output: Ansible returns its native value.
             if let first = renderer.firstChunk, renderer.chunkCount == 1 {
                 if case .undefined(let u) = first, u.silent {
@@ -367,15 +442,23 @@ public struct TemplateEngine: Sendable {
         // trim_blocks is fixed per engine; only the escaping mode varies between calls.
         let key = escapeBackslashes ? text : "\u{0}" + text
         if useCache, let c = cache.get(key) { return c }
+        let compiled = try parse(text, location: location, escapeBackslashes: escapeBackslashes, resolvesNames: true)
+        if useCache { cache.put(key, compiled) }
+        return compiled
+    }
+
+    /// Lexes and parses `text` (with its `#jinja2:` overrides); errors are located `PGHAError`s.
+    private func parse(
+        _ text: String, location: SourceLocation, escapeBackslashes: Bool, resolvesNames: Bool
+    ) throws -> CompiledTemplate {
         do {
             let (body, overrides) = try TemplateEngine.extractOverrides(text)
             var lexer = Lexer(
                 body, trimBlocks: overrides.trimBlocks ?? trimBlocks, lstripBlocks: overrides.lstripBlocks ?? false,
                 keepTrailingNewline: overrides.keepTrailingNewline ?? false, escapeBackslashes: escapeBackslashes)
             var parser = Parser(tokens: try lexer.tokenize())
-            let compiled = CompiledTemplate(nodes: try parser.parseTemplate())
-            if useCache { cache.put(key, compiled) }
-            return compiled
+            parser.resolvesNames = resolvesNames
+            return CompiledTemplate(nodes: try parser.parseTemplate())
         } catch {
             throw mapError(error, text: text, location: location)
         }

@@ -3,7 +3,7 @@ import OrderedCollections
 import PGHACore
 
 /// Jinja2's text filters that Ansible playbooks use (`truncate`, `tojson`, `escape`, `safe`,
-/// `urlencode`) and Ansible's `random`, with Python's results.
+/// `urlencode`) and Ansible's `random`, `shuffle` and `comment`, with Python's results.
 enum TextFilters {
     static func register(_ t: inout [String: FilterFunction]) {
         t["truncate"] = truncate
@@ -23,6 +23,81 @@ enum TextFilters {
         }
         t["urlencode"] = urlencode
         t["random"] = random
+        t["shuffle"] = shuffle
+        t["comment"] = comment
+    }
+
+    /// Ansible's `shuffle(seed=None)`: the items in random order; with a (truthy) seed, the order
+    /// `random.Random(seed).shuffle` gives. Something that is not a sequence comes back as it is.
+    static func shuffle(_ c: Call, _ input: RV) throws -> RV {
+        let value = try c.input(input)
+        var items: [Value]
+        switch value {
+        case .list(let list): items = list
+        case .dict(let dict): items = dict.keys.map(Value.string)
+        case .string(let s): items = s.map { .string(String($0)) }
+        default: return .v(value)
+        }
+        let seed = try c.value(0, "seed")
+        var generator = PythonRandom(seed: seed.flatMap { $0.isTruthy ? $0 : nil } ?? .int(Int.random(in: 0...Int.max)))
+        // random.shuffle: from the end, swap each item with one at or before it.
+        var index = items.count - 1
+        while index > 0 {
+            items.swapAt(index, generator.below(index + 1))
+            index -= 1
+        }
+        return .v(.list(items))
+    }
+
+    /// Ansible's `comment(style='plain', **kw)`: the text as a comment block (`ansible_managed |
+    /// comment` opens many templates), with the styles and the keyword overrides of its filter.
+    static func comment(_ c: Call, _ input: RV) throws -> RV {
+        let text = Py.str(try c.input(input))
+        let style = try c.string(0, "style") ?? "plain"
+        let styles: [String: [String: String]] = [
+            "plain": ["decoration": "# "], "erlang": ["decoration": "% "], "c": ["decoration": "// "],
+            "cblock": ["beginning": "/*", "decoration": " * ", "end": " */"],
+            "xml": ["beginning": "<!--", "decoration": " - ", "end": "-->"],
+        ]
+        guard let styleParameters = styles[style] else {
+            throw c.error("Invalid style '\(style)'. Available styles: plain, erlang, c, cblock, xml")
+        }
+        var given: [String: Value] = [:]
+        for (key, argument) in c.kwargs where key != "style" { given[key] = try c.renderer.value(argument, line: c.line) }
+        func rstrip(_ s: String) -> String {
+            var s = s
+            while let last = s.last, last.isWhitespace { s.removeLast() }
+            return s
+        }
+        let prePostfix = given["decoration"].map { Py.str($0) } ?? styleParameters["decoration"] ?? ""
+        var p: [String: Value] = [
+            "newline": "\n", "beginning": "", "prefix": .string(rstrip(prePostfix)), "prefix_count": 1,
+            "decoration": "", "postfix": .string(rstrip(prePostfix)), "postfix_count": 1, "end": "",
+        ]
+        for (key, value) in styleParameters { p[key] = .string(value) }
+        for (key, value) in given { p[key] = value }
+        func parameter(_ key: String) -> String { p[key].map { Py.str($0) } ?? "" }
+        func count(_ key: String) throws -> Int {
+            guard let value = p[key], let number = Py.asInt(value) ?? Int(Py.str(value)) else {
+                throw c.error("comment: \(key) must be an integer")
+            }
+            return max(0, number)
+        }
+        let newline = parameter("newline")
+        let decoration = parameter("decoration")
+        var out = ""
+        if !parameter("beginning").isEmpty { out += parameter("beginning") + newline }
+        let prefix = parameter("prefix")
+        if !prefix.isEmpty {
+            out += String(repeating: prefix != newline ? prefix + newline : newline, count: try count("prefix_count"))
+        }
+        let body = decoration + (newline.isEmpty ? text : text.replacingOccurrences(of: newline, with: newline + decoration))
+        // A line holding only the decoration loses its trailing spaces.
+        out += decoration + newline == rstrip(decoration) + newline
+            ? body : body.replacingOccurrences(of: decoration + newline, with: rstrip(decoration) + newline)
+        out += ([""] + Array(repeating: parameter("postfix"), count: try count("postfix_count"))).joined(separator: newline)
+        if !parameter("end").isEmpty { out += newline + parameter("end") }
+        return .v(.string(out))
     }
 
     /// `truncate(length=255, killwords=False, end='...', leeway=5)`.

@@ -169,6 +169,8 @@ public final class LocalConnection: Connection, @unchecked Sendable {
                 """
         }
         if let mode = attributes.mode { script += "chmod \(String(mode, radix: 8)) -- \"$tmp\"\n" }
+        // Only a complete copy replaces the file: stdin cut short (an interrupted run) leaves the old one.
+        script += "[ \"$(wc -c < \"$tmp\")\" -eq \(data.count) ]\n"
         script += "sync -- \"$tmp\" 2>/dev/null || true\nmv -f -- \"$tmp\" \(q)\ntrap - EXIT\n"
         let result = try await run(CommandRequest(script, stdin: data, become: become))
         guard result.succeeded else {

@@ -24,13 +24,12 @@ public struct VaultContext: Sendable {
 
     // MARK: Whole files
 
-    /// A controller file's bytes, decrypted when the file is vaulted (each of its lines then
-    /// becomes a secret).
+    /// A controller file's bytes (on disk or built in), decrypted when the file is vaulted (each of
+    /// its lines then becomes a secret).
     public func readFile(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = ContentSource.contents(path) else {
             throw PGHAError(.io, "cannot read file", at: SourceLocation(file: path))
         }
-        let bytes = [UInt8](data)
         guard VaultEnvelope.isVaulted(bytes) else { return bytes }
         let plaintext = try decrypt(String(decoding: bytes, as: UTF8.self), at: SourceLocation(file: path, line: 1))
         reveal(lines: String(decoding: plaintext, as: UTF8.self))
@@ -59,15 +58,9 @@ public struct VaultContext: Sendable {
         return try decryptInline(node)
     }
 
-    /// `loadYAML` of a file's contents.
+    /// `loadYAML` of a file's contents (on disk or built in).
     public func loadYAML(contentsOf path: String) throws -> YAMLNode? {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw PGHAError(.io, "cannot read file", at: SourceLocation(file: path))
-        }
-        return try loadYAML(text, file: path)
+        try loadYAML(InputFile.readText(path, limit: InputLimits.maxYAMLBytes, what: "YAML file"), file: path)
     }
 
     // MARK: Inline values

@@ -10,13 +10,23 @@ import Vault
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run one or more playbooks (the default command)."
+        abstract: "Run one or more playbooks (the default command).",
+        discussion: """
+            pgha-play.yml (optional, found by walking up from the working directory) names the inventory, \
+            playbook_dirs, roles_path and vault_password_file; without it the working directory is the project.
+            Inventory: -i, else pgha-play.yml's, else ./hosts.ini, ./inventory/ or ./inventory.ini (the first that exists).
+            Playbook: the path as given, else in playbook_dirs (default playbooks/), else built in (pgha-play playbooks list).
+            Role: roles/ beside the playbook, roles_path (default roles/), then built in (pgha-play roles list): a role \
+            of your own overrides the built-in one of the same name.
+            """
     )
 
-    @Argument(help: "Playbooks to run. A bare name such as site.yml is also looked up in the project's playbooks/.")
+    @Argument(help: "Playbooks to run: a path, or a bare name (site.yml) found in playbook_dirs, then among the built-in ones.")
     var playbooks: [String] = []
 
-    @Option(name: [.customShort("i"), .long], help: "Inventory file, directory or comma list (host1,host2,). Repeatable.")
+    @Option(
+        name: [.customShort("i"), .long],
+        help: "Inventory file, directory or comma list (host1,host2,). Repeatable. Default: pgha-play.yml's, else ./hosts.ini, ./inventory/, ./inventory.ini.")
     var inventory: [String] = []
 
     @Option(name: [.customShort("l"), .long], help: "Limit to hosts matching this pattern (a:b, a:&b, a:!b, globs).")
@@ -73,6 +83,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("K"), .customLong("ask-become-pass")], help: "Ask for the sudo password.")
     var askBecomePass = false
 
+    @Option(name: [.customShort("T"), .long], help: "Connection timeout in seconds; also how long a connected host may stay silent.")
+    var timeout: Double = 10
+
     @Flag(name: .customLong("accept-new-host-keys"), help: "Record unknown SSH host keys instead of refusing them.")
     var acceptNewHostKeys = false
 
@@ -99,6 +112,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--connection must be ssh or local, not '\(connection)'.")
         }
         if forks < 1 { throw ValidationError("--forks must be at least 1.") }
+        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds.") }
     }
 
     func run() async throws {
@@ -128,7 +142,9 @@ struct RunCommand: AsyncParsableCommand {
         options.becomeUser = becomeUser
         options.verbosity = verbose
         options.acceptNewHostKeys = acceptNewHostKeys
+        options.connectionTimeout = timeout
         options.roleSearchPaths = project.roleSearchPaths
+        options.collectionPaths = project.collectionSearchPaths(environment: ProcessInfo.processInfo.environment)
         options.vaultSecrets = try vault.secrets(project: project, autoPrompt: false)
         options.extraVars = try ExtraVarsParser.parse(extraVars, vault: VaultContext(secrets: options.vaultSecrets, redactor: redactor))
         if askPass { options.connectionPassword = try PasswordPrompt.read("SSH password: ") }
@@ -146,7 +162,7 @@ struct RunCommand: AsyncParsableCommand {
             print(try session.listing(hosts: listHosts, tasks: listTasks, tags: listTags))
             return
         }
-        let outcome = try await session.run(sink: sink)
+        let outcome = try await SignalHandling.stoppable { try await session.run(sink: sink) }
         if outcome != .success { throw ExitCode(outcome.exitCode) }
     }
 }

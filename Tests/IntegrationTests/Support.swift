@@ -112,6 +112,26 @@ enum TestSupport {
     }()
 }
 
+/// A directory of one test's files, removed when the value is released.
+class TemporaryDirectory {
+    let root: String
+
+    init(prefix: String) throws {
+        root = NSTemporaryDirectory() + prefix + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Writes `text` to `path` (relative to the root), creating its directories.
+    func write(_ path: String, _ text: String) throws {
+        let full = root + "/" + path
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: full, atomically: false, encoding: .utf8)
+    }
+}
+
 /// pgha-play running in the background with `--output json` (the lab failure tests act on hosts
 /// while it runs), its output read as it comes. Unchecked: each reader writes its buffer once,
 /// and `finish` reads them only after waiting for both readers.
@@ -121,9 +141,9 @@ final class BackgroundRun: @unchecked Sendable {
     private var stderr = Data()
     private let readers = DispatchGroup()
 
-    init(inventory: String, playbook: String) throws {
+    init(inventory: String, playbook: String, extraArguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: TestSupport.executable)
-        process.arguments = ["-i", inventory, "--output", "json", playbook]
+        process.arguments = ["-i", inventory, "--output", "json"] + extraArguments + [playbook]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -264,11 +264,16 @@ struct ErrorTests {
 
     @Test("scripts, unknown sources and unsupported formats fail clearly")
     func unsupportedSources() throws {
-        let tree = try TempTree(["script.sh": "#!/bin/sh\necho '{}'\n", "inv.toml": "[all]\n", "inv.conf": "x\n"])
+        let tree = try TempTree([
+            "script.sh": "#!/bin/sh\necho '{}'\n", "inv.toml": "[all]\n", "hosts.prod": "[web]\nw1\n",
+            "broken.conf": "[web:weird]\n",
+        ])
         chmod(tree.path("script.sh"), 0o755)
         #expect { try Inventory.load(sources: [tree.path("script.sh")]) } throws: { ($0 as? PGHAError)?.message.contains("scripts are not supported") == true }
         #expect { try Inventory.load(sources: [tree.path("inv.toml")]) } throws: { ($0 as? PGHAError)?.message.contains("TOML") == true }
-        #expect { try Inventory.load(sources: [tree.path("inv.conf")]) } throws: { ($0 as? PGHAError)?.kind == .inventory }
+        // An extension no plugin claims is read as INI, as Ansible's INI plugin reads it.
+        #expect(try Inventory.load(sources: [tree.path("hosts.prod")]).hosts(inGroup: "web") == ["w1"])
+        #expect { try Inventory.load(sources: [tree.path("broken.conf")]) } throws: { ($0 as? PGHAError)?.location?.line == 1 }
         #expect { try Inventory.load(sources: [tree.path("missing")]) } throws: { ($0 as? PGHAError)?.message.contains("not found") == true }
     }
 }

@@ -190,6 +190,18 @@ private let fixtures: [OracleFixture] = [
         sources: ["a/hosts", "b/hosts.yml"],
         patterns: [("web", nil)]),
     OracleFixture(
+        // A file named for its environment: no plugin claims '.prod', so the INI plugin reads it,
+        // also inside a directory beside a YAML inventory (issue 16).
+        name: "unknown-extension",
+        files: [
+            "hosts.prod": "[web]\nw1 ansible_host=10.0.0.5\n[db]\nd1\n[prod:children]\nweb\ndb\n[prod:vars]\nenv=prod\n",
+            "group_vars/prod.yml": "from_group_vars: true\n",
+            "dir/hosts.staging": "[web]\nw2 env=staging\n",
+            "dir/extra.yml": "all:\n  hosts:\n    y1:\n",
+        ],
+        sources: ["hosts.prod", "dir"],
+        patterns: [("prod", nil), ("web", nil), ("all", nil)]),
+    OracleFixture(
         name: "ini-forward-declarations",
         files: [
             "hosts.ini": """

@@ -167,7 +167,7 @@ import Testing
             ("roles/r/meta/main.yml", "dependencies: web\n", "'dependencies' must be a list of roles", 1),
             ("roles/r/meta/main.yml", "- x\n", "role meta must be a mapping", 1),
             ("roles/r/meta/main.yml", "dependencies: [missing]\n", "role 'missing' not found", 1),
-            ("roles/r/handlers/main.yml", "- name: h\n  bogus: 1\n", "unknown module or keyword 'bogus'", 2),
+            ("roles/r/handlers/main.yml", "- name: h\n  ping:\n  bogus: 1\n", "unknown module or keyword 'bogus'", 3),
         ]
         for (file, text, message, line) in cases {
             let project = try Project(["site.yml": "- hosts: all\n  roles: [r]\n", file: text])

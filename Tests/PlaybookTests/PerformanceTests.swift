@@ -74,6 +74,8 @@ import Testing
         #expect(count == 500)
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         print("PERF: loaded \(count) tasks in \(String(format: "%.1f", milliseconds)) ms wall, \(String(format: "%.1f", cpu * 1000)) ms CPU")
-        #expect(elapsed < .seconds(1))
+        // A guard against a quadratic loader, not a speed goal (bench/ has those): the thread's CPU
+        // time, which a busy machine does not inflate the way it inflates the wall clock.
+        #expect(cpu < 1.0, "loading 500 tasks took \(cpu) s of CPU")
     }
 }

@@ -261,7 +261,8 @@ import Testing
         let project = try Project(files)
         let loader = project.loader
         let location = PGHACore.SourceLocation(file: project.path("roles/other/tasks/main.yml"), line: 2, column: 3)
-        let role = try loader.loadRole(name: "pg", tasksFrom: "config", parameters: ["x": 1], inheriting: Keywords(), location: location)
+        let role = try loader.loadRole(name: "pg", tasksFrom: "config", parameters: ["x": 1], inheriting: Keywords(), location: location,
+            validateArguments: true)
         #expect(role.role.path == project.path("roles/pg"))
         #expect(flatTasks(role.tasks).map(\.name) == ["common task", "configure"])
         let tasks = try loader.loadTasks(
@@ -285,5 +286,26 @@ import Testing
             """
         let play = try Project(files).load().plays[0]
         #expect(play.handlers.map(\.name) == ["restart pg", "play handler"])
+    }
+}
+
+/// Roles that ship Python plugins load with a warning naming them (issue 18).
+@Suite struct RolePluginWarningTests {
+    @Test func pythonPluginsOfARoleAreNamedWhenItLoads() throws {
+        let project = try Project([
+            "site.yml": "- hosts: all\n  roles: [proxmox, plain]\n",
+            "roles/proxmox/tasks/main.yml": "- debug: msg=hi\n",
+            "roles/proxmox/library/proxmox_pool.py": "# a module\n",
+            "roles/proxmox/library/__init__.py": "",
+            "roles/proxmox/filter_plugins/netaddr.py": "# filters\n",
+            "roles/plain/tasks/main.yml": "- debug: msg=hi\n",
+        ])
+        let playbook = try project.load()
+        let messages = playbook.warnings.map(\.message)
+        #expect(messages == [
+            "role 'proxmox' ships Python plugins pgha-play cannot run: library/proxmox_pool.py (module 'proxmox_pool'), "
+                + "filter_plugins/netaddr.py; a task or template that uses one fails when it runs"
+        ])
+        #expect(playbook.warnings.first?.location?.line == 2)
     }
 }

@@ -185,6 +185,16 @@ import Testing
         #expect(error.location?.line == 4)
     }
 
+    /// `with_<name>` for any lookup Ansible has is that lookup, run when the task runs (a plugin
+    /// pgha-play lacks fails then: EngineTests' UnavailableActionTests).
+    @Test func otherLoopsAreLookups() throws {
+        let list = try tasks(
+            "- debug: var=item\n  with_first_found: [a.yml]\n- debug: var=item\n  with_random_choice: [1]\n"
+                + "- debug: var=item\n  with_community.general.filetree: x")
+        #expect(list.map { $0.loop?.kind } == [.lookup, .lookup, .lookup])
+        #expect(list.map { $0.loop?.lookupName } == ["first_found", "random_choice", "community.general.filetree"])
+    }
+
     @Test func conditionShapes() throws {
         let list = try tasks("""
             - ping:

@@ -7,7 +7,8 @@ import Testing
         ("yes", true), ("No", false), ("ON", true), ("off", false), ("true", true), ("False", false),
         ("y", "y"), ("n", "n"), ("~", nil), ("null", nil), ("Null", nil), ("", nil), ("nUll", "nUll"),
         ("0644", 420), ("42", 42), ("-7", -7), ("+3", 3), ("0x1F", 31), ("1_000", 1000), ("1.5", 1.5),
-        ("-.5", -0.5), ("1e3", 1000.0), ("'yes'", "yes"), ("\"42\"", "42"), ("hello", "hello"),
+        ("-.5", "-.5"), ("1e3", "1e3"), ("1.0e+3", 1000.0), ("0o17", "0o17"), ("10:30", 630),
+        ("10:30:60", "10:30:60"), ("1:30.5", 90.5), ("09", "09"), ("yEs", "yEs"), ("2001-12-14", "2001-12-14"), ("'yes'", "yes"), ("\"42\"", "42"), ("hello", "hello"),
         ("/tmp/x", "/tmp/x"), ("-x", "-x"), (".hidden", ".hidden"), ("12ab", "12ab"),
         ("2001:db8::1", "2001:db8::1"), ("on_failure", "on_failure"), ("yesterday", "yesterday"),
     ]
@@ -17,6 +18,12 @@ import Testing
             let node = try YAMLLoader.load("v: \(text.isEmpty ? "" : text)\n", file: "t.yml")
             #expect(node?["v"]?.value == expected, "\(text)")
         }
+    }
+
+    @Test func keysAreTypedLikeValues() throws {
+        let node = try #require(try YAMLLoader.load("42: a\nyes: b\n'7': c\n1.5: d\n", file: "t.yml"))
+        let keys = try #require(node.mappingEntries).map(\.keyNode.scalarValue)
+        #expect(keys == [42, true, "7", 1.5])
     }
 
     @Test func infinityAndNaN() throws {
@@ -30,3 +37,4 @@ import Testing
         #expect(d.isNaN)
     }
 }
+

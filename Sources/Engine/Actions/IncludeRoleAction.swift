@@ -29,7 +29,7 @@ enum IncludeRoleAction: EngineAction {
         .init("handlers_from", .string, default: "main", help: "The file in the role's handlers/ to load."),
         .init("allow_duplicates", .bool, default: true, help: "Accepted."),
         .init("public", .bool, default: false, help: "Keep the role's defaults and vars visible after it."),
-        .init("rolespec_validate", .bool, default: true, help: "Accepted; argument specs are not validated."),
+        .init("rolespec_validate", .bool, default: true, help: "Check the role's meta/argument_specs.yml first."),
     ]
 
     static func run(_ context: ActionContext) throws -> ActionResult {
@@ -38,14 +38,18 @@ enum IncludeRoleAction: EngineAction {
             throw PGHAError(.semantic, "include_role needs 'name'", at: context.task.location)
         }
         let tasksFrom = args["tasks_from"].map(Templating.display)
-        // Included tasks inherit what the include inherited (become, environment, ...), but not the
-        // include's own conditions, tags or vars: those belong to the include task alone.
+        // Included tasks inherit what the include inherited (become, environment, the tags of its
+        // play, role and blocks), but not the include's own conditions, tags or vars: those belong
+        // to the include task alone.
         var inherited = context.task.keywords
         inherited.when = []
-        inherited.tags = []
+        inherited.tags = context.task.inheritedTags
         inherited.vars = [:]
         if case .dict(let apply) = args["apply"] ?? .null {
-            if let tags = apply["tags"] { inherited.tags = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)] }
+            if let tags = apply["tags"] {
+                let applied = tags.listValue?.map(Templating.display) ?? [Templating.display(tags)]
+                inherited.tags += applied.filter { !inherited.tags.contains($0) }
+            }
             if let become = apply["become"] { inherited.become = become }
         }
         var parameters = context.task.keywords.vars
@@ -54,13 +58,14 @@ enum IncludeRoleAction: EngineAction {
         }
         let loaded = try context.invocation.loader.loadRole(
             name: name, tasksFrom: tasksFrom, parameters: parameters, inheriting: inherited,
-            location: context.task.location)
+            location: context.task.location, validateArguments: args["rolespec_validate"].map(Templating.truthy) ?? true)
         var result = ActionResult.ok(["include_role": .string(name)])
         result.includes = [
             IncludeRequest(
                 key: name + "\u{0}" + (tasksFrom ?? "main") + "\u{0}" + JSON.encode(.dict(parameters), style: .compact),
                 nodes: loaded.tasks, handlers: loaded.handlers, vars: parameters, role: loaded.role,
-                isPublic: args["public"].map(Templating.truthy) ?? false)
+                isPublic: args["public"].map(Templating.truthy) ?? false, includesRole: true, shownName: name,
+                itemLabel: try IncludeTasksAction.itemLabel(context))
         ]
         return result
     }

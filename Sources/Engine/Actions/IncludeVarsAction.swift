@@ -32,7 +32,7 @@ enum IncludeVarsAction: EngineAction {
         }
         let name = Templating.display(fileValue)
         var candidates: [String] = []
-        if name.hasPrefix("/") {
+        if name.hasPrefix("/") || ContentSource.isBuiltin(name) {
             candidates = [name]
         } else {
             if let role = context.task.role { candidates.append(role.path + "/vars/" + name) }
@@ -46,7 +46,7 @@ enum IncludeVarsAction: EngineAction {
                 candidates.append(dir + "/" + name)
             }
         }
-        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard let path = candidates.first(where: ContentSource.exists) else {
             return .failed("Could not find or access '\(name)'")
         }
         guard let node = try context.invocation.vault.loadYAML(contentsOf: path) else {
@@ -59,7 +59,7 @@ enum IncludeVarsAction: EngineAction {
             vars = [scope: .dict(vars)]
         }
         if node.containsSecret { context.invocation.redactor.register(value: .dict(vars)) }
-        for (key, value) in vars where SecretNames.isSecret(key) { context.invocation.redactor.register(value: value) }
+        for (key, value) in vars { SecretNames.register(name: key, value: value, with: context.invocation.redactor) }
         var result = ActionResult.ok(["ansible_facts": .dict(vars), "ansible_included_var_files": [.string(path)]])
         result.includedVars = vars
         return result

@@ -31,6 +31,7 @@ enum ModuleAction {
             environment: try environment(context) + (module.declaration.keepsHostLocale ? [] : parsableLocale),
             taskLocation: context.task.location,
             facts: context.variables.lookup("ansible_facts") ?? .null,
+            playbookDirectory: context.variables.lookup("playbook_dir")?.stringValue ?? FileManager.default.currentDirectoryPath,
             resolveLocalPath: localPathResolver(context),
             renderTemplate: templateRenderer(context),
             readLocalFile: localFileReader(context))
@@ -93,19 +94,20 @@ enum ModuleAction {
     static let parsableLocale = [("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8"), ("LC_MESSAGES", "C.UTF-8")]
 
     /// `src:` lookup order: the role's files/ or templates/, the playbook's, then the path itself.
+    /// Built-in roles and playbooks resolve inside the built-in tree (`ContentSource`).
     static func localPathResolver(_ context: ActionContext) -> @Sendable (String, String) -> String? {
         let rolePath = context.task.role?.path
         let taskDir = (context.task.location.file as NSString).deletingLastPathComponent
         let playbookDir = context.variables.lookup("playbook_dir")?.stringValue ?? "."
         return { path, kind in
-            if path.hasPrefix("/") { return FileManager.default.fileExists(atPath: path) ? path : nil }
+            if path.hasPrefix("/") || ContentSource.isBuiltin(path) { return ContentSource.exists(path) ? path : nil }
             var candidates: [String] = []
             if let rolePath { candidates += [rolePath + "/" + kind + "/" + path, rolePath + "/" + path] }
             candidates += [
                 taskDir + "/" + kind + "/" + path, taskDir + "/" + path, playbookDir + "/" + kind + "/" + path,
                 playbookDir + "/" + path,
             ]
-            return candidates.first { FileManager.default.fileExists(atPath: $0) }
+            return candidates.first(where: ContentSource.exists)
         }
     }
 
@@ -115,10 +117,10 @@ enum ModuleAction {
         let vault = context.invocation.vault
         return { path, decrypt in
             if decrypt { return try vault.readFile(path) }
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let bytes = ContentSource.contents(path) else {
                 throw PGHAError(.io, "could not read the file on the controller", at: SourceLocation(file: path))
             }
-            return [UInt8](data)
+            return bytes
         }
     }
 
@@ -128,8 +130,9 @@ enum ModuleAction {
         let vault = context.invocation.vault
         return { path in
             var variables = variables
-            let data = try vault.readFile(path)
-            let text = String(decoding: data, as: UTF8.self)
+            // Refused before it is read when too large; binary or non-UTF-8 text named with its position.
+            try InputFile.checkSize(path, limit: InputLimits.maxTemplateBytes, what: "template")
+            let text = try InputFile.text(of: vault.readFile(path), file: path, what: "template")
             variables.set("template_path", .string(path))
             variables.set("template_host", .string(ProcessInfo.processInfo.hostName))
             variables.set("ansible_managed", "Ansible managed")

@@ -12,11 +12,15 @@ enum SetupAction: EngineAction {
             .init("gather_subset", .list, default: ["all"], help: "Accepted; every fact is read in one round trip."),
             .init("gather_timeout", .int, default: 10, help: "Accepted."),
             .init("filter", .string, help: "Keep only facts whose names match this shell pattern."),
-            .init("fact_path", .path, default: "/etc/ansible/facts.d", help: "Accepted; local facts are not read."),
+            .init("fact_path", .path, default: "/etc/ansible/facts.d", help: "Where the local facts (*.fact) are."),
         ]),
         documentation: ActionDocumentation(
             "Gathers facts about remote hosts",
-            details: ["A POSIX shell script reads the facts in one round trip; no Python runs on the host."],
+            details: [
+                "A POSIX shell script reads the facts in one round trip; no Python runs on the host. Local facts "
+                    + "(fact_path) are read as JSON or INI, executable ones run.",
+                "Under become, the facts are read as the become user (ansible_user_id, ansible_env), as Ansible's are."
+            ],
             examples: """
                 - name: Read the network facts again after a change
                   ansible.builtin.setup:
@@ -25,7 +29,15 @@ enum SetupAction: EngineAction {
 
     static func run(_ context: ActionContext) async throws -> ActionResult {
         let connection = try await context.invocation.connection()
-        let output = try await connection.run(CommandRequest(FactScript.text, subshellAllowed: true))
+        // As Ansible's setup module, it runs with the task's become (facts such as the user and
+        // /proc/1's environment differ as root), and reports the interpreter the inventory names.
+        let factPath = context.task.args["fact_path"].map(Templating.display) ?? "/etc/ansible/facts.d"
+        var settings = "PGHA_FACT_PATH=\(shellQuote(factPath))\n"
+        if let python = context.variables.lookup("ansible_python_interpreter").map(Templating.display), python.hasPrefix("/") {
+            settings += "PGHA_PYTHON=\(shellQuote(python))\n"
+        }
+        let output = try await connection.run(
+            CommandRequest(settings + FactScript.text, become: try ModuleAction.become(context), subshellAllowed: true))
         guard output.succeeded || !output.stdout.isEmpty else {
             return .failed("fact gathering failed: \(output.stderrText)")
         }

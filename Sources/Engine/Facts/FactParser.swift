@@ -45,7 +45,7 @@ enum FactParser {
         addDistribution(sections["os-release"] ?? [], debianVersion: scalars["debian_version"] ?? "", into: &facts)
         facts["service_mgr"] = .string(serviceManager(pid1: scalars["pid1"], systemdBooted: scalars["systemd_booted"] == "1"))
         facts["pkg_mgr"] = .string(packageManager(scalars["pkg_tool"]))
-        addVirtualization(scalars, into: &facts)
+        addVirtualization(scalars, proc1: sections["proc1"] ?? [], into: &facts)
         addMemory(sections["meminfo"] ?? [], into: &facts)
         addProcessors(
             sections["cpuinfo"] ?? [], architecture: scalars["machine"] ?? "", nproc: Int(scalars["nproc"] ?? ""),
@@ -62,6 +62,7 @@ enum FactParser {
         }
         facts["env"] = .dict(env)
         facts["selinux"] = ["status": "disabled"]
+        addHostFacts(scalars, sections, into: &facts)
         facts["gather_subset"] = ["all"]
         facts["module_setup"] = true
         return facts
@@ -235,13 +236,34 @@ enum FactParser {
         facts["os_family"] = .string(families[id] ?? facts["distribution"]!.stringValue!)
     }
 
-    private static func addVirtualization(_ scalars: [String: String], into facts: inout OrderedDictionary<String, Value>) {
+    /// In Ansible's order: PID 1's cgroups (docker, lxc, containerd), then its environment (readable
+    /// by root only: `container=` makes it lxc, podman, or plain `container`, as under nspawn), then
+    /// /run/systemd/container, then what systemd-detect-virt says.
+    private static func addVirtualization(
+        _ scalars: [String: String], proc1: [String], into facts: inout OrderedDictionary<String, Value>
+    ) {
         let names = ["systemd-nspawn": "systemd-nspawn", "lxc": "lxc", "docker": "docker", "podman": "podman",
             "kvm": "kvm", "qemu": "kvm", "vmware": "VMware", "oracle": "virtualbox", "xen": "xen", "microsoft": "VirtualPC"]
         let container = scalars["virt_container"] ?? "none"
         let virt = scalars["virt"] ?? "none"
-        // Ansible trusts /run/systemd/container (written by nspawn and podman) verbatim.
-        if let systemd = scalars["systemd_container"], !systemd.isEmpty {
+        let cgroups = proc1.filter { $0.hasPrefix("cgroup ") }.map { String($0.dropFirst(7)) }
+        let environment = proc1.filter { $0.hasPrefix("environ ") }.map { String($0.dropFirst(8)) }
+        var fromPID1: String?
+        for line in cgroups where fromPID1 == nil {
+            if line.range(of: #"/docker(/|-[0-9a-f]+\.scope)"#, options: .regularExpression) != nil { fromPID1 = "docker" }
+            else if line.contains("/lxc/") || line.contains("/machine.slice/machine-lxc") { fromPID1 = "lxc" }
+            else if line.contains("/system.slice/containerd.service") { fromPID1 = "containerd" }
+        }
+        for line in environment where fromPID1 == nil {
+            if line.contains("container=lxc") { fromPID1 = "lxc" }
+            else if line.contains("container=podman") { fromPID1 = "podman" }
+            else if line.count > "container=".count { fromPID1 = "container" }
+        }
+        if let fromPID1 {
+            facts["virtualization_type"] = .string(fromPID1)
+            facts["virtualization_role"] = "guest"
+        } else if let systemd = scalars["systemd_container"], !systemd.isEmpty {
+            // Ansible trusts /run/systemd/container (written by nspawn and podman) verbatim.
             facts["virtualization_type"] = .string(systemd)
             facts["virtualization_role"] = "guest"
         } else if container != "none" {

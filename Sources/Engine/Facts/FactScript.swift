@@ -85,6 +85,80 @@ enum FactScript {
     echo "@@statfs"
     [ $# -gt 0 ] && stat -f -c '%S %s %b %a %c %d|%n' -- "$@" 2>/dev/null
     echo "@@end"
+    echo "fips=$(cat /proc/sys/crypto/fips_enabled 2>/dev/null)"
+    [ -e /sys/kernel/security/apparmor ] && echo apparmor=enabled || echo apparmor=disabled
+    echo "@@cmdline"; cat /proc/cmdline 2>/dev/null
+    echo "@@proc1"
+    grep -E '/docker(/|-[0-9a-f]+\.scope)|/lxc/|/machine\.slice/machine-lxc|/system\.slice/containerd\.service' /proc/1/cgroup 2>/dev/null | sed 's/^/cgroup /'
+    tr '\000' '\n' < /proc/1/environ 2>/dev/null | grep '^container=' | sed 's/^/environ /'
+    echo "@@end"
+    py=${PGHA_PYTHON:-$(command -v python3 || command -v python)}
+    [ -n "$py" ] && echo "python=$py $("$py" -V 2>&1 | head -n 1)"
+    d=/sys/devices/virtual/dmi/id
+    echo "@@dmi"
+    if [ -e $d/product_name ]; then
+      for k in bios_date bios_vendor bios_version board_asset_tag board_name board_serial board_vendor board_version \
+          chassis_asset_tag chassis_serial chassis_vendor chassis_version chassis_type product_name product_serial \
+          product_uuid product_version sys_vendor; do
+        [ -r $d/$k ] && printf '%s=%s\n' $k "$(cat $d/$k 2>/dev/null)"
+      done
+    elif command -v dmidecode >/dev/null 2>&1; then
+      echo "dmidecode=1"
+      for k in bios-release-date bios-vendor bios-version baseboard-asset-tag baseboard-product-name baseboard-serial-number \
+          baseboard-manufacturer baseboard-version chassis-asset-tag chassis-serial-number chassis-manufacturer \
+          chassis-version chassis-type system-product-name system-serial-number system-uuid system-version \
+          system-manufacturer; do
+        v=$(dmidecode -s $k 2>/dev/null) && printf '%s=%s\n' $k "$(printf '%s\n' "$v" | grep -v '^#' | tr -d '\n')"
+      done
+    fi
+    echo "@@end"
+    echo "@@devlinks"
+    for t in by-id by-uuid by-label; do
+      for e in $(ls -U /dev/disk/$t 2>/dev/null); do
+        l=$(readlink /dev/disk/$t/$e) && echo "$t $e ${l##*/}"
+      done
+    done
+    for s in /sys/block/*/slaves/*; do [ -e "$s" ] && echo "$s"; done | awk -F/ '{ print "masters", $4, $6 }'
+    echo "@@end"
+    echo "@@lspci"; command -v lspci >/dev/null 2>&1 && lspci -D 2>/dev/null
+    echo "@@devices"
+    for b in $(ls -U /sys/block 2>/dev/null); do
+      l=$(readlink "/sys/block/$b") && sd="/sys/block/$l" || sd="/sys/block/$b"
+      echo "dev $b $sd"
+      for k in vendor model sas_address sas_device_handle serial; do
+        [ -r "$sd/device/$k" ] && printf 'device/%s %s\n' $k "$(cat "$sd/device/$k" 2>/dev/null)"
+      done
+      for f in removable queue/discard_max_hw_bytes queue/discard_granularity queue/rotational queue/scheduler \
+          queue/logical_block_size queue/hw_sector_size size; do
+        [ -r "$sd/$f" ] && printf '%s %s\n' $f "$(cat "$sd/$f" 2>/dev/null)"
+      done
+      for h in $(ls -U "$sd/holders" 2>/dev/null); do printf 'holder %s %s\n' "$h" "$(cat "$sd/holders/$h/dm/name" 2>/dev/null)"; done
+      for p in $(ls -U "$sd"); do
+        case "$p" in "$b"*[0-9]) ;; *) continue ;; esac
+        [ -d "$sd/$p" ] || continue
+        echo "part $p"
+        for f in start queue/logical_block_size queue/hw_sector_size size; do
+          [ -r "$sd/$p/$f" ] && printf 'part/%s %s\n' $f "$(cat "$sd/$p/$f" 2>/dev/null)"
+        done
+        for h in $(ls -U "$sd/$p/holders" 2>/dev/null); do printf 'part/holder %s %s\n' "$h" "$(cat "$sd/$p/holders/$h/dm/name" 2>/dev/null)"; done
+      done
+    done
+    echo "@@end"
+    fp=${PGHA_FACT_PATH:-/etc/ansible/facts.d}
+    if [ -d "$fp" ]; then
+      echo "local_dir=1"
+      for f in $(ls "$fp"/*.fact 2>/dev/null | LC_ALL=C sort); do
+        n=${f##*/}; n=${n%.fact}
+        if [ -x "$f" ]; then
+          out=$("$f" 2>/tmp/.pgha-fact-err.$$); rc=$?
+          echo "@@local exec $rc $n"; printf '%s' "$out" | base64 -w0; echo
+          echo "@@localerr $n"; base64 -w0 < /tmp/.pgha-fact-err.$$; echo; rm -f /tmp/.pgha-fact-err.$$
+        else
+          echo "@@local file 0 $n"; base64 -w0 < "$f"; echo
+        fi
+      done
+      echo "@@end"
+    fi
     exit 0
     """#
 }

@@ -69,7 +69,13 @@ public enum AptModule: Module {
         var state = try args.requiredString("state")
         if state == "fixed" { state = "present" }
         var specs: [(name: String, version: String?)] = []
+        // name: '*' with state: latest upgrades every installed package, as `upgrade: yes` does.
+        var allInstalled = false
         for item in args.stringItems("name") ?? [] {
+            if item == "*" {
+                allInstalled = true
+                continue
+            }
             if item.contains("*") || item.contains("?") || item.contains("[") {
                 return .failure("package name wildcards are not supported: '\(item)'")
             }
@@ -77,7 +83,13 @@ public enum AptModule: Module {
             specs.append((parts[0], parts.count > 1 ? parts[1] : nil))
         }
         let deb = args.string("deb")
-        let upgrade = args.string("upgrade") ?? "no"
+        var upgrade = args.string("upgrade") ?? "no"
+        if allInstalled && state == "latest" {
+            guard specs.isEmpty else {
+                return .failure("unable to install additional packages when upgrading all installed packages")
+            }
+            upgrade = "yes"
+        }
 
         // One probe: cache age, installed state of the named packages, candidates (latest) and the
         // .deb's own name and version.
@@ -198,7 +210,8 @@ public enum AptModule: Module {
             commands.append("\(aptGet) \(action) \(changeWords.joined(separator: " "))")
         }
         if upgrade != "no" {
-            let verb = ["dist", "full"].contains(upgrade) ? "dist-upgrade" : "upgrade"
+            // apt-get's commands for the upgrade modes, as Ansible runs them without aptitude.
+            let verb = ["dist", "full"].contains(upgrade) ? "dist-upgrade" : "upgrade --with-new-pkgs"
             commands.append("\(aptGet) \(verb)")
         }
         if args.bool("autoremove") == true {

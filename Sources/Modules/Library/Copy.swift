@@ -72,11 +72,10 @@ public enum CopyModule: Module {
             guard let local = context.resolveLocalPath(src, "files") else {
                 return .failure("Could not find or access '\(src)' on the Ansible Controller.")
             }
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory) else {
+            guard ContentSource.exists(local) else {
                 return .failure("Could not find or access '\(src)' on the Ansible Controller.")
             }
-            if isDirectory.boolValue {
+            if ContentSource.isDirectory(local) {
                 do {
                     return try await DirectoryCopier.copy(
                         localRoot: local, srcArgument: src, dest: dest, args: args, context: context,
@@ -92,11 +91,7 @@ public enum CopyModule: Module {
             }
             sourceName = (local as NSString).lastPathComponent
             afterHeader = local
-            if let attrs = try? FileManager.default.attributesOfItem(atPath: local),
-                let perms = attrs[.posixPermissions] as? NSNumber
-            {
-                preserved = perms.uint32Value & 0o7777
-            }
+            preserved = ContentSource.permissions(local)
             values["src"] = .string(local)
         }
         if let expected = args.string("checksum"), expected != Digest.sha1(data) {

@@ -4,11 +4,13 @@ import PGHACore
 import Transport
 
 /// `ansible.builtin.fetch`: copies a host's file to the controller, into `dest/<host>/<src>` or,
-/// with `flat`, to `dest` itself. Compares checksums first so an unchanged file is not sent.
+/// with `flat`, to `dest` itself (into it, under the source's name, when it ends with a slash).
+/// A relative `dest` is relative to the playbook's directory. Compares checksums first so an
+/// unchanged file is not sent. Skipped under --check, as Ansible's fetch is.
 public enum FetchModule: Module {
     public static let declaration = ActionDeclaration(
         name: "fetch", qualifiedNames: ["ansible.builtin.fetch", "ansible.legacy.fetch"],
-        supportsCheckMode: true,
+        supportsCheckMode: false,
         arguments: ArgumentSpec([
             .init("src", .string, required: true),
             .init("dest", .string, required: true),
@@ -33,14 +35,30 @@ public enum FetchModule: Module {
         let remote = try await probe.run(context).stats[0]
         let src = remote.path
         var dest: String
-        if args.bool("flat") ?? false {
-            dest = destArg.hasSuffix("/") ? destArg + (src as NSString).lastPathComponent : destArg
-        } else {
-            // Ansible keeps the source's full path below dest/<host>.
-            let normalized = src.hasPrefix("/") ? String(src.dropFirst()) : src
-            dest = (destArg.hasSuffix("/") ? destArg : destArg + "/") + context.host + "/" + normalized
+        func local(_ path: String) -> String {
+            let expanded = (path as NSString).expandingTildeInPath
+            return expanded.hasPrefix("/") ? expanded : context.playbookDirectory + "/" + expanded
         }
-        dest = (dest as NSString).expandingTildeInPath
+        func isDirectory(_ path: String) -> Bool {
+            var directory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+        }
+        if args.bool("flat") ?? false {
+            if !destArg.hasSuffix("/") && isDirectory(local(destArg)) {
+                return .failure(
+                    "dest is an existing directory, use a trailing slash if you want to fetch src into that directory")
+            }
+            dest = destArg.hasSuffix("/") ? destArg + (source as NSString).lastPathComponent : destArg
+            if destArg.hasSuffix("/") && isDirectory(local(dest)) {
+                return .failure(
+                    "calculated dest '\(dest)' is an existing directory, use another path that does not point to an existing directory")
+            }
+            dest = local(dest)
+        } else {
+            // Ansible keeps the source's full path, as written, below dest/<host>.
+            dest = local(destArg) + "/" + context.host + "/" + source
+        }
+        dest = normalizedPath(dest)
         var values: OrderedDictionary<String, Value> = ["file": .string(source), "dest": .string(dest)]
         func missing(_ msg: String) -> ModuleResult {
             if args.bool("fail_on_missing") ?? true {
@@ -78,9 +96,10 @@ public enum FetchModule: Module {
             do {
                 try FileManager.default.createDirectory(
                     atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(data).write(to: URL(fileURLWithPath: dest), options: .atomic)
+                try AtomicFile.write(data, to: dest)
             } catch {
-                return .failure("Failed to write \(dest): \(error.localizedDescription)", values: values)
+                let reason = (error as? PGHAError)?.message ?? error.localizedDescription
+                return .failure("Failed to write \(dest): \(reason)", values: values)
             }
         }
         values["md5sum"] = .string(Digest.md5(data))
@@ -88,5 +107,14 @@ public enum FetchModule: Module {
         values["remote_md5sum"] = .null
         values["remote_checksum"] = .string(remoteChecksum)
         return ModuleResult(changed: true, values: values)
+    }
+
+    /// `os.path.normpath` of an absolute path.
+    static func normalizedPath(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }

@@ -38,8 +38,9 @@ public enum PostgresqlDbModule: Module {
         let maintenance = args.string("maintenance_db") ?? "postgres"
         let probe = try await Postgres.psql(
             args, db: maintenance,
-            Postgres.setVariable("name", name)
-                + "SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype, datconnlimit FROM pg_database WHERE datname = :'name';\n",
+            Postgres.setVariable("name", name) + Postgres.setVariable("encoding", args.string("encoding") ?? "")
+                + "SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype, datconnlimit, "
+                + "encoding = pg_char_to_encoding(:'encoding') FROM pg_database WHERE datname = :'name';\n",
             context: context)
         guard probe.succeeded else { return Postgres.failure(probe, "Database query failed") }
         let row = Postgres.rows(probe.stdoutText).first
@@ -59,12 +60,16 @@ public enum PostgresqlDbModule: Module {
                 sql += "DROP DATABASE :\"name\"\(force);\n"
                 after = ["state": "absent"]
             }
-        } else if let row, row.count >= 5 {
-            for (key, index) in [("encoding", 1), ("lc_collate", 2), ("lc_ctype", 3)] {
-                if let wanted = given(key), wanted.lowercased() != row[index].lowercased() {
-                    let label = key == "encoding" ? "encoding" : key == "lc_collate" ? "collate" : "ctype"
-                    return .failure("Changing database \(label) is not supported. Current \(label): \(row[index])")
-                }
+        } else if let row, row.count >= 6 {
+            // The server compares encodings (UTF-8 and UTF8 are the same one), the module locales as text.
+            if given("encoding") != nil && row[5] != "t" {
+                return .failure("Changing database encoding is not supported. Current encoding: \(row[1])")
+            }
+            if let wanted = given("lc_collate"), wanted != row[2] {
+                return .failure("Changing LC_COLLATE is not supported. Current LC_COLLATE: \(row[2])")
+            }
+            if let wanted = given("lc_ctype"), wanted != row[3] {
+                return .failure("Changing LC_CTYPE is not supported.Current LC_CTYPE: \(row[3])")
             }
             if let owner = given("owner"), owner != row[0] {
                 sql += Postgres.setVariable("owner", owner) + "ALTER DATABASE :\"name\" OWNER TO :\"owner\";\n"

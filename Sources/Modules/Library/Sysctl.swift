@@ -102,29 +102,26 @@ public enum SysctlModule: Module {
             let parts = t.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             fileValues[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
         }
+        // sysctl.py's decision, in its order: the file first, then the running value.
         var changed = false
         var writeFile = false
+        var setProc = false
+        let reload = args.bool("reload") ?? true
         let fileValue = fileValues[name]
         if fileValue == nil {
-            if present {
-                changed = true
-                writeFile = true
-            }
-        } else if !present {
+            if present { (changed, writeFile) = (true, true) }
+        } else if !present && fileValue?.isEmpty == false {
+            (changed, writeFile) = (true, true)
+        } else if fileValue != value {
+            (changed, writeFile) = (true, true)
+        } else if reload && (procValue == nil || !same(procValue, value)) {
             changed = true
-            writeFile = true
-        } else if !same(fileValue, value) {
-            changed = true
-            writeFile = true
         }
-        var setProc = false
         if sysctlSet && present {
-            guard procValue != nil else {
-                return .failure("setting \(name) failed: unknown key (sysctl cannot read it)")
-            }
-            if !same(procValue, value) {
+            if procValue == nil {
                 changed = true
-                setProc = true
+            } else if !same(procValue, value) {
+                (changed, setProc) = (true, true)
             }
         }
         var newText = loaded.text ?? ""
@@ -154,12 +151,13 @@ public enum SysctlModule: Module {
             context.diffMode && newText != (loaded.text ?? "")
             ? TextFileEdit.contentDiff(before: loaded.text, after: newText, path: file) : []
         if context.checkMode || !changed { return ModuleResult(changed: changed, diffs: diffs) }
+        let ignoreErrors = args.bool("ignoreerrors") ?? false
         if setProc {
             let result = try await context.connection.run(
                 CommandRequest(
-                    "sysctl -w \(shellQuote("\(name)=\(value ?? "")"))", environment: context.environment,
-                    become: context.become))
-            if !result.succeeded {
+                    "sysctl \(ignoreErrors ? "-e " : "")-w \(shellQuote("\(name)=\(value ?? "")"))",
+                    environment: context.environment, become: context.become))
+            if !result.succeeded || settingFailed(result.stderrText) {
                 // Containers mount /proc/sys read-only, so kernel.* writes fail here with the reason.
                 let reason = (result.stdoutText + result.stderrText).trimmingCharacters(in: .whitespacesAndNewlines)
                 return .failure("setting \(name) failed: \(reason)", values: ["rc": .int(Int(result.exitStatus))])
@@ -170,16 +168,24 @@ public enum SysctlModule: Module {
                 loaded, newText: newText, args: ModuleArguments([:]), context: context)
             if let failure = outcome.failure { return failure }
         }
-        if args.bool("reload") ?? true {
+        if reload {
+            // -e ignores unknown keys; a value the kernel refuses fails the task either way.
             let result = try await context.connection.run(
                 CommandRequest(
-                    "sysctl \(args.bool("ignoreerrors") == true ? "-e " : "")-p \(shellQuote(file))",
+                    "sysctl \(ignoreErrors ? "-e " : "")-p \(shellQuote(file))",
                     environment: context.environment, become: context.become))
-            let problems = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !(args.bool("ignoreerrors") ?? false) && (!result.succeeded || !problems.isEmpty) {
-                return .failure("Failed to reload sysctl: \(result.stdoutText)\(problems)", values: ["changed": true])
+            if !result.succeeded || settingFailed(result.stderrText) {
+                return .failure("Failed to reload sysctl: \(result.stdoutText)\(result.stderrText)", values: ["changed": true])
             }
         }
         return ModuleResult(changed: true, diffs: diffs)
+    }
+
+    /// sysctl.py's `_stderr_failed`: the errors that fail a task although sysctl may exit 0.
+    static func settingFailed(_ stderr: String) -> Bool {
+        stderr.split(separator: "\n").contains { line in
+            line.hasPrefix("sysctl: setting key \"")
+                && (line.hasSuffix("\": Invalid argument") || line.hasSuffix("\": Read-only file system"))
+        }
     }
 }

@@ -40,10 +40,10 @@ public enum SystemdModule: Module {
                     masked: true
                 """))
 
-    /// `systemctl is-enabled` exits 0 for these unit file states.
-    static let enabledStates: Set<String> = [
-        "enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient",
-    ]
+    /// The unit file states Ansible counts as enabled: those `systemctl is-enabled` exits 0 for,
+    /// except enabled-runtime, indirect and alias, for which it runs `systemctl enable` anyway
+    /// (a transient enablement is not the permanent one asked for).
+    static let enabledStates: Set<String> = ["enabled", "static", "generated", "transient"]
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         try await manage(args, context: context)

@@ -48,12 +48,7 @@ public enum TemplateModule: Module {
         case "\\r\\n": text = text.replacingOccurrences(of: "\n", with: "\r\n")
         default: break
         }
-        var preserved: UInt32? = nil
-        if let attrs = try? FileManager.default.attributesOfItem(atPath: local),
-            let perms = attrs[.posixPermissions] as? NSNumber
-        {
-            preserved = perms.uint32Value & 0o7777
-        }
+        let preserved = ContentSource.permissions(local)
         var result = try await FileWriter.write(
             FileWriter.Request(
                 data: Array(text.utf8), dest: dest, sourceName: (local as NSString).lastPathComponent,

@@ -18,17 +18,12 @@ enum DirectoryCopier {
     /// The tree under `root`; `read` gives a file's bytes, nil when it cannot be read.
     static func readLocal(_ root: String, reading read: (String) throws -> [UInt8]?) throws -> LocalTree {
         var tree = LocalTree()
-        let manager = FileManager.default
-        guard let enumerator = manager.enumerator(atPath: root) else {
+        guard let entries = ContentSource.descendants(of: root) else {
             throw ModuleFailure(message: "Could not read directory '\(root)' on the controller")
         }
-        var entries: [String] = []
-        while let item = enumerator.nextObject() as? String { entries.append(item) }
-        for relative in entries.sorted() {
+        for (relative, isDirectory) in entries {
             let full = root + "/" + relative
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: full, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
+            if isDirectory {
                 tree.directories.append(relative)
             } else if let data = try read(full) {
                 tree.files.append((relative, data, full))

@@ -84,6 +84,9 @@ enum FileWriter {
                 values: ["dest": .string(dest)])
         }
         if !current.exists && !current.parentExists && !endsWithSlash {
+            // Under --check the directory may be one an earlier task would have created: Ansible's
+            // action compares with the missing file and predicts a change without asking the host.
+            if context.checkMode { return ModuleResult(changed: true, values: ["dest": .string(dest)]) }
             return .failure(
                 "Destination directory \((dest as NSString).deletingLastPathComponent) does not exist",
                 values: ["dest": .string(dest)])

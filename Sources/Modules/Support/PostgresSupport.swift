@@ -35,7 +35,13 @@ enum Postgres {
         words += ["-U", shellQuote(args.string("login_user") ?? "postgres"), "-p", String(args.int("port") ?? 5432)]
         let host = args.string("login_host") ?? ""
         let socket = args.string("login_unix_socket") ?? ""
-        if !host.isEmpty { words += ["-h", shellQuote(host)] } else if !socket.isEmpty { words += ["-h", shellQuote(socket)] }
+        // As the collection's get_conn_params: with a socket given, no host or "localhost" means the
+        // socket; any other host is reached over TCP.
+        if (host.isEmpty || host == "localhost") && !socket.isEmpty {
+            words += ["-h", shellQuote(socket)]
+        } else if !host.isEmpty {
+            words += ["-h", shellQuote(host)]
+        }
         var script = "IFS= read -r PGPASSWORD; if [ -n \"$PGPASSWORD\" ]; then export PGPASSWORD; else unset PGPASSWORD; fi; "
         script += "PGSSLMODE=\(shellQuote(args.string("ssl_mode") ?? "prefer")) "
         if let ca = args.string("ca_cert") { script += "PGSSLROOTCERT=\(shellQuote(ca)) " }

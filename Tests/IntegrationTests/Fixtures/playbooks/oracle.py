@@ -115,8 +115,14 @@ def run(case, py, raw):
                ANSIBLE_STDOUT_CALLBACK="pgha_events", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=py,
                ANSIBLE_RETRY_FILES_ENABLED="false")
-    p = subprocess.run([os.path.join(os.path.dirname(py), "ansible-playbook"), "-i", inv, "-c", "local",
-                        "playbook.yml"] + extra, cwd=d, env=env, capture_output=True, text=True,
+    if os.path.exists(os.path.join(d, "env")):
+        for line in open(os.path.join(d, "env")).read().split("\n"):
+            if "=" in line:
+                name, value = line.split("=", 1)
+                env[name] = value
+    connection = [] if os.path.exists(os.path.join(d, "play-connection")) else ["-c", "local"]
+    p = subprocess.run([os.path.join(os.path.dirname(py), "ansible-playbook"), "-i", inv] + connection +
+                       ["playbook.yml"] + extra, cwd=d, env=env, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL)
     per_host = os.path.exists(os.path.join(d, "per-host"))
     out = p.stdout if raw else "\n".join((normalize_per_host if per_host else normalize)(p.stdout))
