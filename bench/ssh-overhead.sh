@@ -2,10 +2,10 @@
 # SSH transport figures of pgha-play against the running lab (read-only: every task is `true`).
 #   bench/ssh-overhead.sh              (a) per-command overhead, (b) connections per host per run,
 #                                      (c) 3 hosts vs 1 host
-#   bench/ssh-overhead.sh scale        (d) every inventory host x 20 tasks (boot e.g. 52 hosts first:
-#                                      sudo pgha-play lab up --hosts 52, then list them in an
-#                                      inventory: pgha-play lab status | awk 'NR>1 {print $1" ansible_host="$2}'
-#                                      plus the [all:vars] of inventory/lab.ini; INVENTORY=that file)
+#   bench/ssh-overhead.sh scale        (d) every inventory host x 20 tasks against the first host alone,
+#                                      and the controller's peak memory (boot e.g. 92 hosts first:
+#                                      sudo pgha-play lab up --hosts 92; SCALE_HOSTS=40-89 makes the
+#                                      inventory of node40..node89 from `lab status`, or INVENTORY=file)
 # Env: PGHA_BIN (default .build/release/pgha-play), INVENTORY (default inventory/lab.ini),
 #      HOSTS1 (default node1), HOSTS3 (default node1:node2:witness), RUNS (default 3).
 set -euo pipefail
@@ -51,10 +51,28 @@ accepted() {
 }
 
 if [ "${1:-}" = scale ]; then
+  # SCALE_HOSTS=FIRST-LAST (lab host numbers, e.g. 40-89) writes the inventory from `lab status`.
+  if [ -n "${SCALE_HOSTS:-}" ]; then
+    low=${SCALE_HOSTS%-*}; high=${SCALE_HOSTS#*-}
+    { echo "[scale]"
+      "$bin" lab status | awk -v low="$low" -v high="$high" \
+        '$1 ~ /^node[0-9]+$/ { n = substr($1, 5) + 0; if (n >= low && n <= high && $3 == "running") print $1 " ansible_host=" $2 }'
+      echo "[all:vars]"; echo "ansible_user=deploy"; echo "ansible_ssh_private_key_file=$lab/id_ed25519"
+      echo "ansible_ssh_common_args='-o UserKnownHostsFile=$lab/known_hosts -o StrictHostKeyChecking=yes'"
+    } > "$work/scale.ini"
+    inventory="$work/scale.ini"
+  fi
   hosts=$(awk '/ansible_host=/ { print $1 }' "$inventory" | sort -u | wc -l)
+  first=$(awk '/ansible_host=/ { print $1; exit }' "$inventory")
+  p1=$(playbook scale-one "$first" 20)
   p=$(playbook scale all 20)
-  ms=$(wall -f 50 "$p")
-  echo "(d) $hosts hosts x 20 tasks, -f 50: ${ms} ms wall"
+  one=$(wall -f 50 "$p1")
+  all=$(wall -f 50 "$p")
+  # The controller's peak memory for the whole run (GNU time's maximum resident set size, KiB).
+  rss=$(/usr/bin/time -v "$bin" -i "$inventory" -f 50 "$p" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ { print $2 }')
+  echo "(d) 20 tasks on 1 host ($first): ${one} ms; on $hosts hosts, -f 50: ${all} ms;" \
+    "ratio $(awk -v a="$one" -v b="$all" 'BEGIN { printf "%.2f", b / a }') (target <= 3);" \
+    "controller peak RSS $(( rss / 1024 )) MiB (target < 200)"
   exit 0
 fi
 

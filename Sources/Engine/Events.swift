@@ -25,10 +25,19 @@ public struct HostResult: Sendable {
     public var diffs: [DiffText]
     /// Whether the result body should be printed even without -v (debug, failures).
     public var showResult: Bool
+    /// When the task (or loop item) started on this host, in seconds since 1970.
+    public var started: Double?
+    /// Seconds from `started` until this result.
+    public var duration: Double?
+    /// Round trips to the host (commands and file transfers) this result took.
+    public var roundTrips: Int?
+    /// The role the task belongs to, if any.
+    public var role: String?
 
     public init(
         host: String, action: String, status: HostStatus, result: Value, itemLabel: String? = nil, ignored: Bool = false,
-        delegatedTo: String? = nil, diffs: [DiffText] = [], showResult: Bool = false
+        delegatedTo: String? = nil, diffs: [DiffText] = [], showResult: Bool = false, started: Double? = nil,
+        duration: Double? = nil, roundTrips: Int? = nil, role: String? = nil
     ) {
         self.host = host
         self.action = action
@@ -39,6 +48,10 @@ public struct HostResult: Sendable {
         self.delegatedTo = delegatedTo
         self.diffs = diffs
         self.showResult = showResult
+        self.started = started
+        self.duration = duration
+        self.roundTrips = roundTrips
+        self.role = role
     }
 }
 

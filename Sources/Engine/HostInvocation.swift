@@ -21,11 +21,14 @@ struct HostInvocation: Sendable {
     let redactor: Redactor
     let vault: VaultContext
     let sink: any EventSink
+    /// When the task started and every request it sends its host, counted (see `TaskMeter`).
+    let meter = TaskMeter()
     /// The names and topics the play's handlers answer to (nil when some are templated, so
     /// unknowable): a changed task notifying anything else stops the run.
     var handlerNames: Set<String>? = nil
 
     func run() async -> TaskOutcome {
+        meter.started = Date()
         do {
             if let loop = task.loop {
                 let outcome = try await runLoop(loop)
@@ -133,6 +136,8 @@ struct HostInvocation: Sendable {
         // set_fact in a loop sees what earlier items set.
         var base = variables
         for (index, item) in items.enumerated() {
+            let itemStarted = Date()
+            let itemRoundTrips = meter.roundTrips
             var stack = base
             stack.set(loop.loopVar, item)
             stack.set("ansible_loop_var", .string(loop.loopVar))
@@ -168,7 +173,9 @@ struct HostInvocation: Sendable {
             outcome.result = .dict(itemResult)
             var shownItem = outcome
             shownItem.ignored = false  // "...ignoring" belongs to the whole loop, not an item
-            report(shownItem, itemLabel: noLog(stack) ? "(censored due to no_log)" : label)
+            report(
+                shownItem, itemLabel: noLog(stack) ? "(censored due to no_log)" : label, started: itemStarted,
+                roundTrips: meter.roundTrips - itemRoundTrips)
             base.push(outcome.setFacts)
             results.append(outcome.result)
             if outcome.status == .changed { anyChanged = true }
@@ -308,7 +315,8 @@ struct HostInvocation: Sendable {
 
     // MARK: - Reporting
 
-    private func report(_ outcome: TaskOutcome, itemLabel: String?) {
+    /// Emits the host result; `started` and `roundTrips` are a loop item's own (the task's by default).
+    private func report(_ outcome: TaskOutcome, itemLabel: String?, started: Date? = nil, roundTrips items: Int? = nil) {
         // A loop reports its items one by one; the whole-loop outcome is not printed again.
         if task.loop != nil && itemLabel == nil && outcome.result["results"] != nil { return }
         if outcome.missingHandler != nil { return }
@@ -344,7 +352,10 @@ struct HostInvocation: Sendable {
                 task: task.displayName,
                 HostResult(
                     host: host, action: task.action, status: outcome.status, result: shown, itemLabel: itemLabel, ignored: outcome.ignored,
-                    delegatedTo: delegate?.name, diffs: options.diff ? diffs : [], showResult: outcome.showResult)))
+                    delegatedTo: delegate?.name, diffs: options.diff ? diffs : [], showResult: outcome.showResult,
+                    started: (started ?? meter.started).timeIntervalSince1970,
+                    duration: Date().timeIntervalSince(started ?? meter.started),
+                    roundTrips: items ?? meter.roundTrips, role: task.role?.name)))
     }
 
     // MARK: - The action
@@ -359,8 +370,11 @@ struct HostInvocation: Sendable {
         }
     }
 
+    /// The host's (or delegate's) connection, its requests counted for this task.
     func connection() async throws -> any Connection {
         let key = delegate?.name ?? host
-        return try await connections.connection(for: key, variables: delegate?.variables ?? variables, connector: connector)
+        let shared = try await connections.connection(
+            for: key, variables: delegate?.variables ?? variables, connector: connector)
+        return CountingConnection(shared, meter: meter)
     }
 }

@@ -4,6 +4,8 @@ import OrderedCollections
 import PGHACore
 
 /// One JSON object per line for every play, task, host result and the recap (`--output json`).
+/// Task starts carry `start` (seconds since 1970); host results `start`, `duration` (seconds) and
+/// `round_trips` (commands and transfers sent to the host).
 public final class JSONLinesOutput: EventSink, @unchecked Sendable {
     private let write: @Sendable (String) -> Void
     private let lock = NSLock()
@@ -25,7 +27,10 @@ public final class JSONLinesOutput: EventSink, @unchecked Sendable {
         case .playStart(let name, let hosts, let location):
             return ["event": "play_start", "name": .string(name), "hosts": .list(hosts.map(Value.string)), "location": .string(location.description)]
         case .taskStart(let name, let location, let isHandler, _):
-            return ["event": isHandler ? "handler_start" : "task_start", "name": .string(name), "location": .string(location.description)]
+            return [
+                "event": isHandler ? "handler_start" : "task_start", "name": .string(name),
+                "location": .string(location.description), "start": .double(seconds(Date().timeIntervalSince1970)),
+            ]
         case .hostResult(let task, let result):
             var object: OrderedDictionary<String, Value> = [
                 "event": "host_result", "task": .string(task), "host": .string(result.host),
@@ -34,6 +39,9 @@ public final class JSONLinesOutput: EventSink, @unchecked Sendable {
             if let item = result.itemLabel { object["item"] = .string(item) }
             if result.ignored { object["ignored"] = true }
             if let delegate = result.delegatedTo { object["delegated_to"] = .string(delegate) }
+            if let started = result.started { object["start"] = .double(seconds(started)) }
+            if let duration = result.duration { object["duration"] = .double(seconds(duration)) }
+            if let roundTrips = result.roundTrips { object["round_trips"] = .int(roundTrips) }
             if !result.diffs.isEmpty {
                 object["diff"] = .list(result.diffs.map {
                     ["before": .string($0.before), "after": .string($0.after), "before_header": .string($0.beforeHeader), "after_header": .string($0.afterHeader)]
@@ -65,4 +73,7 @@ public final class JSONLinesOutput: EventSink, @unchecked Sendable {
             return ["event": "recap", "hosts": .dict(hosts)]
         }
     }
+
+    /// Microseconds are all a clock tells apart here.
+    private static func seconds(_ value: Double) -> Double { (value * 1_000_000).rounded() / 1_000_000 }
 }

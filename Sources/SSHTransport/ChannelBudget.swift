@@ -4,15 +4,17 @@ import Foundation
 /// How many channels the server lets one connection hold at once (sshd's MaxSessions, which CIS
 /// hardening lowers), learnt from its first refusal.
 ///
-/// A session keeps up to three channels idle between commands: the kept shell, the spare channel
-/// and the SFTP channel. A server that allows fewer refuses the next open with "connect failed";
-/// the session then closes idle channels (spare first, then the kept shell, then SFTP) until the
-/// open succeeds, and from then on keeps no more idle channels than the server allows. A server
-/// that refuses with no idle channel to give back refuses for real.
+/// A session keeps channels idle between commands: the kept shells (the login user's and the become
+/// users'), the spare channel and the SFTP channel. A server that allows fewer refuses the next open
+/// with "connect failed"; the session then closes idle channels (the spare first, then the login
+/// shell, then SFTP, then the become shells, least recently used first: a hardened host's tasks
+/// nearly all run with become) until the open succeeds, and from then on keeps no more idle
+/// channels than the server allows. A server that refuses with no idle channel to give back
+/// refuses for real.
 extension SSHSession {
     /// Channels held open between requests.
     var idleChannelCount: Int {
-        (spareChannel != nil || spareOpening ? 1 : 0) + (shell != nil ? 1 : 0) + (sftpHandle != nil ? 1 : 0)
+        (spareChannel != nil || spareOpening ? 1 : 0) + shells.count + (sftpHandle != nil ? 1 : 0)
     }
 
     /// Whether one more idle channel (the spare) fits the server's limit with room for a command's own.
@@ -57,14 +59,18 @@ extension SSHSession {
             }
             return true
         }
-        if shell != nil {
-            stopPersistentShell()
+        if shells[.login] != nil {
+            stopShell(.login)
             return true
         }
         if !keepSFTP, let handle = sftpHandle {
             sftpHandle = nil
             _ = try? retry(deadline: monotonicSeconds() + 2, timeoutMessage: "") { libssh2_sftp_shutdown(handle) }
             lastChannelClose = monotonicSeconds()
+            return true
+        }
+        if let oldest = shells.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+            stopShell(oldest.key)
             return true
         }
         return false

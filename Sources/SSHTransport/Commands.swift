@@ -38,12 +38,13 @@ extension SSHSession {
     func runCommand(_ request: CommandRequest) throws -> CommandResult {
         let script = try composeScript(request)
         let stdin = request.stdin ?? []
+        if let key = keptShell(for: request),
+            let outcome = try runInKeptShell(script, key, subshell: request.subshellAllowed)
+        {
+            return CommandResult(
+                stdout: outcome.stdout, stderr: outcome.stderr, exitStatus: outcome.exitStatus, signal: outcome.signal)
+        }
         guard let become = request.become else {
-            if fitsPersistentShell(request) {
-                let outcome = try runInPersistentShell(script)
-                return CommandResult(
-                    stdout: outcome.stdout, stderr: outcome.stderr, exitStatus: outcome.exitStatus, signal: outcome.signal)
-            }
             let spec = ExecSpec(
                 command: announcingProcessGroup("/bin/sh -c " + shellQuote(script), timed: request.timeout != nil),
                 stdin: stdin, timeout: request.timeout)
@@ -71,12 +72,9 @@ extension SSHSession {
         }
     }
 
-    private func runBecome(_ script: String, become: Become, stdin: [UInt8], timeout: Double?) throws -> CommandResult {
-        guard become.method == "sudo" else {
-            throw PGHAError(
-                .execution, "become method '\(become.method)' is not supported", host: hostName,
-                hint: "use become_method: sudo")
-        }
+    /// sudo's command line for `script` as `become.user`, and the dialog that answers its prompt and
+    /// recognises the escalated shell's first line.
+    func sudoInvocation(_ become: Become, script: String) -> (command: String, dialog: SudoDialog) {
         let success = "PGHA-BECOME-OK-" + randomHex(8)
         var sudo = "sudo -H -S "
         var dialog = SudoDialog(successMarker: Array(success.utf8))
@@ -90,6 +88,16 @@ extension SSHSession {
             sudo += "-n "
         }
         sudo += "-u \(shellQuote(become.user)) /bin/sh -c " + shellQuote("echo \(success)\n" + script)
+        return (sudo, dialog)
+    }
+
+    private func runBecome(_ script: String, become: Become, stdin: [UInt8], timeout: Double?) throws -> CommandResult {
+        guard become.method == "sudo" else {
+            throw PGHAError(
+                .execution, "become method '\(become.method)' is not supported", host: hostName,
+                hint: "use become_method: sudo")
+        }
+        let (sudo, dialog) = sudoInvocation(become, script: script)
         var spec = ExecSpec(
             command: announcingProcessGroup(sudo, timed: timeout != nil), stdin: stdin, dialog: dialog,
             timeout: timeout)
@@ -104,31 +112,41 @@ extension SSHSession {
             outcome = try execSudo(spec, become: become)
         }
         if !outcome.becameUser {
-            var said = String(decoding: spec.pty ? outcome.stdout : outcome.stderr, as: UTF8.self)
-            if let password = become.password, !password.isEmpty {
-                said = said.replacingOccurrences(of: password, with: Redactor.mask)
-            }
-            said = said.trimmingCharacters(in: .whitespacesAndNewlines)
-            let needsPassword = said.contains("password is required")
-            throw PGHAError(
-                .execution,
-                "sudo to \(become.user) failed" + (said.isEmpty ? " (exit status \(outcome.exitStatus))" : ": \(said)"),
-                host: hostName,
-                hint: needsPassword
-                    ? "sudo wants a password for \(options.user): set the become password, or give the user NOPASSWD"
-                    : "check that \(options.user) may run commands as \(become.user) with sudo")
+            throw sudoFailure(
+                become, said: spec.pty ? outcome.stdout : outcome.stderr, pty: spec.pty, exitStatus: outcome.exitStatus)
         }
         return CommandResult(
             stdout: outcome.stdout, stderr: outcome.stderr, exitStatus: outcome.exitStatus, signal: outcome.signal)
+    }
+
+    /// sudo did not let us in: what it said (the password masked) and what to do about it.
+    func sudoFailure(_ become: Become, said output: [UInt8], pty: Bool, exitStatus: Int32) -> PGHAError {
+        var said = String(decoding: output, as: UTF8.self)
+        if let password = become.password, !password.isEmpty {
+            said = said.replacingOccurrences(of: password, with: Redactor.mask)
+        }
+        said = said.trimmingCharacters(in: .whitespacesAndNewlines)
+        let needsPassword = said.contains("password is required")
+        return PGHAError(
+            .execution,
+            "sudo to \(become.user) failed" + (said.isEmpty ? " (exit status \(exitStatus))" : ": \(said)"),
+            host: hostName,
+            hint: needsPassword
+                ? "sudo wants a password for \(options.user): set the become password, or give the user NOPASSWD"
+                : "check that \(options.user) may run commands as \(become.user) with sudo")
+    }
+
+    func sudoPasswordRejectedError() -> PGHAError {
+        PGHAError(
+            .execution, "sudo rejected the become password of \(options.user) (incorrect password)", host: hostName,
+            hint: "check the become password (ansible_become_password / --ask-become-pass)")
     }
 
     private func execSudo(_ spec: ExecSpec, become: Become) throws -> ExecOutcome {
         do {
             return try execKillingOnTimeout(spec, become: become)
         } catch is SudoPasswordRejected {
-            throw PGHAError(
-                .execution, "sudo rejected the become password of \(options.user) (incorrect password)", host: hostName,
-                hint: "check the become password (ansible_become_password / --ask-become-pass)")
+            throw sudoPasswordRejectedError()
         }
     }
 

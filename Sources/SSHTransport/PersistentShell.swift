@@ -3,23 +3,33 @@ import Foundation
 import PGHACore
 import Transport
 
-/// A `/bin/sh` kept running on its own channel for the session, which starts plain commands (no
-/// stdin, no become, no time limit) one after another, each as its own `/bin/sh -c`.
+/// Which kept shell runs a command: the login user's own, or one sudo escalated once.
+enum ShellKey: Hashable {
+    case login
+    case become(Become)
+}
+
+/// A `/bin/sh` kept running on its own channel for the session, which starts commands without
+/// stdin or time limit one after another, each as its own `/bin/sh -c`.
 ///
 /// An exec request costs the server a fork of sshd and an exec of the login shell on top of the
-/// command's own `/bin/sh`, and two more round trips; on a busy host that is most of a command's
-/// time. Here each command is still a fresh `/bin/sh -c` with stdin at end of file, so variables,
-/// directory, `$$` and `exit` behave as before; the server's environment is the same login
-/// environment. Each command ends with a marker line on both streams carrying its exit status; the
-/// marker holds a random token, so no output can fake it. /bin/sh reports a command killed by
-/// signal N as status 128+N, so such statuses are reported as that signal (a command that exits
-/// with 129-159 on its own is taken for killed, a difference from exec requests).
+/// command's own `/bin/sh`, and two more round trips; with become it also costs a sudo process
+/// (PAM, sudoers, logging) per command. On a busy host that is most of a command's time. Here
+/// each command is still a fresh `/bin/sh -c` with stdin at end of file, so variables, directory,
+/// `$$` and `exit` behave as before; the environment is what the login (or sudo, for a become
+/// shell, which sudo starts once with the options it would use per command) gave the kept shell.
+/// Each command ends with a marker line on both streams carrying its exit status; the marker holds
+/// a random token, so no output can fake it. /bin/sh reports a command killed by signal N as
+/// status 128+N, so such statuses are reported as that signal (a command that exits with 129-159
+/// on its own is taken for killed, a difference from exec requests).
 struct PersistentShell {
     var channel: OpaquePointer
     var token: String
     /// `\n<token> ` on stdout before the exit status; `\n<token>\n` ends stderr.
     var stdoutMarker: [UInt8]
     var stderrMarker: [UInt8]
+    /// When it last ran a command (the session's command counter), to close the least used first.
+    var lastUsed: UInt64 = 0
 
     init(channel: OpaquePointer, token: String) {
         self.channel = channel
@@ -28,23 +38,50 @@ struct PersistentShell {
         stderrMarker = Array("\n\(token)\n".utf8)
     }
 
-    /// The line that runs one script and prints the markers.
-    func line(for script: String) -> String {
-        "/bin/sh -c \(shellQuote(script)) </dev/null; printf '\\n%s %d\\n' \(token) $?; printf '\\n%s\\n' \(token) >&2\n"
+    /// The line that runs one script and prints the markers: in a new `/bin/sh`, or, for a
+    /// module's own script, in a forked subshell of this one (`eval` there, so a syntax error ends
+    /// the subshell, not the kept shell).
+    func line(for script: String, subshell: Bool = false) -> String {
+        let run = subshell ? "( eval \(shellQuote(script)) )" : "/bin/sh -c \(shellQuote(script))"
+        return "\(run) </dev/null; printf '\\n%s %d\\n' \(token) $?; printf '\\n%s\\n' \(token) >&2\n"
     }
+
+    /// At most this many become shells stay open per session (root and one other user, typically).
+    static let maxBecomeShells = 2
 }
 
 extension SSHSession {
-    /// Whether `request` can run in the persistent shell: its output and status are then exactly those
-    /// of an exec request.
-    func fitsPersistentShell(_ request: CommandRequest) -> Bool {
-        options.persistentShell && request.become == nil && request.timeout == nil && (request.stdin ?? []).isEmpty
+    /// The kept shell that can run `request` with exactly the output and status an exec request
+    /// would give; nil when it needs an exec request (stdin, a time limit, a become method or a
+    /// host where sudo cannot be kept).
+    func keptShell(for request: CommandRequest) -> ShellKey? {
+        guard request.timeout == nil, (request.stdin ?? []).isEmpty else { return nil }
+        guard let become = request.become else { return options.persistentShell ? .login : nil }
+        guard options.persistentBecomeShell, become.method == "sudo", !becomeShellRefused else { return nil }
+        return .become(become)
     }
 
-    private func startPersistentShell() throws -> PersistentShell {
-        if let shell, idleShellIsAlive(shell) { return shell }
+    /// Whether `request` can run in the login user's kept shell.
+    func fitsPersistentShell(_ request: CommandRequest) -> Bool {
+        keptShell(for: request) == .login
+    }
+
+    /// The kept shell for `key`, started when there is none; nil when sudo cannot run without a
+    /// terminal here (the caller then uses an exec request, which can have one).
+    private func startShell(_ key: ShellKey) throws -> PersistentShell? {
+        if let shell = shells[key], idleShellIsAlive(key, shell) { return shell }
+        if case .become = key {
+            let become = shells.filter { if case .become = $0.key { return true } else { return false } }
+            if become.count >= PersistentShell.maxBecomeShells, let oldest = become.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                stopShell(oldest.key)
+            }
+        }
         let (channel, spare) = try openChannel()
-        let command = "exec /bin/sh"
+        var command = "exec /bin/sh"
+        var dialog: SudoDialog?
+        if case .become(let become) = key {
+            (command, dialog) = sudoInvocation(become, script: "exec /bin/sh")
+        }
         let rc = try retry(deadline: monotonicSeconds() + options.inactivityTimeout, timeoutMessage: "") {
             libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count))
         }
@@ -52,20 +89,88 @@ extension SSHSession {
             if spare, let session, Self.isSocketError(libssh2_session_last_errno(session)) {
                 // The spare channel belonged to a session that has died since: reconnect.
                 disconnect()
-                return try startPersistentShell()
+                return try startShell(key)
             }
             discard(channel)
             throw unreachable("\(endpoint) refused to run a command: \(lastError())")
         }
+        if let dialog, case .become(let become) = key {
+            do {
+                guard try awaitEscalation(channel, dialog: dialog, become: become) else {
+                    discard(channel)
+                    becomeShellRefused = true
+                    return nil
+                }
+            } catch {
+                discard(channel)
+                throw error
+            }
+        }
         let started = PersistentShell(channel: channel, token: "pgha-end-" + randomHex(12))
-        shell = started
+        shells[key] = started
         return started
+    }
+
+    /// Answers sudo's password prompt and waits for the escalated shell's first line. False when
+    /// sudo wants a terminal; a refusal is thrown as the per-command path reports it.
+    private func awaitEscalation(_ channel: OpaquePointer, dialog: SudoDialog, become: Become) throws -> Bool {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var pending: [UInt8] = []
+        var written = 0
+        var passwordSent = false
+        var promptScanFrom = 0
+        let successLine = dialog.successMarker + [10]
+        let bufferSize = 64 * 1024
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bufferSize)
+        defer { buffer.deallocate() }
+        var activity = monotonicSeconds()
+        while true {
+            var progressed = false
+            if written < pending.count {
+                let rc = writeAvailable(channel, pending, from: &written)
+                if rc > 0 {
+                    progressed = true
+                } else if rc != Int(LIBSSH2_ERROR_EAGAIN) {
+                    throw unreachable("writing to sudo on \(endpoint) failed: \(lastError())")
+                }
+            }
+            if try drainAvailable(channel, buffer: buffer, size: bufferSize, stdout: &stdout, stderr: &stderr) {
+                progressed = true
+            }
+            if let prompt = dialog.promptMarker,
+                let range = stderr[min(promptScanFrom, stderr.count)...].firstRange(of: prompt)
+            {
+                stderr.removeSubrange(range)
+                promptScanFrom = range.lowerBound
+                if passwordSent {
+                    throw sudoPasswordRejectedError()
+                }
+                passwordSent = true
+                pending = (dialog.password ?? []) + [10]
+                written = 0
+            }
+            if stdout.firstRange(of: successLine) != nil { return true }
+            if libssh2_channel_eof(channel) != 0 {
+                if Self.sudoWantsTerminal(stderr) { return false }
+                _ = try? retry(deadline: monotonicSeconds() + 2, timeoutMessage: "") { libssh2_channel_close(channel) }
+                _ = try? retry(deadline: monotonicSeconds() + 2, timeoutMessage: "") {
+                    libssh2_channel_wait_closed(channel)
+                }
+                throw sudoFailure(become, said: stderr, pty: false, exitStatus: libssh2_channel_get_exit_status(channel))
+            }
+            if progressed {
+                activity = monotonicSeconds()
+            } else {
+                try waitSocket(deadline: nil, timeoutMessage: "", activitySince: activity)
+            }
+        }
     }
 
     /// Whether a kept shell can take the next command. One that exited while idle is replaced, and so
     /// is the session if it died meanwhile (the host rebooted), as a fresh exec request would find
     /// out; output that came between commands (a background process's) belongs to no command.
-    private func idleShellIsAlive(_ shell: PersistentShell) -> Bool {
+    private func idleShellIsAlive(_ key: ShellKey, _ shell: PersistentShell) -> Bool {
         var scratch = [CChar](repeating: 0, count: 16 * 1024)
         for stream: Int32 in [0, SSH_EXTENDED_DATA_STDERR] {
             while true {
@@ -75,30 +180,38 @@ extension SSHSession {
                 if let session, Self.isSocketError(libssh2_session_last_errno(session)) {
                     disconnect()
                 } else {
-                    stopPersistentShell()
+                    stopShell(key)
                 }
                 return false
             }
         }
         if libssh2_channel_eof(shell.channel) != 0 {
-            stopPersistentShell()
+            stopShell(key)
             return false
         }
         return true
     }
 
-    /// Drops the persistent shell (its channel is closed; the next plain command starts a new one).
-    func stopPersistentShell() {
-        guard let shell else { return }
-        self.shell = nil
+    /// Drops one kept shell (its channel is closed; the next command for it starts a new one).
+    func stopShell(_ key: ShellKey) {
+        guard let shell = shells.removeValue(forKey: key) else { return }
         discard(shell.channel)
     }
 
-    /// Runs a plain script in the persistent shell.
-    func runInPersistentShell(_ script: String) throws -> ExecOutcome {
-        let shell = try startPersistentShell()
+    /// Drops the login user's kept shell.
+    func stopPersistentShell() {
+        stopShell(.login)
+    }
+
+    /// Runs a script in the kept shell for `key`; nil when that shell cannot be had (sudo wants a
+    /// terminal), so the caller runs it with an exec request instead.
+    func runInKeptShell(_ script: String, _ key: ShellKey, subshell: Bool = false) throws -> ExecOutcome? {
+        guard var shell = try startShell(key) else { return nil }
+        commandCounter &+= 1
+        shell.lastUsed = commandCounter
+        shells[key] = shell
         let channel = shell.channel
-        let input = Array(shell.line(for: script).utf8)
+        let input = Array(shell.line(for: script, subshell: subshell).utf8)
         var written = 0
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
@@ -110,7 +223,7 @@ extension SSHSession {
         var activity = monotonicSeconds()
         var finished = false
         // Whatever ends this early (the host lost, the run interrupted) leaves the shell mid-command.
-        defer { if !finished { stopPersistentShell() } }
+        defer { if !finished { stopShell(key) } }
         while status == nil || !stderrDone {
             var progressed = false
             if written < input.count {
@@ -147,6 +260,15 @@ extension SSHSession {
         return ExecOutcome(
             stdout: stdout, stderr: stderr, exitStatus: signal == nil ? status ?? -1 : -1, signal: signal,
             becameUser: true, processGroup: nil)
+    }
+
+    /// Runs a plain script in the login user's kept shell.
+    func runInPersistentShell(_ script: String) throws -> ExecOutcome {
+        // The login shell needs no sudo, so it always starts (or throws).
+        guard let outcome = try runInKeptShell(script, .login) else {
+            throw PGHAError(.execution, "the kept shell on \(hostName) could not be started", host: hostName)
+        }
+        return outcome
     }
 
     /// Removes `\n<token> <status>\n` from the end of `stream` and returns the status, once it is there.

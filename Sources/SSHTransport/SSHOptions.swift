@@ -55,6 +55,9 @@ public struct SSHOptions: Sendable {
     /// Run plain commands (no stdin, no become, no time limit) in one shell kept open on the session
     /// instead of an exec request each (see `PersistentShell`).
     public var persistentShell = true
+    /// Run become commands without stdin or time limit in a shell escalated once with sudo and kept
+    /// open (one per become user), instead of starting sudo for each (see `PersistentShell`).
+    public var persistentBecomeShell = true
 
     public init(
         host: String, port: Int = 22, user: String, connectTimeout: Double = 10, keepaliveInterval: Int = 10,

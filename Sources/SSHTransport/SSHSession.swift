@@ -31,8 +31,13 @@ final class SSHSession {
     var spareChannel: OpaquePointer?
     /// The spare channel's open request is sent and its confirmation not yet read.
     var spareOpening = false
-    /// The shell that runs plain commands (see `PersistentShell`), started on first use.
-    var shell: PersistentShell?
+    /// The kept shells that run commands (see `PersistentShell`): the login user's and up to two
+    /// become users', each started on first use.
+    var shells: [ShellKey: PersistentShell] = [:]
+    /// sudo here needs a terminal, so become commands take exec requests (which can have one).
+    var becomeShellRefused = false
+    /// Counts commands run in kept shells, to tell which was used least recently.
+    var commandCounter: UInt64 = 0
     /// The most channels the server allows open at once, once it has refused one (see ChannelBudget.swift).
     var channelBudget: Int?
     /// When this session last closed a channel (the server may count it a moment longer).
@@ -102,7 +107,7 @@ final class SSHSession {
         // libssh2_session_free frees the session's channels, the spare one included.
         spareChannel = nil
         spareOpening = false
-        shell = nil
+        shells = [:]
         if let sftpHandle {
             _ = libssh2_sftp_shutdown(sftpHandle)
             self.sftpHandle = nil

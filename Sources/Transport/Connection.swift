@@ -26,10 +26,14 @@ public struct CommandRequest: Sendable {
     public var workingDirectory: String?
     /// Seconds; nil waits as long as the command runs.
     public var timeout: Double?
+    /// The command is a module's own script, not a user's command line: a kept shell may run it in
+    /// a forked subshell instead of a new `/bin/sh`, which saves the host an exec per task. `$$`
+    /// and `$PPID` are then the kept shell's, and `$0` its name.
+    public var subshellAllowed: Bool
 
     public init(
         _ command: String, stdin: [UInt8]? = nil, environment: [(String, String)] = [], become: Become? = nil,
-        workingDirectory: String? = nil, timeout: Double? = nil
+        workingDirectory: String? = nil, timeout: Double? = nil, subshellAllowed: Bool = false
     ) {
         self.command = command
         self.stdin = stdin
@@ -37,6 +41,7 @@ public struct CommandRequest: Sendable {
         self.become = become
         self.workingDirectory = workingDirectory
         self.timeout = timeout
+        self.subshellAllowed = subshellAllowed
     }
 }
 

@@ -95,6 +95,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output format: human or json (JSON lines).")
     var output: OutputFormat = .human
 
+    @Flag(name: .long, help: "After the recap: the slowest tasks, time per role and round trips per task.")
+    var profile = false
+
     @OptionGroup(title: "Vault") var vault: VaultOptions
 
     enum OutputFormat: String, ExpressibleByArgument {
@@ -147,8 +150,9 @@ struct RunCommand: AsyncParsableCommand {
         if askPass { options.connectionPassword = try PasswordPrompt.read("SSH password: ") }
         if askBecomePass { options.becomePassword = try PasswordPrompt.read("BECOME password: ") }
         let paths = try playbooks.map { try project.resolvePlaybook($0) }
-        let sink: any EventSink =
+        var sink: any EventSink =
             output == .json ? JSONLinesOutput() : HumanOutput(verbosity: verbose)
+        if profile { sink = ProfileSummary(wrapping: sink, json: output == .json) }
         let session = try Session(playbookPaths: paths, options: options, redactor: redactor)
         if syntaxCheck {
             for path in paths { print("\nplaybook: \(path)") }

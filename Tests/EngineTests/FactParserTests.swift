@@ -42,66 +42,85 @@ struct FactParserTests {
         @@end
         nodename=node1
         fqdn_names= node1
+        machine=x86_64
         user_id=deploy
         user_pw=deploy:x:1000:1000::/home/deploy:/bin/bash
-        nproc=2
-        virt=systemd-nspawn
-        virt_container=systemd-nspawn
-        systemd_container=systemd-nspawn
-        machine=x86_64
-        date_local=2026 11 Friday 5 47 27 09 22 34 UTC +0000 1795771354 955946839
-        date_utc=2026-11-27T09:22:34
-        tz_jan=+0100 CET
-        tz_jul=+0200 CEST
-        @@cpuinfo
-        processor\t: 0
-        vendor_id\t: GenuineIntel
-        model name\t: Intel(R) Xeon(R) Processor
-        physical id\t: 0
-        siblings\t: 2
-        core id\t\t: 0
-        cpu cores\t: 2
-        processor\t: 1
-        vendor_id\t: GenuineIntel
-        model name\t: Intel(R) Xeon(R) Processor
-        physical id\t: 0
-        siblings\t: 2
-        core id\t\t: 1
-        cpu cores\t: 2
+        systemd_booted=1
+        pkg_tool=apt-get
+        @@date
+        2026 11 Friday 5 47 27 09 22 34 UTC +0000 1795771354 955946839
+        2026 01 Thursday 4 00 01 00 00 00 CET +0100 1767222000 000000000
+        2026 07 Wednesday 3 26 01 00 00 00 CEST +0200 1782856800 000000000
+        @@ifaces
+        host0
+        lo
+        @@ifextra
+        @@files
+        /etc/os-release:PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+        /etc/os-release:ID=debian
+        /etc/os-release:VERSION_ID="12"
+        /etc/os-release:VERSION_CODENAME=bookworm
+        /proc/meminfo:MemTotal:        4014200 kB
+        /proc/meminfo:MemFree:          907616 kB
+        /proc/cpuinfo:processor\t: 0
+        /proc/cpuinfo:vendor_id\t: GenuineIntel
+        /proc/cpuinfo:cpu family\t: 6
+        /proc/cpuinfo:model name\t: Intel(R) Xeon(R) Processor
+        /proc/cpuinfo:cpu MHz\t\t: 2394.454
+        /proc/cpuinfo:physical id\t: 0
+        /proc/cpuinfo:siblings\t: 2
+        /proc/cpuinfo:core id\t\t: 0
+        /proc/cpuinfo:cpu cores\t: 2
+        /proc/cpuinfo:
+        /proc/cpuinfo:processor\t: 1
+        /proc/cpuinfo:vendor_id\t: GenuineIntel
+        /proc/cpuinfo:model name\t: Intel(R) Xeon(R) Processor
+        /proc/cpuinfo:physical id\t: 0
+        /proc/cpuinfo:siblings\t: 2
+        /proc/cpuinfo:core id\t\t: 1
+        /proc/cpuinfo:cpu cores\t: 2
+        /proc/1/comm:systemd
+        /etc/machine-id:0123456789abcdef0123456789abcdef
+        /etc/debian_version:12.8
+        /proc/uptime:5123.45 9876.54
+        /proc/sys/kernel/osrelease:6.1.0-27-amd64
+        /proc/sys/kernel/version:#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 (2024-11-01)
+        /proc/sys/kernel/ostype:Linux
+        /run/systemd/container:systemd-nspawn
+        /proc/self/status:Name:\tgrep
+        /proc/self/status:Cpus_allowed_list:\t0-1
+        /sys/class/net/host0/address:7e:03:f0:d1:79:05
+        /sys/class/net/host0/mtu:1500
+        /sys/class/net/host0/operstate:up
+        /sys/class/net/host0/type:1
+        /sys/class/net/host0/flags:0x1003
+        /sys/class/net/host0/speed:10000
+        /sys/class/net/lo/address:00:00:00:00:00:00
+        /sys/class/net/lo/mtu:65536
+        /sys/class/net/lo/operstate:unknown
+        /sys/class/net/lo/type:772
+        /sys/class/net/lo/flags:0x9
         @@route4
         8.8.8.8 via 10.77.0.1 dev host0 src 10.77.0.11 uid 1000 
             cache 
         @@route6
-        @@if host0
-        address=7e:03:f0:d1:79:05
-        mtu=1500
-        operstate=up
-        type=1
-        flags=0x1003
-        speed=10000
-        P 2: host0@if332: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000
-        P     link/ether 7e:03:f0:d1:79:05 brd ff:ff:ff:ff:ff:ff link-netnsid 0
-        P     inet 10.77.0.11/16 brd 10.77.255.255 scope global host0
-        P        valid_lft forever preferred_lft forever
-        P     inet6 fe80::7c03:f0ff:fed1:7905/64 scope link
-        P        valid_lft forever preferred_lft forever
-        @@if lo
-        address=00:00:00:00:00:00
-        mtu=65536
-        operstate=unknown
-        type=772
-        flags=0x9
-        P 1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
-        P     inet 127.0.0.1/8 scope host lo
-        P     inet6 ::1/128 scope host noprefixroute 
+        @@ipaddr
+        1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
+        1: lo    inet6 ::1/128 scope host noprefixroute \\       valid_lft forever preferred_lft forever
+        2: host0    inet 10.77.0.11/16 brd 10.77.255.255 scope global host0\\       valid_lft forever preferred_lft forever
+        2: host0    inet6 fe80::7c03:f0ff:fed1:7905/64 scope link \\       valid_lft forever preferred_lft forever
         @@bind
-        /run/host/os-release
+        /                     overlay
+        /run/host/os-release  /dev/vda[/usr/lib/os-release]
         @@lsblk
         /dev/vda   
         @@mounts
-        /dev/vda /run/host/os-release ext4 ro,nosuid,relatime 0 0|4096 4096 100 40 1000 900
-        /dev/vda /run/host/os-release ext4 rw,relatime 0 0|4096 4096 100 40 1000 900
-        /dev/my\\040disk /mnt/a\\040b xfs rw 0 2|512 4096 10 5 20 10
+        /dev/vda /run/host/os-release ext4 ro,nosuid,relatime 0 0
+        /dev/vda /run/host/os-release ext4 rw,relatime 0 0
+        /dev/my\\040disk /mnt/a\\040b xfs rw 0 2
+        @@statfs
+        4096 4096 100 40 1000 900|/run/host/os-release
+        512 4096 10 5 20 10|/mnt/a b
         @@end
         """
 
@@ -158,6 +177,14 @@ struct FactParserTests {
         #expect(facts["virtualization_type"] == "systemd-nspawn")
         #expect(facts["virtualization_role"] == "guest")
         #expect(facts["env"] == ["HOME": "/home/deploy", "LANG": "C.UTF-8"])
+        #expect(facts["kernel"] == "6.1.0-27-amd64")
+        #expect(facts["system"] == "Linux")
+        #expect(facts["machine_id"] == "0123456789abcdef0123456789abcdef")
+        #expect(facts["distribution_version"] == "12.8")
+        #expect(facts["distribution_release"] == "bookworm")
+        #expect(facts["uptime_seconds"] == 5123)
+        #expect(facts["memtotal_mb"] == 3920)
+        #expect(facts["service_mgr"] == "systemd")
         let time = facts["date_time"]
         #expect(Set(time?.dictValue?.keys.map { $0 } ?? []) == [
             "year", "month", "weekday", "weekday_number", "weeknumber", "day", "hour", "minute", "second", "epoch",

@@ -12,14 +12,23 @@ import Testing
 /// and addresses are normalized. The two tools must also report the same status for every task.
 ///
 /// Runs with PGHA_LAB_TESTS=1 (and always under CI=true). Resets node7 and node8, which no other
-/// suite uses.
+/// suite uses, or the two hosts PGHA_MODDIFF_HOSTS names ("name=address,name=address": pgha-play's,
+/// then ansible-playbook's).
 @Suite(.serialized, .enabled(if: LabFactsEnvironment.enabled))
 struct ModuleDifferentialLabTests {
     static let directory = TestSupport.fixtures + "/modules-differential"
     static let stateDir = "/var/lib/pgha-play/lab"
     /// Host names and addresses: pgha-play's, then ansible-playbook's.
-    static let ours = (name: "node7", address: "10.77.0.18")
-    static let oracle = (name: "node8", address: "10.77.0.19")
+    static let hosts: [(name: String, address: String)] = {
+        let given = ProcessInfo.processInfo.environment["PGHA_MODDIFF_HOSTS"] ?? "node7=10.77.0.18,node8=10.77.0.19"
+        let pairs = given.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+        guard pairs.count == 2, pairs.allSatisfy({ $0.count == 2 }) else {
+            return [("node7", "10.77.0.18"), ("node8", "10.77.0.19")]
+        }
+        return pairs.map { ($0[0], $0[1]) }
+    }()
+    static let ours = hosts[0]
+    static let oracle = hosts[1]
 
     /// The modules the playbook calls, by their short names.
     static func modulesUsed() throws -> Set<String> {

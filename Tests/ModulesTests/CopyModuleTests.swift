@@ -25,19 +25,19 @@ import Transport
         let owner = try await box.sh("id -un").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(first.values["owner"] == .string(owner))
         #expect(first.values["uid"]?.intValue != nil)
-        // One probe then one put; the unchanged run is one probe.
-        #expect(trips1 == 2)
+        // The probe itself writes the new content; the unchanged run is the probe alone.
+        #expect(trips1 == 1)
         #expect(trips2 == 1)
         let (again, _) = try await box.run(CopyModule.self, args)
         #expect(again.values["path"] == .string(dest) && again.values["dest"] == .string(dest))
         #expect(again.values["md5sum"] == nil)
-        roundTripLog.note("copy: new/changed file \(trips1) (probe + put), unchanged \(trips2) (probe)")
+        roundTripLog.note("copy: new/changed file \(trips1) (probe that writes), unchanged \(trips2) (probe)")
 
         // Content change with --diff: old and new text with Ansible's headers.
         box.diffMode = true
         let (changed, trips3) = try await box.run(CopyModule.self, ["content": "bye\n", "dest": .string(dest)])
         #expect(changed.changed)
-        #expect(trips3 == 2)
+        #expect(trips3 == 1)
         #expect(changed.diffs == [FileDiff(before: "hello\n", after: "bye\n", beforeHeader: dest, afterHeader: dest)])
         // Without a mode argument the existing mode is kept.
         #expect(try await box.sh("stat -c %a \(shellQuote(dest))") == "640\n")
@@ -212,8 +212,46 @@ import Transport
         #expect(first.values["src"] == .string(local))
         #expect(first.diffs == [FileDiff(before: "", after: "port = 5432\n", beforeHeader: "", afterHeader: local)])
         #expect(try await box.sh("cat \(shellQuote(dest)); stat -c %a \(shellQuote(dest))") == "port = 5432\n600\n")
-        #expect(trips1 == 2 && trips2 == 1)
+        #expect(trips1 == 1 && trips2 == 1)
         roundTripLog.note("template: changed \(trips1), unchanged \(trips2)")
+    }
+    /// The probe writes what differs in its own round trip only when nothing else must be decided
+    /// first; larger or binary content, and everything check mode touches, take the usual path.
+    @Test(arguments: TestTarget.all)
+    func contentIsWrittenByTheProbeWhenItCanBe(target: TestTarget) async throws {
+        let box = try await Sandbox(target)
+        defer { Task { await box.cleanup() } }
+        let small = box.path("small")
+        try await box.sh("printf 'old\\n' > \(shellQuote(small)); chmod 4751 \(shellQuote(small))")
+        // Existing mode kept (as put keeps it), content replaced, one round trip.
+        let (kept, keptTrips) = try await box.run(CopyModule.self, ["content": "it's \"quoted\"\n$HOME `x`\n", "dest": .string(small)])
+        #expect(kept.changed && keptTrips == 1 && box.connection.puts == 0)
+        #expect(try await box.sh("cat \(shellQuote(small))") == "it's \"quoted\"\n$HOME `x`\n")
+        let modeAfterPut = try await box.sh("stat -c %a \(shellQuote(small))")
+        #expect(kept.values["mode"]?.stringValue.map { $0.dropFirst() + "\n" } == modeAfterPut[...])
+
+        let big = box.path("big")
+        let large = String(repeating: "x", count: FileWriter.inlineWriteLimit + 1)
+        let (wrote, bigTrips) = try await box.run(CopyModule.self, ["content": .string(large), "dest": .string(big)])
+        #expect(wrote.changed && bigTrips == 2 && box.connection.puts == 1)
+        #expect(try await box.sh("wc -c < \(shellQuote(big))") == "\(large.utf8.count)\n")
+
+        // No trailing newline, an empty file, a missing directory: exact bytes or the same failure.
+        let (bare, bareTrips) = try await box.run(CopyModule.self, ["content": "no newline", "dest": .string(box.path("bare"))])
+        #expect(bare.changed && bareTrips == 1)
+        #expect(try await box.sh("od -An -c \(shellQuote(box.path("bare"))) | tr -d ' \\n'") == "nonewline")
+        let (empty, emptyTrips) = try await box.run(CopyModule.self, ["content": "", "dest": .string(box.path("empty"))])
+        #expect(empty.changed && emptyTrips == 1)
+        #expect(try await box.sh("stat -c %s \(shellQuote(box.path("empty")))") == "0\n")
+        let (missing, _) = try await box.run(CopyModule.self, ["content": "x", "dest": .string(box.path("no/such/f"))])
+        #expect(missing.failed && missing.msg?.contains("does not exist") == true)
+        let listing = try await box.sh("LC_ALL=C ls -A \(shellQuote(box.dir)) | tr '\\n' ' '")
+        #expect(listing == "bare big empty small ", "\(listing)")
+
+        // A link to a file is written through put as before (the probe only writes regular files).
+        try await box.sh("printf 'target\\n' > \(shellQuote(box.path("t"))); ln -s t \(shellQuote(box.path("l")))")
+        let (link, linkTrips) = try await box.run(CopyModule.self, ["content": "via link\n", "dest": .string(box.path("l"))])
+        #expect(link.changed && linkTrips == 2 && box.connection.puts == 1)
     }
 }
 
@@ -233,7 +271,7 @@ import Transport
         #expect(first.changed && !first.failed, "\(first.msg ?? "")")
         #expect(first.values["owner"] == "nobody")
         #expect(first.values["mode"] == "0644")
-        #expect(trips == 2)
+        #expect(trips == 1)
         #expect(try await box.sh("stat -c '%U:%G:%a' \(shellQuote(dest))") == "nobody:nogroup:644\n")
         let (second, _) = try await box.run(CopyModule.self, args, become: nobody)
         #expect(!second.changed)

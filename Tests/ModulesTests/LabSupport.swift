@@ -50,9 +50,12 @@ enum Lab {
     }
 }
 
+/// node4, or the host PGHA_LAB_FRESH_HOST names ("name=address").
 enum FreshHost {
-    static let name = "node4"
-    static let address = "10.77.0.15"
+    private static let given = ProcessInfo.processInfo.environment["PGHA_LAB_FRESH_HOST"]?
+        .split(separator: "=", maxSplits: 1).map(String.init)
+    static let name = given.flatMap { $0.count == 2 ? $0[0] : nil } ?? "node4"
+    static let address = given.flatMap { $0.count == 2 ? $0[1] : nil } ?? "10.77.0.15"
     /// What the fresh-host tests expect to find installed: jq (removed and reinstalled by the apt
     /// test), ufw, cron, and PostgreSQL 15 with its default cluster running.
     static let packages = ["jq", "ufw", "cron", "postgresql-15"]

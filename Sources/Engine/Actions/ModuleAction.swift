@@ -4,7 +4,6 @@ import Modules
 import OrderedCollections
 import PGHACore
 import Playbook
-import Synchronization
 import Transport
 import Vault
 
@@ -24,9 +23,8 @@ enum ModuleAction {
                 "changed": false, "skipped": true, "msg": .string("remote module (\(module.name)) does not support check mode"),
             ])
         }
-        var connection = try await context.invocation.connection()
-        let counter = RoundTripCounter.enabled ? RoundTripCounter(connection) : nil
-        if let counter { connection = counter }
+        let connection = try await context.invocation.connection()
+        let roundTripsBefore = context.invocation.meter.roundTrips
         let moduleContext = ModuleContext(
             connection: connection, host: context.host, checkMode: checkMode, diffMode: try context.diffMode,
             become: try become(context),
@@ -38,7 +36,11 @@ enum ModuleAction {
             renderTemplate: templateRenderer(context),
             readLocalFile: localFileReader(context))
         let result = try await module.run(arguments, context: moduleContext)
-        counter?.report(module: module.name, host: context.host, task: context.task.name ?? "")
+        if TaskMeter.reportModules {
+            TaskMeter.report(
+                module: module.name, host: context.host, task: context.task.name ?? "",
+                count: context.invocation.meter.roundTrips - roundTripsBefore)
+        }
         var actionResult = ActionResult(result.asValue.dictValue ?? [:])
         // Fact modules (service_facts, package_facts, getent) return ansible_facts, merged as Ansible does.
         if !result.failed, let facts = result.values["ansible_facts"]?.dictValue { actionResult.moduleFacts = facts }
@@ -136,42 +138,5 @@ enum ModuleAction {
             variables.set("ansible_managed", "Ansible managed")
             return try templating.renderTemplateFile(text, variables, at: SourceLocation(file: path, line: 1))
         }
-    }
-}
-
-/// With PGHA_ROUND_TRIPS=1, every module run reports its round trips (each run, put or get) on
-/// stderr as `round trips: MODULE [HOST] TASK: N`, for the module differential's report.
-final class RoundTripCounter: Connection, Sendable {
-    static let enabled = ProcessInfo.processInfo.environment["PGHA_ROUND_TRIPS"] == "1"
-    private let inner: any Connection
-    private let count = Atomic<Int>(0)
-
-    init(_ inner: any Connection) { self.inner = inner }
-
-    var hostName: String { inner.hostName }
-
-    private func tick() { count.add(1, ordering: .relaxed) }
-
-    func run(_ request: CommandRequest) async throws -> CommandResult {
-        tick()
-        return try await inner.run(request)
-    }
-
-    func put(_ data: [UInt8], to path: String, attributes: FileAttributes, become: Become?) async throws {
-        tick()
-        try await inner.put(data, to: path, attributes: attributes, become: become)
-    }
-
-    func get(_ path: String, become: Become?) async throws -> [UInt8] {
-        tick()
-        return try await inner.get(path, become: become)
-    }
-
-    /// The module's connection is the host's: closing belongs to its owner, not to this wrapper.
-    func close() async {}
-
-    func report(module: String, host: String, task: String) {
-        let n = count.load(ordering: .relaxed)
-        FileHandle.standardError.write(Data("round trips: \(module) [\(host)] \(task): \(n)\n".utf8))
     }
 }

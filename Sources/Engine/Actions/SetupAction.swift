@@ -37,7 +37,7 @@ enum SetupAction: EngineAction {
             settings += "PGHA_PYTHON=\(shellQuote(python))\n"
         }
         let output = try await connection.run(
-            CommandRequest(settings + FactScript.text, become: try ModuleAction.become(context)))
+            CommandRequest(settings + FactScript.text, become: try ModuleAction.become(context), subshellAllowed: true))
         guard output.succeeded || !output.stdout.isEmpty else {
             return .failed("fact gathering failed: \(output.stderrText)")
         }

@@ -8,7 +8,6 @@ enum FactParser {
     static func parse(_ output: String) -> OrderedDictionary<String, Value> {
         var scalars: [String: String] = [:]
         var sections: [String: [String]] = [:]
-        var interfaceOrder: [String] = []
         var current: String?
         for rawLine in output.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = String(rawLine)
@@ -16,7 +15,6 @@ enum FactParser {
                 let tag = String(line.dropFirst(2))
                 // `@@end` closes a block: key=value lines may follow it.
                 current = tag == "end" ? nil : tag
-                if tag.hasPrefix("if ") { interfaceOrder.append(String(tag.dropFirst(3))) }
                 if tag != "end" { sections[tag, default: []] = [] }
                 continue
             }
@@ -26,6 +24,7 @@ enum FactParser {
                 scalars[String(line[..<eq])] = String(line[line.index(after: eq)...])
             }
         }
+        let interfaceOrder = regroup(&scalars, &sections)
         var facts = OrderedDictionary<String, Value>()
         // platform.node(), split like Ansible's hostname fact; fqdn as socket.getfqdn() picks it:
         // the first of the reverse lookup's names that contains a dot, else its canonical name.
@@ -67,6 +66,114 @@ enum FactParser {
         facts["gather_subset"] = ["all"]
         facts["module_setup"] = true
         return facts
+    }
+
+    /// The script reads files, addresses and mount sizes in one program each; this files their
+    /// lines where each collector looks for them: scalars, one section per file kind, one per
+    /// interface (sysfs values and its primary `P` and secondary `S` address lines), and mount
+    /// lines with their statvfs numbers. Returns the interfaces in sysfs order.
+    static func regroup(_ scalars: inout [String: String], _ sections: inout [String: [String]]) -> [String] {
+        var files: [String: [String]] = [:]
+        for line in sections["files"] ?? [] {
+            // grep -H: "path:line"; no path read here contains a colon.
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            files[String(line[..<colon]), default: []].append(String(line[line.index(after: colon)...]))
+        }
+        func first(_ path: String) -> String? { files[path]?.first }
+        if let value = first("/proc/sys/kernel/osrelease") { scalars["kernel"] = value }
+        if let value = first("/proc/sys/kernel/version") { scalars["kernel_version"] = value }
+        scalars["system"] = first("/proc/sys/kernel/ostype") ?? "Linux"
+        if let value = first("/proc/1/comm") { scalars["pid1"] = value }
+        scalars["machine_id"] = first("/etc/machine-id") ?? ""
+        scalars["debian_version"] = first("/etc/debian_version") ?? ""
+        scalars["systemd_container"] = first("/run/systemd/container") ?? ""
+        if let uptime = first("/proc/uptime") {
+            scalars["uptime"] = String(uptime.prefix { $0 != "." && $0 != " " })
+        }
+        // os.sched_getaffinity, as Ansible counts processor_nproc.
+        if let allowed = files["/proc/self/status"]?.first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+            let list = allowed.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+            var count = 0
+            for range in list.split(separator: ",") {
+                let bounds = range.split(separator: "-").compactMap { Int($0) }
+                if bounds.count == 2 { count += bounds[1] - bounds[0] + 1 } else if bounds.count == 1 { count += 1 }
+            }
+            if count > 0 { scalars["nproc"] = String(count) }
+        }
+        // systemd-detect-virt names a container before a VM; it runs only without /run/systemd/container.
+        let containers: Set<String> = [
+            "openvz", "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch",
+        ]
+        let virt = scalars["virt"] ?? "none"
+        scalars["virt_container"] = containers.contains(virt) ? virt : "none"
+        sections["os-release"] = files["/etc/os-release"] ?? []
+        sections["meminfo"] = files["/proc/meminfo"] ?? []
+        sections["cpuinfo"] = files["/proc/cpuinfo"] ?? []
+
+        let dates = (sections["date"] ?? []).map { $0.split(separator: " ").map(String.init) }
+        if let now = dates.first, now.count >= 13, let epoch = Int(now[11]) {
+            scalars["date_local"] = now.joined(separator: " ")
+            var seconds = time_t(epoch)
+            var utc = tm()
+            gmtime_r(&seconds, &utc)
+            scalars["date_utc"] = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(utc.tm_year) + 1900, Int(utc.tm_mon) + 1,
+                Int(utc.tm_mday), Int(utc.tm_hour), Int(utc.tm_min), Int(utc.tm_sec))
+        }
+        for (key, index) in [("tz_jan", 1), ("tz_jul", 2)] where dates.count > index && dates[index].count >= 11 {
+            scalars[key] = "\(dates[index][10]) \(dates[index][9])"
+        }
+
+        let interfaces = (sections["ifaces"] ?? []).filter { !$0.isEmpty }
+        for name in interfaces {
+            var lines: [String] = []
+            let base = "/sys/class/net/\(name)/"
+            for key in ["address", "mtu", "operstate", "type", "flags", "speed"] {
+                if let value = first(base + key) { lines.append("\(key)=\(value)") }
+            }
+            for key in ["bridge_id", "stp_state"] {
+                if let value = first(base + "bridge/" + key) { lines.append("\(key)=\(value)") }
+            }
+            for line in sections["ifextra"] ?? [] where line.hasPrefix(name + " ") {
+                lines.append(String(line.dropFirst(name.count + 1)))
+            }
+            sections["if " + name] = lines
+        }
+        // `ip -o addr show`: "N: name    family address ... label\    lifetimes". A secondary IPv4
+        // address says "secondary", a temporary IPv6 one "temporary" (the same kernel flag, which
+        // `ip addr show secondary` selects); primary lines go first, as two calls would list them.
+        var primary: [String: [String]] = [:]
+        var secondary: [String: [String]] = [:]
+        for line in sections["ipaddr"] ?? [] {
+            let address = line.split(separator: "\\", maxSplits: 1).first.map(String.init) ?? line
+            let words = address.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.count > 2 else { continue }
+            let device = words[1]
+            let rest = words.dropFirst(2).joined(separator: " ")
+            if words.contains("secondary") || words.contains("temporary") {
+                secondary[device, default: []].append("S " + rest)
+            } else {
+                primary[device, default: []].append("P " + rest)
+            }
+        }
+        for name in interfaces {
+            sections["if " + name, default: []] += (primary[name] ?? []) + (secondary[name] ?? [])
+        }
+        sections["bind"] = (sections["bind"] ?? []).compactMap { line in
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return fields.count > 1 && fields[1].contains("]") ? String(fields[0]) : nil
+        }
+        var sizes: [String: String] = [:]
+        for line in sections["statfs"] ?? [] {
+            guard let bar = line.firstIndex(of: "|") else { continue }
+            sizes[String(line[line.index(after: bar)...])] = String(line[..<bar])
+        }
+        sections["mounts"] = (sections["mounts"] ?? []).map { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 1 else { return line }
+            return line + "|" + (sizes[unescapeOctal(String(fields[1]))] ?? "")
+        }
+        return interfaces
     }
 
     /// getpass.getuser() plus the passwd entry, as Ansible's user collector reads them.

@@ -4,71 +4,86 @@
 /// fact names. Each block reads the same sources as ansible-core's Linux collectors (sysfs for
 /// interfaces, `ip route get` for the default route, /etc/mtab plus statvfs for mounts), so the
 /// values come out the same. Only POSIX sh, coreutils, util-linux and iproute2 are assumed.
+///
+/// Every program started costs a busy host milliseconds, so the script starts about ten: one
+/// `grep -H` reads every small file (proc, sysfs, os-release) at once, one `ip -o addr` lists every
+/// address, one `stat -f` measures every mount, one `date` reads the time and the year's two zone
+/// offsets; the rest is shell builtins.
 enum FactScript {
     static let text = #"""
     echo "@@env"; env
     export LC_ALL=C
     echo "@@end"
+    set -f
     IP=$(command -v ip || echo /sbin/ip)
-    h=$(uname -n)
+    read -r h < /proc/sys/kernel/hostname || h=$(uname -n)
     echo "nodename=$h"
-    a=$(getent ahosts "$h" 2>/dev/null | awk 'NR==1{print $1}')
-    [ -n "$a" ] && echo "fqdn_names=$(getent hosts "$a" 2>/dev/null | awk 'NR==1{$1=""; print}')"
-    echo "kernel=$(uname -r)"
-    echo "kernel_version=$(uname -v)"
+    set -- $(getent ahosts "$h" 2>/dev/null)
+    # An address's reverse lookup is one line: the address, then its names.
+    if [ -n "$1" ]; then
+      set -- $(getent hosts "$1" 2>/dev/null)
+      [ $# -gt 0 ] && shift
+      echo "fqdn_names= $*"
+    fi
     echo "machine=$(uname -m)"
-    echo "system=$(uname -s)"
     u=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$(id -un)}}}}
     echo "user_id=$u"
-    echo "user_pw=$(getent passwd "$u" 2>/dev/null || getent passwd "$(id -u)")"
-    echo "nproc=$(nproc 2>/dev/null)"
-    echo "pid1=$(cat /proc/1/comm 2>/dev/null)"
+    pw=
+    while IFS= read -r l; do case $l in "$u":*) pw=$l; break;; esac; done < /etc/passwd
+    [ -n "$pw" ] || pw=$(getent passwd "$u" 2>/dev/null || getent passwd "$(id -u)")
+    echo "user_pw=$pw"
     [ -d /run/systemd/system ] && echo "systemd_booted=1"
-    echo "virt=$(systemd-detect-virt 2>/dev/null || echo none)"
-    echo "virt_container=$(systemd-detect-virt --container 2>/dev/null || echo none)"
-    echo "systemd_container=$(cat /run/systemd/container 2>/dev/null)"
-    echo "machine_id=$(cat /etc/machine-id 2>/dev/null)"
-    echo "debian_version=$(cat /etc/debian_version 2>/dev/null)"
-    set -- $(date '+%s %N')
-    echo "date_local=$(date -d "@$1" '+%Y %m %A %w %W %d %H %M %S %Z %z') $1 $2"
-    echo "date_utc=$(date -u -d "@$1" '+%Y-%m-%dT%H:%M:%S')"
-    y=$(date -d "@$1" +%Y)
-    echo "tz_jan=$(date -d "$y-01-01 00:00" '+%z %Z')"
-    echo "tz_jul=$(date -d "$y-07-01 00:00" '+%z %Z')"
-    echo "uptime=$(cut -d. -f1 /proc/uptime 2>/dev/null)"
+    # /run/systemd/container names the container and wins over detection, as in Ansible.
+    [ -s /run/systemd/container ] || echo "virt=$(systemd-detect-virt 2>/dev/null || echo none)"
     for tool in apt-get dnf yum zypper apk pacman; do
       if command -v $tool >/dev/null 2>&1; then echo "pkg_tool=$tool"; break; fi
     done
-    echo "@@os-release"; cat /etc/os-release 2>/dev/null
-    echo "@@meminfo"; cat /proc/meminfo 2>/dev/null
-    echo "@@cpuinfo"
-    grep -E '^(processor|model name|vendor_id|Processor|cpu|Vendor|physical id|core id|cpu cores|siblings|flags)[[:space:]]*:' /proc/cpuinfo 2>/dev/null
-    echo "@@route4"; "$IP" -4 route get 8.8.8.8 2>/dev/null
-    echo "@@route6"; "$IP" -6 route get 2404:6800:400a:800::1012 2>/dev/null
+    echo "@@date"
+    date -f - '+%Y %m %A %w %W %d %H %M %S %Z %z %s %N' <<EOF
+    now
+    jan 1 00:00
+    jul 1 00:00
+    EOF
+    set +f
+    echo "@@ifaces"
+    files=
     for d in /sys/class/net/*; do
       [ -d "$d" ] || continue
-      echo "@@if ${d##*/}"
-      for f in address mtu operstate type flags speed; do
-        [ -e "$d/$f" ] && v=$(cat "$d/$f" 2>/dev/null) && echo "$f=$v"
-      done
-      if [ -d "$d/bridge" ]; then
-        echo "bridge_id=$(cat "$d/bridge/bridge_id" 2>/dev/null)"
-        echo "stp_state=$(cat "$d/bridge/stp_state" 2>/dev/null)"
-        echo "brif=$(ls "$d/brif" 2>/dev/null | tr '\n' ' ')"
-      fi
-      [ -e "$d/device/driver/module" ] && echo "module=$(basename "$(readlink -f "$d/device/driver/module")")"
-      [ -e "$d/device" ] && echo "pciid=$(basename "$(readlink "$d/device")")"
-      "$IP" addr show primary dev "${d##*/}" 2>/dev/null | sed 's/^/P /'
-      "$IP" addr show secondary dev "${d##*/}" 2>/dev/null | sed 's/^/S /'
+      echo "${d##*/}"
+      files="$files $d/address $d/mtu $d/operstate $d/type $d/flags $d/speed $d/bridge/bridge_id $d/bridge/stp_state"
     done
-    echo "@@bind"; findmnt -l -n -o TARGET,SOURCE 2>/dev/null | awk '$2 ~ /\]/ {print $1}'
+    echo "@@ifextra"
+    for d in /sys/class/net/*; do
+      [ -d "$d" ] || continue
+      if [ -d "$d/bridge" ]; then
+        b=; for m in "$d"/brif/*; do [ -e "$m" ] && b="$b${m##*/} "; done
+        echo "${d##*/} brif=$b"
+      fi
+      [ -e "$d/device/driver/module" ] && m=$(readlink -f "$d/device/driver/module") && echo "${d##*/} module=${m##*/}"
+      [ -e "$d/device" ] && m=$(readlink "$d/device") && echo "${d##*/} pciid=${m##*/}"
+    done
+    set -f
+    echo "@@files"
+    grep -sH '' /etc/os-release /proc/meminfo /proc/cpuinfo /proc/1/comm /etc/machine-id /etc/debian_version \
+      /proc/uptime /proc/sys/kernel/osrelease /proc/sys/kernel/version /proc/sys/kernel/ostype \
+      /run/systemd/container /proc/self/status $files
+    echo "@@route4"; "$IP" -4 route get 8.8.8.8 2>/dev/null
+    echo "@@route6"; "$IP" -6 route get 2404:6800:400a:800::1012 2>/dev/null
+    echo "@@ipaddr"; "$IP" -o addr show 2>/dev/null
+    echo "@@bind"; findmnt -l -n -o TARGET,SOURCE 2>/dev/null
     echo "@@lsblk"; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null
     echo "@@mounts"
-    { cat /etc/mtab 2>/dev/null || cat /proc/mounts; } | while read -r dev mnt fs opts dump pass rest; do
+    m=/etc/mtab; [ -r $m ] || m=/proc/mounts
+    set --
+    while read -r dev mnt fs opts dump pass rest; do
       case "$dev" in /*|\\*|*:/*) ;; *) continue;; esac
       [ "$fs" = none ] && continue
-      echo "$dev $mnt $fs $opts ${dump:-0} ${pass:-0}|$(stat -f -c '%S %s %b %a %c %d' "$(printf '%b' "$mnt")" 2>/dev/null)"
-    done
+      echo "$dev $mnt $fs $opts ${dump:-0} ${pass:-0}"
+      case $mnt in *\\*) mnt=$(printf '%b' "$mnt");; esac
+      set -- "$@" "$mnt"
+    done < $m
+    echo "@@statfs"
+    [ $# -gt 0 ] && stat -f -c '%S %s %b %a %c %d|%n' -- "$@" 2>/dev/null
     echo "@@end"
     echo "fips=$(cat /proc/sys/crypto/fips_enabled 2>/dev/null)"
     [ -e /sys/kernel/security/apparmor ] && echo apparmor=enabled || echo apparmor=disabled
@@ -144,5 +159,6 @@ enum FactScript {
       done
       echo "@@end"
     fi
+    exit 0
     """#
 }

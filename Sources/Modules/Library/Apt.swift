@@ -93,8 +93,10 @@ public enum AptModule: Module {
 
         // One probe: cache age, installed state of the named packages, candidates (latest) and the
         // .deb's own name and version.
+        // The clock is read only when the cache's age decides an update.
         var probe = [
-            "t=$(stat -c %Y \(stamp) 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0); echo \"$t $(date +%s)\""
+            "stat -c %Y \(stamp) 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0"
+                + (args.bool("update_cache") ?? ((args.int("cache_valid_time") ?? 0) > 0) ? "; date +%s" : "")
         ]
         let queried = specs.map { shellQuote($0.name) }
         var debName: String?

@@ -90,7 +90,9 @@ enum CommandRunner {
         if context.checkMode {
             if decides {
                 let probe = try await context.connection.run(
-                    CommandRequest(script + "exit 0\n", environment: context.environment, become: context.become))
+                    CommandRequest(
+                        script + "exit 0\n", environment: context.environment, become: context.become,
+                        subshellAllowed: true))
                 if let skipped = skipResult(probe, creates: creates, removes: removes, shoulda: shoulda, values: values)
                 {
                     return skipped
@@ -111,10 +113,16 @@ enum CommandRunner {
             stdin = Array(text.utf8)
             if args.bool("stdin_add_newline") ?? true { stdin! += [0x0A] }
         }
+        // With guards, a kept shell checks them in a subshell and starts /bin/sh only for the command
+        // itself, so a skipped command costs the host no program at all.
+        let request =
+            decides
+            ? CommandRequest(
+                script + "exec /bin/sh -c \(shellQuote(commandLine))", stdin: stdin, environment: context.environment,
+                become: context.become, subshellAllowed: true)
+            : CommandRequest(script + commandLine, stdin: stdin, environment: context.environment, become: context.become)
         let start = Date()
-        let result = try await context.connection.run(
-            CommandRequest(script + commandLine, stdin: stdin, environment: context.environment, become: context.become)
-        )
+        let result = try await context.connection.run(request)
         let end = Date()
         if let skipped = skipResult(result, creates: creates, removes: removes, shoulda: shoulda, values: values) {
             return skipped

@@ -6,7 +6,8 @@ import Transport
 /// `ansible.builtin.file`: files, directories, links and their owner/group/mode.
 ///
 /// Round trips: one probe (which also lists the tree for `recurse`); nothing more when the path is
-/// already right; one command that changes it.
+/// already right, or when the probe itself created the missing directory or removed the path
+/// (`speculation`); otherwise one command that changes it.
 public enum FileModule: Module {
     public static let declaration = ActionDeclaration(
         name: "file", qualifiedNames: ["ansible.builtin.file", "ansible.legacy.file"],
@@ -136,7 +137,10 @@ public enum FileModule: Module {
         for spec in [mtimeSpec, atimeSpec] {
             if case .at(let text) = spec { probe.extras.append("date -d \(shellQuote(text)) +%s") }
         }
+        let speculated = speculation(args, path: path, state: requestedState, times: [mtimeSpec, atimeSpec], context: context)
+        probe.speculation = speculated?.speculation
         let state = try await probe.run(context)
+        let done = state.acted ? speculated?.commands : nil
         var epochs = state.extras.makeIterator()
         func epoch(_ spec: TimeSpec) throws -> Double? {
             guard case .at(let text) = spec else { return nil }
@@ -223,7 +227,7 @@ public enum FileModule: Module {
             let values: OrderedDictionary<String, Value> = ["path": .string(path), "state": "absent"]
             return try await finish(
                 changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff,
-                context: context)
+                context: context, done: done)
 
         case "file":
             guard current.exists else {
@@ -384,15 +388,21 @@ public enum FileModule: Module {
             values["src"] = .string(src ?? "")
         }
         return try await finish(
-            changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff, context: context
-        )
+            changed: changed, commands: commands, values: values, before: beforeDiff, after: afterDiff, context: context,
+            done: done)
     }
 
+    /// Runs the commands (unless the probe already ran exactly these: `done`) and reports.
     private static func finish(
         changed: Bool, commands: [String], values: OrderedDictionary<String, Value>,
-        before: OrderedDictionary<String, Value>, after: OrderedDictionary<String, Value>, context: ModuleContext
+        before: OrderedDictionary<String, Value>, after: OrderedDictionary<String, Value>, context: ModuleContext,
+        done: [String]? = nil
     ) async throws -> ModuleResult {
-        if changed && !context.checkMode && !commands.isEmpty {
+        if let done, done != commands || !changed {
+            // The probe's change and this decision disagree: a defect, reported rather than hidden.
+            throw ModuleFailure(message: "internal error: the probe changed \(values["path"]?.stringValue ?? "") differently")
+        }
+        if changed && !context.checkMode && !commands.isEmpty && done == nil {
             _ = try await FileSupport.runChecked(
                 "set -e\n" + commands.joined(separator: "\n"), context: context,
                 what: "changing \(values["path"]?.stringValue ?? values["dest"]?.stringValue ?? "") failed")
@@ -402,6 +412,50 @@ public enum FileModule: Module {
             diffs.append(stateDiff(before: before, after: after))
         }
         return ModuleResult(changed: changed, values: values, diffs: diffs)
+    }
+
+    /// The change the probe makes itself when the path turns out as expected: a missing directory
+    /// created (state=directory, no recurse or times, an absolute mode or none) or an existing path
+    /// removed (state=absent), with exactly the commands this module would run next.
+    static func speculation(
+        _ args: ModuleArguments, path: String, state: String, times: [TimeSpec], context: ModuleContext
+    ) -> (speculation: RemoteProbe.Speculation, commands: [String])? {
+        guard !context.checkMode, !path.hasPrefix("~"), args.string("src") == nil, args.string("state") == state,
+            times.allSatisfy({ $0 == .preserve })
+        else { return nil }
+        let quoted = "\"$p0\""
+        switch state {
+        case "absent":
+            let commands = ["rm -rf -- \(shellQuote(path))"]
+            return (
+                RemoteProbe.Speculation(
+                    condition: "{ [ -e \(quoted) ] || [ -L \(quoted) ]; }",
+                    action: "set -e\n" + commands.joined(separator: "\n")),
+                commands
+            )
+        case "directory":
+            guard !(args.bool("recurse") ?? false) else { return nil }
+            var attributes = FileSupport.Attributes(owner: args.string("owner"), group: args.string("group"))
+            if let mode = FileMode(args["mode"]) {
+                guard case .absolute(let bits) = mode else { return nil }
+                attributes.mode = bits
+            }
+            var condition = ["[ ! -e \(quoted) ]", "[ ! -L \(quoted) ]"]
+            if let owner = attributes.owner, Int(owner) == nil {
+                condition.append("getent passwd -- \(shellQuote(owner)) >/dev/null")
+            }
+            if let group = attributes.group, Int(group) == nil {
+                condition.append("getent group -- \(shellQuote(group)) >/dev/null")
+            }
+            let commands = [mkdirScript(path, attributes: attributes)]
+            return (
+                RemoteProbe.Speculation(
+                    condition: condition.joined(separator: " && "), action: "set -e\n" + commands.joined(separator: "\n")),
+                commands
+            )
+        default:
+            return nil
+        }
     }
 
     /// Ansible's file diff: two small dicts, shown as sorted, indented JSON without headers.

@@ -4,7 +4,14 @@ import PGHACore
 import Transport
 
 /// `ansible.builtin.service_facts`: systemd services as `ansible_facts.services`, read in one round
-/// trip (units, unit files, and the state of units that are not loaded).
+/// trip from `systemctl list-units` and `systemctl list-unit-files`, as Ansible reads them. Ansible
+/// then asks `systemctl show` for the ActiveState of each unit file that is not loaded; a unit
+/// systemd has not loaded is inactive by definition (a failed one stays loaded until reset), and
+/// a template (`name@.service`) has no state, so those answers are known without asking: loading
+/// every such unit for `show` was nearly all of this module's time.
+///
+/// What remains is systemd working out each unit file's state for `list-unit-files`, a few
+/// milliseconds per unit.
 public enum ServiceFactsModule: Module {
     public static let declaration = ActionDeclaration(
         name: "service_facts", qualifiedNames: ["ansible.builtin.service_facts", "ansible.legacy.service_facts"],
@@ -28,16 +35,16 @@ public enum ServiceFactsModule: Module {
             context,
             HostScript.sections([
                 "command -v systemctl >/dev/null || exit 3; systemctl list-units --no-pager --type service --all --plain --no-legend",
-                "systemctl list-unit-files --no-pager --type service --all --plain --no-legend",
-                // Ansible asks `systemctl show` for each unit file not listed above; one call here.
-                "systemctl show --property=Id,ActiveState $(systemctl list-unit-files --no-pager --type service --all --plain --no-legend | awk '$1 !~ /@\\.service$/ {print $1}') 2>/dev/null",
+                // The pattern lets systemd work out the state of service unit files only, not of every
+                // unit file (--type filters only what is shown): the same lines in half the time.
+                "systemctl list-unit-files --no-pager --type service --all --plain --no-legend '*.service'",
             ]))
         if probe.exitStatus == 3 {
             return ModuleResult(
                 msg: "Failed to find any services. This can be due to privileges or some other configuration issue.",
                 values: ["ansible_facts": .dict(["services": .dict([:])])])
         }
-        let parts = HostScript.split(probe.stdoutText, count: 3)
+        let parts = HostScript.split(probe.stdoutText, count: 2)
         var services = OrderedDictionary<String, Value>()
         for line in HostScript.lines(parts[0]) where line.contains(".service") {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -45,13 +52,6 @@ public enum ServiceFactsModule: Module {
             var status = fields[2]
             if let bad = badStates.first(where: { fields.dropLast().contains($0) }) { status = bad }
             services[fields[0]] = entry(fields[0], state: fields[3] == "running" ? "running" : "stopped", status: status)
-        }
-        var activeStates: [String: String] = [:]
-        var id: String?
-        for line in parts[2].split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("Id=") { id = String(line.dropFirst(3)) }
-            if line.hasPrefix("ActiveState="), let unit = id { activeStates[unit] = String(line.dropFirst(12)) }
-            if line.isEmpty { id = nil }
         }
         for line in HostScript.lines(parts[1]) where line.contains(".service") {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -63,7 +63,9 @@ public enum ServiceFactsModule: Module {
                     services[name] = .dict(existing)
                 }
             } else {
-                services[name] = entry(name, state: activeStates[name] ?? "unknown", status: fields[1])
+                // What `systemctl show --property=ActiveState` answers for a unit that is not loaded.
+                let state = name.hasSuffix("@.service") ? "unknown" : "inactive"
+                services[name] = entry(name, state: state, status: fields[1])
             }
         }
         return ModuleResult(values: ["ansible_facts": .dict(["services": .dict(services)])])

@@ -50,6 +50,15 @@ public enum SysctlModule: Module {
         return norm(a) == norm(b)
     }
 
+    /// The /proc/sys file of a plain dotted key, as sysctl maps it (dots to slashes); nil for keys
+    /// sysctl itself should interpret (slashes, unusual characters).
+    static func procPath(_ name: String) -> String? {
+        guard !name.isEmpty, !name.hasPrefix("."), !name.hasSuffix("."), !name.contains(".."),
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") })
+        else { return nil }
+        return "/proc/sys/" + name.replacingOccurrences(of: ".", with: "/")
+    }
+
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let name = (args.string("name") ?? "").trimmingCharacters(in: .whitespaces)
         let present = args.string("state") != "absent"
@@ -59,17 +68,31 @@ public enum SysctlModule: Module {
         if present && value == "" { return .failure("value cannot be blank") }
         let file = args.string("sysctl_file") ?? "/etc/sysctl.conf"
         let sysctlSet = args.bool("sysctl_set") ?? false
-        let loaded = try await TextFileEdit.load(
-            file, args: ModuleArguments([:]), context: context,
-            extras: ["sysctl -e -n \(shellQuote(name)) && echo ok"])
-        // The extra prints the value then "ok" when sysctl succeeded.
         var procValue: String?
-        let procOutput = loaded.extras[0]
-        if procOutput.hasSuffix("ok\n") || procOutput.hasSuffix("ok") {
-            var lines = procOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            while lines.last == "" { lines.removeLast() }
-            lines.removeLast()
-            procValue = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let loaded: TextFileEdit.Loaded
+        if let procPath = procPath(name) {
+            // As `sysctl -e -n` reads it, by shell builtins: an unknown key is an empty value,
+            // an unreadable one none. Lines are joined with spaces, which compare as whitespace.
+            let read =
+                "if [ ! -e \(procPath) ]; then echo ok; elif [ -r \(procPath) ]; then v=; while IFS= read -r l || [ -n \"$l\" ]; do v=\"$v$l \"; done < \(procPath); echo \"ok $v\"; fi"
+            loaded = try await TextFileEdit.load(
+                file, args: ModuleArguments([:]), context: context, lineExtras: [read])
+            let output = loaded.extras[0]
+            if output == "ok" || output.hasPrefix("ok ") {
+                procValue = String(output.dropFirst(2)).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        } else {
+            loaded = try await TextFileEdit.load(
+                file, args: ModuleArguments([:]), context: context,
+                extras: ["sysctl -e -n \(shellQuote(name)) && echo ok"])
+            // The extra prints the value then "ok" when sysctl succeeded.
+            let procOutput = loaded.extras[0]
+            if procOutput.hasSuffix("ok\n") || procOutput.hasSuffix("ok") {
+                var lines = procOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                while lines.last == "" { lines.removeLast() }
+                lines.removeLast()
+                procValue = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            }
         }
         var fileValues: [String: String] = [:]
         let lines = TextFileEdit.lines(loaded.text ?? "")

@@ -6,6 +6,10 @@ import Transport
 /// `community.general.ufw`: firewall state, default policies, logging and rules. As Ansible does,
 /// a change is what alters `ufw status verbose` or the user rules files, read before and after in
 /// the same round trip as the commands; check mode asks `ufw --dry-run` for the rules it would write.
+///
+/// The state is read from ufw's own files (`UfwState`), and the ufw command, a Python program that
+/// costs a busy host a large part of a second, runs only to change something: a rule whose tuple
+/// is already in the rules file (or, to delete, is in neither) is left alone after one read.
 public enum UfwModule: Module {
     public static let declaration = ActionDeclaration(
         name: "ufw", qualifiedNames: ["community.general.ufw"],
@@ -50,22 +54,21 @@ public enum UfwModule: Module {
                     default: deny
                 """))
 
-    static let readState = "ufw status verbose; echo \(HostScript.marker); cat /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null"
+    static let missing = "command -v ufw >/dev/null || exit 127; "
 
     public static func run(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         if args["direction"] != nil, args["default"] == nil, args["rule"] == nil {
             return .failure("parameters are required together: direction with default or rule")
         }
-        // A rule alone needs no decision up front: its before/after comparison (or dry run) runs in
-        // the same round trip as the state read.
+        // A rule alone is decided from the rules files, or by ufw in one more round trip.
         let ruleOnly = args["rule"] != nil && args["state"] == nil && args["default"] == nil && args["logging"] == nil
         if ruleOnly { return try await runRule(args, context: context) }
-        let probe = try await HostScript.run(context, "command -v ufw >/dev/null || exit 127; " + readState)
+        let probe = try await HostScript.run(context, missing + UfwState.script(withStatus: true))
         if probe.exitStatus == 127 { return .failure("Failed to find required executable \"ufw\" in paths") }
         guard probe.succeeded else { return .failure(probe.stderrText) }
-        let beforeParts = HostScript.split(probe.stdoutText, count: 2)
-        let status = beforeParts[0]
-        let active = status.contains("Status: active")
+        let before = UfwState(parsing: probe.stdoutText)
+        let status = before.status
+        let active = before.loaded == true
         var commands: [String] = []
         var predicted = false
         var dryRuns: [String] = []
@@ -87,8 +90,14 @@ public enum UfwModule: Module {
             if direction == "in" { direction = "incoming" }
             if direction == "out" { direction = "outgoing" }
             let current = defaultPolicy(status, direction)
-            // Ansible's check mode predicts no change from a disabled (routed) policy.
-            if current != policy && !(context.checkMode && current == "disabled") {
+            // Rewriting the configured policy changes nothing ufw shows, so the command runs only
+            // when the configuration differs. Ansible's check mode predicts no change from a
+            // disabled (routed) policy.
+            let chain = ["incoming": "input", "outgoing": "output", "routed": "forward"][direction] ?? direction
+            let configured = before.defaults["default_\(chain)_policy"]
+            let wanted = ["allow": "accept", "deny": "drop", "reject": "reject"][policy]
+            let differs = context.checkMode ? current != policy && current != "disabled" : configured != wanted
+            if differs {
                 commands.append("ufw --force default \(policy) \(direction)")
                 // As in Ansible's check mode: with forwarding off ufw shows "disabled (routed)"
                 // whatever the policy, and a real run leaves the status unchanged.
@@ -117,7 +126,7 @@ public enum UfwModule: Module {
                 predicted = true
             }
         }
-        if args["rule"] != nil {
+        if args["rule"] != nil, unchangedRule(args, before) == nil {
             let line: String
             do { line = try ruleLine(args) } catch let problem as Unsupported { return .failure(problem.message) }
             commands.append("ufw " + line)
@@ -126,7 +135,7 @@ public enum UfwModule: Module {
 
         var values: OrderedDictionary<String, Value> = [:]
         guard !commands.isEmpty else { return ModuleResult(values: values) }
-        let current = tuplesByFamily(beforeParts[1])
+        let current = tuplesByFamily(before.rules)
         if context.checkMode {
             var changed = predicted
             if !dryRuns.isEmpty {
@@ -139,21 +148,21 @@ public enum UfwModule: Module {
                     changed = true
                 }
             }
-            let diffs = context.diffMode && changed ? [HostScript.textDiff(beforeParts[1], "(check mode: \(commands.joined(separator: "; ")))\n")] : []
+            let diffs = context.diffMode && changed ? [HostScript.textDiff(before.rules, "(check mode: \(commands.joined(separator: "; ")))\n")] : []
             return ModuleResult(changed: changed, values: values, diffs: diffs)
         }
         let result = try await HostScript.run(
-            context, commands.joined(separator: " && ") + " && echo \(HostScript.marker)__ && " + readState)
+            context, commands.joined(separator: " && ") + " && echo \(HostScript.marker)__ && " + UfwState.script(withStatus: true))
         let output = result.stdoutText.components(separatedBy: HostScript.marker + "__\n")
         values["msg"] = .string(output[0])
         guard result.succeeded, output.count > 1 else {
             return .failure(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines), values: HostScript.stdoutValues(result))
         }
-        let afterParts = HostScript.split(output[1], count: 2)
-        let changed = loggingChanged || afterParts[0] != beforeParts[0] || afterParts[1] != beforeParts[1]
+        let after = UfwState(parsing: output[1])
+        let changed = loggingChanged || after.status != before.status || after.rules != before.rules
             || args.string("state") == "reloaded" || args.string("state") == "reset"
         let diffs = context.diffMode && changed
-            ? [HostScript.textDiff(beforeParts[0] + beforeParts[1], afterParts[0] + afterParts[1])] : []
+            ? [HostScript.textDiff(before.status + before.rules, after.status + after.rules)] : []
         return ModuleResult(changed: changed, msg: output[0].trimmingCharacters(in: .newlines), values: [:], diffs: diffs)
     }
 
@@ -196,28 +205,56 @@ public enum UfwModule: Module {
     static func runRule(_ args: ModuleArguments, context: ModuleContext) async throws -> ModuleResult {
         let line: String
         do { line = try ruleLine(args) } catch let problem as Unsupported { return .failure(problem.message) }
-        let script = "command -v ufw >/dev/null || exit 127; " + readState + "; echo \(HostScript.marker)__; "
-            + (context.checkMode ? "ufw --dry-run " + line : "ufw " + line + " && echo \(HostScript.marker)__ && " + readState)
+        let probe = try await HostScript.run(context, missing + UfwState.script(withStatus: false))
+        if probe.exitStatus == 127 { return .failure("Failed to find required executable \"ufw\" in paths") }
+        let files = UfwState(parsing: probe.stdoutText)
+        if let unchanged = unchangedRule(args, files) { return unchanged }
+        // ufw decides: the state before, the command (or its dry run), and the state after, at once.
+        let script = missing + UfwState.script(withStatus: true) + "; echo \(HostScript.marker)__; "
+            + (context.checkMode
+                ? "ufw --dry-run " + line
+                : "ufw " + line + " && echo \(HostScript.marker)__ && " + UfwState.script(withStatus: true))
         let result = try await HostScript.run(context, script)
         if result.exitStatus == 127 { return .failure("Failed to find required executable \"ufw\" in paths") }
         let sections = result.stdoutText.components(separatedBy: HostScript.marker + "__\n")
         guard result.succeeded, sections.count >= 2 else {
             return .failure(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines), values: HostScript.stdoutValues(result))
         }
-        let before = HostScript.split(sections[0], count: 2)
+        let before = UfwState(parsing: sections[0])
         if context.checkMode {
             let dry = sections[1]
             // The dry run prints the rules file of each family it would write; compare family by family.
-            let current = tuplesByFamily(before[1])
+            let current = tuplesByFamily(before.rules)
             let changed = !noOps.contains(where: dry.contains)
                 && tuplesByFamily(dry).contains { family, rules in current[family] != rules }
-            let diffs = context.diffMode && changed ? [HostScript.textDiff(before[1], dry)] : []
+            let diffs = context.diffMode && changed ? [HostScript.textDiff(before.rules, dry)] : []
             return ModuleResult(changed: changed, diffs: diffs)
         }
-        let after = sections.count > 2 ? HostScript.split(sections[2], count: 2) : before
-        let changed = after[0] != before[0] || after[1] != before[1]
-        let diffs = context.diffMode && changed ? [HostScript.textDiff(before[0] + before[1], after[0] + after[1])] : []
+        let after = sections.count > 2 ? UfwState(parsing: sections[2]) : before
+        let changed = after.status != before.status || after.rules != before.rules
+        let diffs = context.diffMode && changed
+            ? [HostScript.textDiff(before.status + before.rules, after.status + after.rules)] : []
         return ModuleResult(changed: changed, msg: sections[1].trimmingCharacters(in: .newlines), diffs: diffs)
+    }
+
+    /// The result of a rule ufw would skip, known from the rules files: adding one whose tuples are
+    /// all there, or deleting one none of whose tuples is (ufw deletes whatever the comment). Nil
+    /// when ufw has to be asked (a change, or a rule whose tuple cannot be predicted).
+    static func unchangedRule(_ args: ModuleArguments, _ files: UfwState) -> ModuleResult? {
+        guard let prediction = UfwRuleTuple.predict(args, usesIPv6: files.usesIPv6) else { return nil }
+        let (v4, v6) = files.tuples
+        let families = [(prediction.v4, prediction.v4Bare, v4, ""), (prediction.v6, prediction.v6Bare, v6, " (v6)")]
+            .filter { $0.0 != nil }
+        if args.bool("delete") == true {
+            let present = families.contains { _, bare, tuples, _ in
+                tuples.contains { $0 == bare! || $0.hasPrefix(bare! + " comment=") }
+            }
+            if present { return nil }
+            return ModuleResult(msg: families.map { "Could not delete non-existent rule" + $0.3 }.joined(separator: "\n"))
+        }
+        guard families.allSatisfy({ tuple, _, tuples, _ in tuples.contains(tuple!) }) else { return nil }
+        let verb = args["insert"] != nil ? "inserting" : "adding"
+        return ModuleResult(msg: families.map { "Skipping \(verb) existing rule" + $0.3 }.joined(separator: "\n"))
     }
 
     /// "Default: deny (incoming), allow (outgoing), disabled (routed)" -> the policy for one direction.

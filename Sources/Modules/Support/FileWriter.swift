@@ -5,9 +5,11 @@ import Transport
 
 /// Puts bytes at a destination the way Ansible's copy module does; `copy` and `template` share it.
 ///
-/// Round trips: one probe (stat, checksum, identity, old content for --diff); then nothing when the
-/// file is already right, one command when only owner/group/mode differ, one `put` when the
-/// content differs (plus one command for backup= or a missing dest directory, and one for validate=).
+/// Round trips: one probe (stat, checksum, identity, old content for --diff), which also writes
+/// content up to 32 KiB that differs when nothing else needs deciding first (`speculativeWrite`);
+/// then nothing when the file is already right or was written, one command when only
+/// owner/group/mode differ, one `put` when larger content differs (plus one command for backup=
+/// or a missing dest directory, and one for validate=).
 enum FileWriter {
     struct Request {
         var data: [UInt8]
@@ -45,11 +47,18 @@ enum FileWriter {
                 contentLimit: context.diffMode && request.remoteSource == nil ? RemoteProbe.maxDiffSize : nil,
                 unlessChecksum: checksum)
         ]
+        if request.remoteSource == nil, !request.data.contains(0),
+            let text = String(validating: request.data, as: UTF8.self)
+        {
+            // A small file with the same bytes is recognised by the shell, without a checksum program.
+            probe.targets[0].expected = (text, checksum)
+        }
         if let remote = request.remoteSource {
             probe.targets.append(RemoteProbe.Target(path: remote, follow: true, checksumAlgorithm: "sha1"))
         }
         if let owner = args.string("owner") { probe.users = [owner] }
         if let group = args.string("group") { probe.groups = [group] }
+        probe.speculation = speculativeWrite(request, checksum: checksum, args: args, context: context)
         let state = try await probe.run(context)
         var current = state.stats[0]
         let dest = current.path
@@ -112,6 +121,11 @@ enum FileWriter {
                         before: before, after: after, beforeHeader: current.exists ? dest : "",
                         afterHeader: request.afterHeader))
             }
+        }
+
+        if state.acted && !(contentChanged && (current.type == .file || !current.exists)) {
+            // The probe's write and this decision disagree: a defect, reported rather than hidden.
+            return .failure("internal error: the probe wrote \(dest) although the content was up to date")
         }
 
         // What the file will look like afterwards, predicted from the probe.
@@ -204,7 +218,7 @@ enum FileWriter {
                                 "stderr": .string(result.stderrText),
                             ])
                     }
-                } else {
+                } else if !state.acted {
                     try await context.connection.put(
                         request.data, to: dest, attributes: attributes, become: context.become)
                 }
@@ -229,6 +243,56 @@ enum FileWriter {
             values["path"] = .string(dest)
         }
         return ModuleResult(changed: contentChanged || attributesChanged, values: values, diffs: diffs)
+    }
+
+    /// Contents up to this size travel inside the probe's script, so a file that differs is written
+    /// in the same round trip as the probe (the script passes through `/bin/sh -c`'s argument, at
+    /// most 128 KiB, when no kept shell runs it).
+    static let inlineWriteLimit = 32 << 10
+
+    /// The write the probe makes itself when the file turns out to differ: for a plain write (no
+    /// check mode, validate, backup, remote source or directory creation) of text content, to a
+    /// regular file or a new one in an existing directory, with an absolute mode or none. It does
+    /// what `put` would: a temporary file beside the destination, the mode (the old file's when
+    /// none is asked for), the old owner and group, then the asked ones, then a rename.
+    static func speculativeWrite(
+        _ request: Request, checksum: String, args: ModuleArguments, context: ModuleContext
+    ) -> RemoteProbe.Speculation? {
+        guard !context.checkMode, request.remoteSource == nil, !request.dest.hasSuffix("/"),
+            args.bool("force") ?? true, args.string("validate") == nil, !(args.bool("backup") ?? false),
+            request.data.count <= inlineWriteLimit, !request.data.contains(0),
+            let text = String(validating: request.data, as: UTF8.self)
+        else { return nil }
+        var mode: String?
+        if let requested = FileMode(args["mode"]) {
+            guard case .absolute(let bits) = requested else { return nil }
+            mode = String(bits, radix: 8)
+        }
+        var condition = [
+            "[ \"$c\" != \(shellQuote(checksum)) ]", "dn \"$p0\"", "[ -d \"$d\" ]",
+            "{ { [ -f \"$p0\" ] && [ ! -L \"$p0\" ]; } || { [ ! -e \"$p0\" ] && [ ! -L \"$p0\" ]; }; }",
+        ]
+        let owner = args.string("owner")
+        let group = args.string("group")
+        if let owner, Int(owner) == nil { condition.append("getent passwd -- \(shellQuote(owner)) >/dev/null") }
+        if let group, Int(group) == nil { condition.append("getent group -- \(shellQuote(group)) >/dev/null") }
+        var steps = [
+            "t=\"$d/.${p0##*/}.pgha-\(randomSuffix())\"",
+            "printf '%s' \(shellQuote(text)) > \"$t\"",
+            mode.map { "chmod \($0) \"$t\"" } ?? "{ [ ! -e \"$p0\" ] || chmod --reference=\"$p0\" \"$t\"; }",
+            "{ [ ! -e \"$p0\" ] || chown --reference=\"$p0\" \"$t\"; }",
+        ]
+        if owner != nil || group != nil {
+            steps.append("chown \(shellQuote((owner ?? "") + (group.map { ":" + $0 } ?? ""))) \"$t\"")
+        }
+        steps.append("mv -f \"$t\" \"$p0\"")
+        return RemoteProbe.Speculation(
+            condition: condition.joined(separator: " && "),
+            action: "\(steps.joined(separator: " && ")) || { rm -f \"$t\"; exit 1; }")
+    }
+
+    private static func randomSuffix() -> String {
+        String((0..<6).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
 
     /// One command for `remote_src`: copy to a temporary file beside `dest`, set its attributes,

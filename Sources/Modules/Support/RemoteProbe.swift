@@ -93,8 +93,26 @@ struct RemoteProbe {
         var mime = false
         /// List every entry below a directory (mode, uid, gid, type) for recursive attribute checks.
         var listTree = false
+        /// The content the file should have: a small file is compared with it by the shell itself,
+        /// and when they are equal the checksum is reported as `checksum` without running a program.
+        var expected: (content: String, checksum: String)?
     }
 
+    /// Files up to this size are read or compared by shell builtins instead of a program: dash
+    /// reads a byte per system call, which costs less than starting a program up to about here.
+    static let shellReadLimit = 4096
+
+    /// A change made in the same round trip as the probe when the state turns out as the caller
+    /// predicted: after the probe has printed everything, `condition` (shell) guards `action`,
+    /// which runs in a subshell and reports success on the probe's stderr. The caller decides
+    /// again from what the probe printed and relies on `Result.acted` only where its own decision
+    /// is that same change; a failed action changes nothing the caller's own path would not redo.
+    struct Speculation {
+        var condition: String
+        var action: String
+    }
+
+    var speculation: Speculation?
     var targets: [Target] = []
     var users: [String] = []
     var groups: [String] = []
@@ -104,21 +122,33 @@ struct RemoteProbe {
     /// Ansible's C.MAX_FILE_SIZE_FOR_DIFF.
     static let maxDiffSize = 104_448
 
+    /// The spelling of the probe's own process directory in its stat call: its owner is the
+    /// identity the script runs as (the effective uid and gid), and no target path looks like it.
+    static let identityPath = "/proc/self/./"
+
+    /// The probe costs the host as few programs as possible, as each exec is most of a task's time
+    /// on a busy host: one `stat` for every target (and, through /proc/self, the identity), one
+    /// checksum or content read where asked for, and shell builtins for the rest (umask, dirname,
+    /// tests). Links, access, MIME types and trees cost more, but only where asked for.
     var script: String {
         var lines = [
-            "exec 2>/dev/null",
-            "printf 'H|%s|%s|%s|%s|%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -un)\" \"$(id -gn)\" \"$(umask)\"",
+            // fd 3 keeps stderr for the speculation's report; everything else's is dropped.
+            "exec 3>&2 2>/dev/null",
+            "printf 'H|'; umask",
+            // dirname as POSIX defines it, without running dirname.
+            #"dn() { d=$1; case $d in *[!/]*) ;; *) d=/; return;; esac; while [ "${d%/}" != "$d" ]; do d=${d%/}; done; case $d in */*) d=${d%/*};; *) d=.; return;; esac; while [ "${d%/}" != "$d" ]; do d=${d%/}; done; [ -n "$d" ] || d=/; }"#,
+            // Without /proc the identity comes from id.
+            "[ -d /proc/self/ ] || printf 'I|%s|%s|%s|%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -un)\" \"$(id -gn)\"",
         ]
-        for user in users {
-            lines.append("printf 'U|%s\\n' \"$(id -u -- \(shellQuote(user)) || echo -)\"")
+        if !users.isEmpty {
+            lines.append("echo 'U{'; getent passwd -- \(users.map(shellQuote).joined(separator: " ")); echo 'U}'")
         }
-        for group in groups {
-            lines.append("printf 'G|%s\\n' \"$(getent group \(shellQuote(group)) | cut -d: -f3)\"")
+        if !groups.isEmpty {
+            lines.append("echo 'G{'; getent group -- \(groups.map(shellQuote).joined(separator: " ")); echo 'G}'")
         }
         for (index, extra) in extras.enumerated() {
             lines.append("printf 'E|\(index)|%s\\n' \"$(\(extra))\"")
         }
-        var contentTarget: Int?
         for (index, target) in targets.enumerated() {
             lines.append("p=\(Self.tildeQuote(target.path))")
             if let name = target.intoDirectoryAs {
@@ -129,46 +159,107 @@ struct RemoteProbe {
                 lines.append("[ -L \"$p\" ] && p=$(readlink -f -- \"$p\")")
             }
             lines.append("p\(index)=\"$p\"")
-            let statCommand = target.follow ? "stat -L" : "stat"
-            let format = "S|%f|%u|%g|%U|%G|%s|%.9X|%.9Y|%.9Z|%i|%d|%h|%b|%B"
             lines.append("printf '\(index)|P|%s\\n' \"$p\"")
-            lines.append("[ -d \"$(dirname -- \"$p\")\" ] || echo '\(index)|N'")
-            lines.append("if [ -e \"$p\" ] || [ -L \"$p\" ]; then")
-            lines.append("  \(statCommand) -c '\(index)|\(format)' -- \"$p\" || echo '\(index)|S|absent'")
-            if !target.follow {
-                lines.append(
-                    "  [ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; printf '\(index)|F|%s\\n' \"$(readlink -f -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }"
-                )
-            }
-            if let algorithm = target.checksumAlgorithm {
-                lines.append(
-                    "  [ -f \"$p\" ] && [ -r \"$p\" ] && printf '\(index)|C|%s\\n' \"$(\(algorithm)sum < \"$p\" | cut -d' ' -f1)\""
-                )
-            }
-            if target.access {
-                lines.append(
-                    "  a=; [ -r \"$p\" ] && a=${a}r; [ -w \"$p\" ] && a=${a}w; [ -x \"$p\" ] && a=${a}x; printf '\(index)|A|%s\\n' \"$a\""
-                )
-            }
-            if target.mime {
-                lines.append(
-                    "  command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
-            }
-            if target.listTree {
-                lines.append("  [ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y|%p\\n'")
-            }
-            lines.append("else echo '\(index)|S|absent'; fi")
-            if target.contentLimit != nil { contentTarget = index }
+            lines.append("dn \"$p\"; [ -d \"$d\" ] || echo '\(index)|N'")
         }
-        // The content goes last, after a marker line, so it needs no escaping.
-        if let index = contentTarget, let limit = targets[index].contentLimit {
-            let want = shellQuote(targets[index].unlessChecksum ?? "")
+        // One stat for the targets that follow links and one for those that do not; the first also
+        // reports the identity. Lines are "S<follow>|fields|name", matched to targets by name.
+        let sizedTargets = Set(targets.indices.filter { targets[$0].expected != nil || targets[$0].contentLimit != nil })
+        let format = "%f|%u|%g|%U|%G|%s|%.9X|%.9Y|%.9Z|%i|%d|%h|%b|%B|%n"
+        var identityAsked = false
+        for follow in [false, true] {
+            let group = targets.indices.filter { targets[$0].follow == follow }
+            guard !group.isEmpty || (follow && !identityAsked) else { continue }
+            lines.append("set --")
+            for index in group {
+                lines.append("{ [ -e \"$p\(index)\" ] || [ -L \"$p\(index)\" ]; } && set -- \"$@\" \"$p\(index)\"")
+            }
+            let identity = identityAsked ? "" : " \(Self.identityPath)"
+            identityAsked = true
+            let stat = "stat \(follow ? "-L " : "")-c 'S\(follow ? 1 : 0)|\(format)' -- \"$@\"\(identity)"
+            if group.contains(where: sizedTargets.contains) {
+                // Kept for the shell too, which reads small files' sizes from it.
+                lines.append("st\(follow ? 1 : 0)=$(\(stat)); printf '%s\\n' \"$st\(follow ? 1 : 0)\"")
+            } else {
+                lines.append(stat)
+            }
+        }
+        // The content target goes last: its bytes end the output after a marker line, so they need
+        // no escaping. One byte over the limit tells the parser the file is too large.
+        let contentTarget = targets.indices.last { targets[$0].contentLimit != nil }
+        for index in targets.indices.filter({ $0 != contentTarget }) + (contentTarget.map { [$0] } ?? []) {
+            lines += block(for: index, sizes: sizedTargets.contains(index))
+        }
+        if let speculation {
             lines.append(
-                "p=\"$p\(index)\"; if [ -f \"$p\" ] && [ $(stat -L -c %s -- \"$p\") -le \(limit) ] && [ \"$(sha1sum < \"$p\" | cut -d' ' -f1)\" != \(want) ]; then echo '\(index)|B'; cat -- \"$p\"; fi"
-            )
+                "if \(speculation.condition); then ( \(speculation.action) ) >/dev/null 2>&1 && echo \(Self.actedMarker) >&3; fi")
         }
         lines.append("exit 0")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The lines that look closer at one target after the stat: link, checksum (or the shell's own
+    /// comparison with the expected content), access, MIME type, tree, and the content last.
+    private func block(for index: Int, sizes: Bool) -> [String] {
+        let target = targets[index]
+        let st = "$st\(target.follow ? 1 : 0)"
+        let limit = Self.shellReadLimit
+        // dash's read drops NUL bytes, which the byte count compared with the size catches.
+        let readSmall =
+            "f=; l=; while IFS= read -r l; do f=\"$f$l\n\"; done < \"$p\"; f=\"$f$l\"; if [ ${#f} = \"$z\" ]; then r=1; else f=; fi"
+        var lines = ["p=\"$p\(index)\"; c=; f=; r=; z="]
+        if sizes {
+            // This target's size, from the stat output kept in the shell.
+            lines.append(
+                "while IFS='|' read -r t x1 x2 x3 x4 x5 s rest; do [ \"$t\" = S\(target.follow ? 1 : 0) ] && case \"|$rest\" in *\"|$p\") z=$s;; esac; done <<PGHA_STAT\n\(st)\nPGHA_STAT"
+            )
+        }
+        var present: [String] = []
+        if !target.follow {
+            present.append(
+                "[ -L \"$p\" ] && { printf '\(index)|L|%s\\n' \"$(readlink -- \"$p\")\"; printf '\(index)|F|%s\\n' \"$(readlink -f -- \"$p\")\"; stat -L -c '\(index)|T|%f' -- \"$p\" || echo '\(index)|T|absent'; }"
+            )
+        }
+        if let expected = target.expected, expected.content.utf8.count <= limit {
+            present.append(
+                "[ \"$z\" = \(expected.content.utf8.count) ] && [ -f \"$p\" ] && [ -r \"$p\" ] && { \(readSmall); } && [ -n \"$r\" ] && [ \"$f\" = \(shellQuote(expected.content)) ] && { c=\(shellQuote(expected.checksum)); printf '\(index)|C|%s\\n' \"$c\"; }"
+            )
+        } else if target.contentLimit != nil {
+            present.append("[ -n \"$z\" ] && [ \"$z\" -le \(limit) ] && [ -f \"$p\" ] && [ -r \"$p\" ] && { \(readSmall); }")
+        }
+        if let algorithm = target.checksumAlgorithm {
+            present.append(
+                "[ -z \"$c\" ] && [ -f \"$p\" ] && [ -r \"$p\" ] && { c=$(\(algorithm)sum < \"$p\"); c=${c%% *}; printf '\(index)|C|%s\\n' \"$c\"; }"
+            )
+        }
+        if target.access {
+            present.append(
+                "a=; [ -r \"$p\" ] && a=${a}r; [ -w \"$p\" ] && a=${a}w; [ -x \"$p\" ] && a=${a}x; printf '\(index)|A|%s\\n' \"$a\""
+            )
+        }
+        if target.mime {
+            present.append(
+                "command -v file >/dev/null && printf '\(index)|M|%s\\n' \"$(file -b --mime -L -- \"$p\")\"")
+        }
+        if target.listTree {
+            present.append("[ -d \"$p\" ] && find \"$p\" -mindepth 1 -printf '\(index)|R|%m|%U|%G|%y|%p\\n'")
+        }
+        if !present.isEmpty {
+            lines.append("if [ -e \"$p\" ] || [ -L \"$p\" ]; then")
+            lines += present.map { "  " + $0 }
+            lines.append("fi")
+        }
+        if let contentLimit = target.contentLimit {
+            var condition = "[ -f \"$p\" ] && [ -r \"$p\" ]"
+            if let want = target.unlessChecksum, want != "-", target.checksumAlgorithm != nil {
+                condition += " && [ \"$c\" != \(shellQuote(want)) ]"
+            }
+            // What the shell read is sent as it is; a larger file (or one with NUL bytes) by head.
+            lines.append(
+                "if \(condition); then echo '\(index)|B'; if [ -n \"$r\" ]; then printf '%s' \"$f\"; else head -c \(contentLimit + 1) -- \"$p\"; fi; fi"
+            )
+        }
+        return lines
     }
 
     /// Quotes a path but lets a leading `~` or `~user` expand on the host, as Ansible expands
@@ -190,17 +281,23 @@ struct RemoteProbe {
         var groupIDs: [String: Int]
         var stats: [RemoteStat]
         var extras: [String] = []
+        /// The speculation's action ran and succeeded.
+        var acted = false
     }
+
+    static let actedMarker = "pgha-probe-acted"
 
     func run(_ context: ModuleContext) async throws -> Result {
         let result = try await context.connection.run(
-            CommandRequest(script, environment: context.environment, become: context.become))
+            CommandRequest(script, environment: context.environment, become: context.become, subshellAllowed: true))
         guard result.succeeded else {
             throw PGHAError(
                 .execution, "reading file state failed: \(result.stderrText)", at: context.taskLocation,
                 host: context.host)
         }
-        return try parse(result.stdout, context: context)
+        var parsed = try parse(result.stdout, context: context)
+        parsed.acted = speculation != nil && result.stderrText.contains(Self.actedMarker)
+        return parsed
     }
 
     func parse(_ output: [UInt8], context: ModuleContext) throws -> Result {
@@ -219,28 +316,43 @@ struct RemoteProbe {
         var groupIDs: [String: Int] = [:]
         var stats = targets.map { RemoteStat(path: $0.path, type: .absent) }
         var extraOutputs = Array(repeating: "", count: extras.count)
-        var userIndex = 0
-        var groupIndex = 0
+        var statLines: [(follow: Bool, fields: [String], name: String)] = []
+        var section: Character?
         for line in String(decoding: body, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            if fields[0] == "H", fields.count >= 6 {
-                identity = RemoteIdentity(
-                    uid: Int(fields[1]) ?? -1, gid: Int(fields[2]) ?? -1, user: fields[3], group: fields[4],
-                    umask: FileMode.parseOctal(fields[5]) ?? 0o022)
+            if line == "U{" || line == "G{" {
+                section = line.first
                 continue
             }
-            if fields[0] == "U" {
-                if userIndex < users.count, let id = Int(fields[1]) { userIDs[users[userIndex]] = id }
-                userIndex += 1
+            if line == "U}" || line == "G}" {
+                section = nil
+                continue
+            }
+            if let kind = section {
+                // getent's passwd and group lines: name:password:id:...
+                let entry = line.split(separator: ":", omittingEmptySubsequences: false)
+                if entry.count >= 3, let id = Int(entry[2]) {
+                    if kind == "U" { userIDs[String(entry[0])] = id } else { groupIDs[String(entry[0])] = id }
+                }
+                continue
+            }
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if fields[0] == "H", fields.count >= 2 {
+                identity.umask = FileMode.parseOctal(fields[1]) ?? 0o022
+                continue
+            }
+            if (fields[0] == "S0" || fields[0] == "S1"), fields.count >= 16 {
+                statLines.append((fields[0] == "S1", Array(fields[1...14]), fields[15...].joined(separator: "|")))
+                continue
+            }
+            if fields[0] == "I", fields.count >= 5 {
+                identity.uid = Int(fields[1]) ?? -1
+                identity.gid = Int(fields[2]) ?? -1
+                identity.user = fields[3]
+                identity.group = fields[4]
                 continue
             }
             if fields[0] == "E", fields.count >= 3, let i = Int(fields[1]), i < extraOutputs.count {
                 extraOutputs[i] = fields[2...].joined(separator: "|")
-                continue
-            }
-            if fields[0] == "G" {
-                if groupIndex < groups.count, let id = Int(fields[1]) { groupIDs[groups[groupIndex]] = id }
-                groupIndex += 1
                 continue
             }
             guard fields.count >= 2, let index = Int(fields[0]), index < stats.count else { continue }
@@ -248,24 +360,6 @@ struct RemoteProbe {
             switch fields[1] {
             case "P": stats[index].path = rest
             case "N": stats[index].parentExists = false
-            case "S" where fields.count >= 16:
-                let raw = UInt32(fields[2], radix: 16) ?? 0
-                stats[index].type = Self.fileType(raw)
-                stats[index].mode = raw & 0o7777
-                stats[index].uid = Int(fields[3]) ?? 0
-                stats[index].gid = Int(fields[4]) ?? 0
-                stats[index].owner = fields[5]
-                stats[index].group = fields[6]
-                stats[index].size = Int(fields[7]) ?? 0
-                stats[index].atime = Double(fields[8]) ?? 0
-                stats[index].mtime = Double(fields[9]) ?? 0
-                stats[index].ctime = Double(fields[10]) ?? 0
-                stats[index].inode = Int(fields[11]) ?? 0
-                stats[index].device = Int(fields[12]) ?? 0
-                stats[index].nlink = Int(fields[13]) ?? 0
-                stats[index].blocks = Int(fields[14]) ?? 0
-                stats[index].blockSize = Int(fields[15]) ?? 0
-            case "S": stats[index].type = .absent
             case "R" where fields.count >= 7:
                 stats[index].tree.append(
                     RemoteStat.TreeEntry(
@@ -288,8 +382,42 @@ struct RemoteProbe {
             default: break
             }
         }
-        if let (index, bytes) = content { stats[index].content = bytes }
+        for (follow, fields, name) in statLines {
+            if name == Self.identityPath {
+                identity.uid = Int(fields[1]) ?? -1
+                identity.gid = Int(fields[2]) ?? -1
+                identity.user = fields[3]
+                identity.group = fields[4]
+            }
+            for index in stats.indices where targets[index].follow == follow && stats[index].path == name {
+                Self.apply(fields, to: &stats[index])
+            }
+        }
+        if let (index, bytes) = content {
+            // One byte more than the limit was read: the file is too large to send.
+            stats[index].content = bytes.count > (targets[index].contentLimit ?? Int.max) ? nil : bytes
+        }
         return Result(identity: identity, userIDs: userIDs, groupIDs: groupIDs, stats: stats, extras: extraOutputs)
+    }
+
+    /// The fields of a stat line (`%f|%u|%g|%U|%G|%s|%X|%Y|%Z|%i|%d|%h|%b|%B`).
+    private static func apply(_ fields: [String], to stat: inout RemoteStat) {
+        let raw = UInt32(fields[0], radix: 16) ?? 0
+        stat.type = fileType(raw)
+        stat.mode = raw & 0o7777
+        stat.uid = Int(fields[1]) ?? 0
+        stat.gid = Int(fields[2]) ?? 0
+        stat.owner = fields[3]
+        stat.group = fields[4]
+        stat.size = Int(fields[5]) ?? 0
+        stat.atime = Double(fields[6]) ?? 0
+        stat.mtime = Double(fields[7]) ?? 0
+        stat.ctime = Double(fields[8]) ?? 0
+        stat.inode = Int(fields[9]) ?? 0
+        stat.device = Int(fields[10]) ?? 0
+        stat.nlink = Int(fields[11]) ?? 0
+        stat.blocks = Int(fields[12]) ?? 0
+        stat.blockSize = Int(fields[13]) ?? 0
     }
 
     private func findLineStart(_ marker: [UInt8], in data: [UInt8]) -> Range<Int>? {
@@ -431,7 +559,7 @@ enum FileSupport {
 
     static func runChecked(_ script: String, context: ModuleContext, what: String) async throws -> CommandResult {
         let result = try await context.connection.run(
-            CommandRequest(script, environment: context.environment, become: context.become))
+            CommandRequest(script, environment: context.environment, become: context.become, subshellAllowed: true))
         guard result.succeeded else {
             throw ModuleFailure(
                 message: "\(what): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",

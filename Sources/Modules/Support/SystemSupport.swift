@@ -9,7 +9,8 @@ enum HostScript {
     /// Separates the sections of a probe script's output; chosen so no real output contains it.
     static let marker = "__pgha_section__"
 
-    /// Runs one command line (one round trip) as the task asks; `stdin` carries secrets.
+    /// Runs one command line (one round trip) as the task asks; `stdin` carries secrets. The script
+    /// is the module's own, so a kept shell may run it without starting another /bin/sh.
     static func run(
         _ context: ModuleContext, _ command: String, stdin: [UInt8]? = nil,
         environment extra: [(String, String)] = [], become: Become?? = nil
@@ -17,7 +18,7 @@ enum HostScript {
         try await context.connection.run(
             CommandRequest(
                 command, stdin: stdin, environment: context.environment + extra,
-                become: become ?? context.become))
+                become: become ?? context.become, subshellAllowed: true))
     }
 
     /// Joins probe commands so their outputs come back as separate sections of one round trip.

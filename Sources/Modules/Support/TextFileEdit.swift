@@ -24,9 +24,12 @@ enum TextFileEdit {
     /// Files larger than this are not edited (the whole content travels with the probe).
     static let maxSize = 64 << 20
 
-    /// Reads a file and the extra commands' output in one round trip.
+    /// Reads a file and the extra commands' output in one round trip. `lineExtras` print one line
+    /// each and come back as they are, after the `extras` (which may print anything, and so travel
+    /// base64-encoded, at the cost of two more programs on the host).
     static func load(
-        _ path: String, args: ModuleArguments, context: ModuleContext, extras: [String] = [], follow: Bool = true
+        _ path: String, args: ModuleArguments, context: ModuleContext, extras: [String] = [],
+        lineExtras: [String] = [], follow: Bool = true
     ) async throws -> Loaded {
         var probe = RemoteProbe()
         probe.targets = [
@@ -35,11 +38,13 @@ enum TextFileEdit {
         if let owner = args.string("owner") { probe.users = [owner] }
         if let group = args.string("group") { probe.groups = [group] }
         // Multi-line output would break the probe's line format, so extras come back base64-encoded.
-        probe.extras = extras.map { "{ \($0) ; } 2>/dev/null | base64 -w0" }
+        probe.extras = extras.map { "{ \($0) ; } 2>/dev/null | base64 -w0" } + lineExtras
         let result = try await probe.run(context)
         let stat = result.stats[0]
         let text = stat.type == .file ? String(decoding: stat.content ?? [], as: UTF8.self) : nil
-        let decoded = result.extras.map { String(decoding: Base64.decode($0) ?? [], as: UTF8.self) }
+        let decoded =
+            result.extras.prefix(extras.count).map { String(decoding: Base64.decode($0) ?? [], as: UTF8.self) }
+            + result.extras.dropFirst(extras.count)
         return Loaded(stat: stat, text: text, probe: result, extras: decoded)
     }
 
