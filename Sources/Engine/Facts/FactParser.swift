@@ -86,7 +86,7 @@ enum FactParser {
         if let value = first("/proc/1/comm") { scalars["pid1"] = value }
         scalars["machine_id"] = first("/etc/machine-id") ?? ""
         scalars["debian_version"] = first("/etc/debian_version") ?? ""
-        scalars["systemd_container"] = first("/run/systemd/container") ?? ""
+        scalars["systemd_container"] = first("/run/systemd/container") ?? scalars["systemd_container"] ?? ""
         if let uptime = first("/proc/uptime") {
             scalars["uptime"] = String(uptime.prefix { $0 != "." && $0 != " " })
         }
