@@ -85,6 +85,7 @@ enum FactScript {
     echo "@@statfs"
     [ $# -gt 0 ] && stat -f -c '%S %s %b %a %c %d|%n' -- "$@" 2>/dev/null
     echo "@@end"
+    set +f  # the globs below (/sys/block/*/slaves/*, facts.d/*.fact)
     echo "fips=$(cat /proc/sys/crypto/fips_enabled 2>/dev/null)"
     [ -e /sys/kernel/security/apparmor ] && echo apparmor=enabled || echo apparmor=disabled
     echo "@@cmdline"; cat /proc/cmdline 2>/dev/null

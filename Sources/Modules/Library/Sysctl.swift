@@ -71,10 +71,11 @@ public enum SysctlModule: Module {
         var procValue: String?
         let loaded: TextFileEdit.Loaded
         if let procPath = procPath(name) {
-            // As `sysctl -e -n` reads it, by shell builtins: an unknown key is an empty value,
-            // an unreadable one none. Lines are joined with spaces, which compare as whitespace.
+            // As `sysctl -e -n` reads it: an unknown key is an empty value, an unreadable one none.
+            // Lines are joined with spaces, which compare as whitespace. (No shell variables: the
+            // kept shell runs one task's probes after another's.)
             let read =
-                "if [ ! -e \(procPath) ]; then echo ok; elif [ -r \(procPath) ]; then v=; while IFS= read -r l || [ -n \"$l\" ]; do v=\"$v$l \"; done < \(procPath); echo \"ok $v\"; fi"
+                "if [ ! -e \(procPath) ]; then echo ok; elif [ -r \(procPath) ]; then echo \"ok $(tr '\\n' ' ' < \(procPath))\"; fi"
             loaded = try await TextFileEdit.load(
                 file, args: ModuleArguments([:]), context: context, lineExtras: [read])
             let output = loaded.extras[0]
