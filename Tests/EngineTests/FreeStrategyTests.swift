@@ -30,7 +30,7 @@ struct FreeStrategyTests {
                   shell: "{{ slow_command if inventory_hostname == 'slow' else 'true' }}"
                   vars:
                     slow_command: "\(slowWaitsForFast
-                        ? "timeout 120 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done; sleep 5'"
+                        ? "timeout 600 sh -c 'until [ -e \(work)/fast-handler-ran ]; do sleep 0.1; done; sleep 5'"
                         : "sleep 2")"
                 - name: second
                   command: 'true'
