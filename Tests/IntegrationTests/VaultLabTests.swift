@@ -84,7 +84,10 @@ enum VaultLab {
 
     /// The names of the secrets in inventory/group_vars/all/secrets.yml, each with a fresh value.
     static func freshSecrets() -> [String: String] {
-        let names = ["pg_superuser_password", "pg_replication_password", "pg_rewind_password", "patroni_restapi_password", "haproxy_stats_password"]
+        let names = [
+            "pg_superuser_password", "pg_replication_password", "pg_rewind_password", "patroni_restapi_password", "haproxy_stats_password",
+            "postgres_exporter_password",
+        ]
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
         var result: [String: String] = [:]
         for name in names {
@@ -137,8 +140,14 @@ enum VaultLab {
         for name in secrets.keys.sorted() {
             main += "\(name.dropFirst("vault_".count)): \"{{ \(name) }}\"\n"
         }
+        // The cluster CA's key (the lab's CA, whose certificate main.yml reads) is vaulted too.
+        main += "pgha_tls_ca_private_key: \"{{ vault_pgha_tls_ca_private_key }}\"\n"
         try scratch.write("group_vars/all/main.yml", main)
-        try scratch.write("group_vars/all/vault.yml", secrets.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"\n" }.joined())
+        let caKey = try String(contentsOfFile: labDirectory + "/ca.key", encoding: .utf8)
+        let caKeyYAML = "vault_pgha_tls_ca_private_key: |\n" + caKey.split(separator: "\n").map { "  \($0)\n" }.joined()
+        try scratch.write(
+            "group_vars/all/vault.yml",
+            secrets.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"\n" }.joined() + caKeyYAML)
         try scratch.write(".vault-pass", "vault-lab-" + UUID().uuidString + "\n", mode: 0o600)
         let encrypt = try pgha(["vault", "encrypt", "--vault-password-file", ".vault-pass", "group_vars/all/vault.yml"], in: scratch.path)
         try encrypt.require("vault encrypt")
