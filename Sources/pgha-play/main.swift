@@ -6,4 +6,8 @@ import Foundation
 SignalHandling.installInterruptHandler()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let code = await CommandLineEntry.run(arguments)
-exit(code)
+// Everything is written and every connection closed by now. _exit, not exit: exit's handlers
+// include OpenSSL's cleanup, which crashed ("double free or corruption") once a libssh2 thread
+// was still winding down; there is nothing left for them to do.
+fflush(nil)  // every output stream
+_exit(code)

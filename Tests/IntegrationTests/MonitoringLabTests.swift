@@ -112,7 +112,12 @@ struct MonitoringLabTests {
         for _ in 0..<12 where !outOfPool {
             try MonitoringLab.sql(leader, port: 5432, "insert into lag_probe select g, repeat('x', 200) from generate_series(1, 40000) g")
             Thread.sleep(forTimeInterval: 6)  // the leader publishes its WAL position every loop_wait (5 s)
-            let code = try MonitoringLab.ssh(replica, "curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:8008/replica?lag=16MB'").stdout
+            // The REST API is https with the cluster CA (TLS on) or plain http: ask the scheme it serves.
+            let code = try MonitoringLab.ssh(
+                replica,
+                "if [ -e /etc/pgha/tls/ca.crt ]; then curl -s -o /dev/null -w '%{http_code}' --cacert /etc/pgha/tls/ca.crt 'https://127.0.0.1:8008/replica?lag=16MB'; "
+                    + "else curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:8008/replica?lag=16MB'; fi"
+            ).stdout
             outOfPool = code == "503"
         }
         try #require(outOfPool, "the replica never lagged beyond 16MB")
