@@ -226,14 +226,20 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
             "{{ name }}", "{{ port + 1 }}", "host={{ name }}:{{ port }}", "{{ nodes | join(',') }}",
             "{% if flag %}on{% else %}off{% endif %}", "{{ nodes | map('upper') | list }}",
         ]
-        let start = Date()
+        // CPU time of this thread: wall time would count whatever else the machine runs.
+        func threadCPUSeconds() -> Double {
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        }
+        let start = threadCPUSeconds()
         var total = 0
         for i in 0..<10_000 {
             let out = try engine.renderString(templates[i % templates.count], variables: v, location: here)
             total += out.count
         }
-        let elapsed = Date().timeIntervalSince(start)
+        let elapsed = threadCPUSeconds() - start
         #expect(total > 0)
-        #expect(elapsed < 5, "10,000 renders took \(elapsed) s")
+        #expect(elapsed < 5, "10,000 renders took \(elapsed) s of CPU")
     }
 }
