@@ -87,15 +87,24 @@ enum CryptHash {
         // decides how often the salt goes in.
         let s = repeated(digest(Array(repeatElement(salt, count: 16 + Int(result[0])).joined())), to: salt.count)
         // Step 21: the rounds, each mixing the previous digest with P and S in a pattern of 2, 3 and 7.
-        for round in 0..<rounds {
-            var c = H()
-            c.update(data: round & 1 == 1 ? p : result)
-            if round % 3 != 0 { c.update(data: s) }
-            if round % 7 != 0 { c.update(data: p) }
-            c.update(data: round & 1 == 1 ? result : p)
-            result = Array(c.finalize())
-        }
+        // Ansible's default is 656000 rounds: raw buffers and one reused digest buffer keep them
+        // clear of per-round allocations and generic DataProtocol walks.
         precondition(result.count == size)
+        p.withUnsafeBytes { p in
+            s.withUnsafeBytes { s in
+                result.withUnsafeMutableBytes { previous in
+                    for round in 0..<rounds {
+                        var c = H()
+                        let last = UnsafeRawBufferPointer(previous)
+                        c.update(bufferPointer: round & 1 == 1 ? p : last)
+                        if round % 3 != 0 { c.update(bufferPointer: s) }
+                        if round % 7 != 0 { c.update(bufferPointer: p) }
+                        c.update(bufferPointer: round & 1 == 1 ? last : p)
+                        c.finalize().withUnsafeBytes { previous.copyMemory(from: $0) }
+                    }
+                }
+            }
+        }
         return result
     }
 
