@@ -189,6 +189,8 @@ struct OpenSSHKeypairTests {
         let second = try await box.run(Keypair.self, renamed)
         box.diffMode = false
         #expect(second.result.changed && second.result.values["comment"] == "two")
+        let shown = second.result.diffs.map { "\($0.before) -> \($0.after)" }.joined()
+        #expect(second.result.diffs.count == 1 && shown.contains("\"two\"") && shown.contains("\"one\""))
         #expect(second.result.values["fingerprint"] == first.values["fingerprint"])
         #expect(try await box.sh("cut -d' ' -f3 \(key).pub").hasPrefix("two"))
         // The private key never comes back, not in values nor in the diff.

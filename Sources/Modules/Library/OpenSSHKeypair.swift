@@ -393,7 +393,8 @@ public enum OpenSSHKeypairModule: Module {
         var diffs: [FileDiff] = []
         if context.diffMode {
             let afterSummary = request.present ? summary(after) : [:]
-            if summary(before) != afterSummary || plan.changed {
+            // Under --check the collection's before and after are the same key: nothing to show.
+            if summary(before) != afterSummary {
                 diffs.append(FileModule.stateDiff(before: summary(before), after: afterSummary))
             }
         }
