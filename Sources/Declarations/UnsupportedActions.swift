@@ -116,9 +116,6 @@ public enum UnsupportedActions {
             "Add or remove an apt key (apt-key is deprecated)",
             alternative: "ansible.builtin.get_url of the key into /etc/apt/keyrings/NAME.asc, named by signed-by in ansible.builtin.apt_repository"),
         Entry(
-            ["openssh_keypair"] + collection("community.crypto", ["openssh_keypair"]), "Generate OpenSSH private and public keys",
-            alternative: "ansible.builtin.command: ssh-keygen -q -N '' -t TYPE -f PATH, with creates: PATH"),
-        Entry(
             ["synchronize"] + collection("ansible.posix", ["synchronize"]), "A wrapper around rsync",
             alternative: "ansible.builtin.copy (a directory src copies recursively), or ansible.builtin.command running rsync from the host"),
         Entry(
