@@ -57,6 +57,11 @@ public struct DefaultLookups: TemplateLookups {
     /// Ansible's `find_file_in_search_path` (DataLoader.path_dwim_relative_stack): `needle` in each
     /// directory of `ansible_search_path`, first under `subdir`, then the playbook's directory.
     public func find(_ needle: String, subdir: String?, variables: any TemplateVariables) -> String? {
+        if ContentSource.isBuiltin(needle) {
+            // `role_path ~ '/files/x'` inside a built-in role.
+            let path = ContentSource.standardize(needle)
+            return ContentSource.exists(path) ? path : nil
+        }
         if needle.hasPrefix("/") || needle.hasPrefix("~") {
             let path = Self.normalized((needle as NSString).expandingTildeInPath)
             return FileManager.default.fileExists(atPath: path) ? path : nil
@@ -69,7 +74,7 @@ public struct DefaultLookups: TemplateLookups {
         var search: [String] = []
         for path in stack {
             let directory = Self.normalized(path)
-            let parent = (directory as NSString).deletingLastPathComponent
+            let parent = ContentSource.directory(of: directory)
             // A task file below a role's tasks/: the role's own subdirectory comes first.
             if inRole && parent.hasSuffix("/tasks") {
                 if let subdir { search.append((parent as NSString).deletingLastPathComponent + "/" + subdir + "/" + needle) }
@@ -80,11 +85,12 @@ public struct DefaultLookups: TemplateLookups {
         }
         if let subdir { search.append(basedir + "/" + subdir + "/" + needle) }
         search.append(basedir + "/" + needle)
-        return search.first { FileManager.default.fileExists(atPath: $0) }.map(Self.normalized)
+        return search.first { ContentSource.exists($0) }.map(Self.normalized)
     }
 
-    /// `os.path.normpath` of an absolute path.
+    /// `os.path.normpath` of an absolute path (a built-in one stays in the built-in tree).
     static func normalized(_ path: String) -> String {
+        if ContentSource.isBuiltin(path) { return ContentSource.standardize(path) }
         var parts: [Substring] = []
         for part in path.split(separator: "/") where part != "." {
             if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }

@@ -165,6 +165,22 @@ private let here = SourceLocation(file: "play.yml", line: 10, column: 7)
         #expect(e.cachedTemplateCount == 1)
     }
 
+    /// Inside a built-in role, `role_path` is `builtin:roles/NAME`: a path built from it, and a
+    /// name searched along the role's search path, are found in the built-in tree.
+    @Test func fileLookupsInsideABuiltInRole() throws {
+        let e = TemplateEngine(lookups: DefaultLookups())
+        let v = vars([
+            "role_path": "builtin:roles/cis-hardening", "playbook_dir": "builtin:playbooks",
+            "ansible_search_path": ["builtin:roles/cis-hardening", "builtin:roles/cis-hardening/tasks", "builtin:playbooks"],
+        ])
+        let defaults = try #require(ContentSource.contents("builtin:roles/cis-hardening/defaults/main.yml"))
+        let expected = String(decoding: defaults, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try e.render("{{ lookup('file', role_path ~ '/defaults/main.yml') }}", variables: v, location: here) == .string(expected))
+        #expect(try e.render("{{ lookup('file', role_path ~ '/tasks/../defaults/main.yml') }}", variables: v, location: here) == .string(expected))
+        #expect(try e.render("{{ lookup('file', '../defaults/main.yml') }}", variables: v, location: here) == .string(expected))
+        #expect(throws: PGHAError.self) { try e.render("{{ lookup('file', role_path ~ '/defaults/none.yml') }}", variables: v, location: here) }
+    }
+
     @Test func fileAndEnvLookups() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pgha-lookup-\(getpid())")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("files"), withIntermediateDirectories: true)
