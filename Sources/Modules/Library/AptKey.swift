@@ -27,7 +27,7 @@ public enum AptKeyModule: Module {
             "Add or remove an apt key",
             details: [
                 "Runs apt-key and gpg on the host (package gnupg), as Ansible does; where gpg is missing, the task fails (Ansible reports ok with the message).",
-                "A file:// url fails as under Ansible (its download reports no HTTP status).",
+                "A file:// url fails as under Ansible (its download reports no HTTP status); use file or data.",
             ],
             examples: """
                 - name: The PostgreSQL project's key
@@ -102,8 +102,7 @@ public enum AptKeyModule: Module {
             return .failure("Invalid key_id: id is missing, and no data, file or url to read it from", values: ["id": .null])
         }
         if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            // Ansible's fetch_url gives other schemes (file://) no HTTP status, and fails on that.
-            return .failure("Failed to download key at \(maskedURL(url)): OK (unknown bytes)")
+            return try await unsupportedScheme(url, context: context)
         }
 
         // Round trip 1: the tools, the key's id when not given (downloading a URL), and the listing.
@@ -239,6 +238,19 @@ public enum AptKeyModule: Module {
             return .failure(noError.replacingOccurrences(of: "%@", with: "the key was not removed"), values: values)
         }
         return ModuleResult(changed: true, values: values)
+    }
+
+    /// Ansible's fetch_url reads a file:// URL but reports no HTTP status for it, so the module
+    /// fails with the size it read; other schemes fail to open.
+    static func unsupportedScheme(_ url: String, context: ModuleContext) async throws -> ModuleResult {
+        let prefix = "Failed to download key at \(maskedURL(url))"
+        guard url.hasPrefix("file://") else { return .failure("\(prefix): Request failed: <urlopen error unknown url type>") }
+        let path = String(url.dropFirst("file://".count)).removingPercentEncoding ?? ""
+        let size = try await HostScript.run(context, "stat -L -c %s -- \(shellQuote(path))")
+        guard size.succeeded else {
+            return .failure("\(prefix): Request failed: <urlopen error [Errno 2] No such file or directory: '\(path)'>")
+        }
+        return .failure("\(prefix): OK (\(size.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) bytes)")
     }
 
     static func curlConfig(_ url: String, _ args: ModuleArguments) -> [UInt8] {

@@ -34,7 +34,7 @@ done
 
 section apt-keys
 # apt_key's view: every trusted keyring, with expiry and user ids (gpg's notes on stderr left out).
-apt-key adv --list-public-keys --keyid-format=long 2>/dev/null
+apt-key adv --list-public-keys --keyid-format=long 2>/dev/null | grep -v "apt-key-gpghome"
 
 section packages
 dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' | sort
