@@ -54,7 +54,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Template", dependencies: ["PGHACore"]),
+        .target(name: "Template", dependencies: ["PGHACore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Inventory", dependencies: ["PGHACore", "Vault"]),
         .target(
             name: "Declarations",

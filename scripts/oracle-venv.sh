@@ -18,6 +18,10 @@ fi
 if ! "$venv/bin/python" -c 'import ansible, sys; v = tuple(int(x) for x in ansible.__version__.split(".")[:2]); sys.exit(0 if v == (2, 19) else 1)' 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'ansible-core>=2.19,<2.20' >&2
 fi
+# Ansible's password_hash filter hashes only through passlib (ansible-core 2.19 has no crypt fallback).
+if ! "$venv/bin/python" -c 'import passlib' 2>/dev/null; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'passlib==1.7.4' >&2
+fi
 # The collections the module differential needs come from the `ansible` 12.x wheel (the release
 # built on ansible-core 2.19): only their directories are unpacked, which is much faster than
 # installing all of the package's collections. ansible-core finds them on sys.path.

@@ -13,6 +13,7 @@ enum Filters {
         registerStringFilters(&t)
         TextFilters.register(&t)
         registerEncodingFilters(&t)
+        registerPasswordHashFilter(&t)
         registerPathFilters(&t)
         registerRegexFilters(&t)
         registerConversionFilters(&t)

@@ -493,6 +493,8 @@ enum ClusterLab {
         struct Outcome {
             /// (id, acknowledged, epoch seconds) per attempt.
             var attempts: [(id: Int, ok: Bool, at: Double)]
+            /// What psql printed for each failed attempt, by id.
+            var errors: [Int: String] = [:]
             var acknowledged: [Int] { attempts.filter(\.ok).map(\.id) }
             func firstSuccess(after time: Double) -> Double? { attempts.first { $0.ok && $0.at > time }?.at }
             /// The longest time between two acknowledged inserts.
@@ -516,10 +518,10 @@ enum ClusterLab {
                 i=$(psql "host=\(address) port=5432 user=postgres dbname=postgres connect_timeout=2" -Atc 'select coalesce(max(id), 0) from \(table)' 2>/dev/null || echo 1000000)
                 while [ "$(date +%s)" -lt "$end" ]; do
                   i=$((i + 1))
-                  if timeout 10 psql "host=\(address) port=5432 user=postgres dbname=postgres connect_timeout=2" -Atqc "insert into \(table) values ($i)" >/dev/null 2>&1; then
+                  if error=$(timeout 10 psql "host=\(address) port=5432 user=postgres dbname=postgres connect_timeout=2" -Atqc "insert into \(table) values ($i)" 2>&1 >/dev/null); then
                     echo "ok $i $(date +%s.%N)"
                   else
-                    echo "err $i $(date +%s.%N)"; sleep 0.2
+                    echo "err $i $(date +%s.%N) $(printf '%s' "$error" | tr '\n' ' ' | cut -c1-300)"; sleep 0.2
                   fi
                   sleep 0.05
                 done
@@ -535,13 +537,14 @@ enum ClusterLab {
             group.wait()
             if let failure { throw failure }
             let text = output?.stdout ?? ""
-            var attempts: [(id: Int, ok: Bool, at: Double)] = []
+            var outcome = Outcome(attempts: [])
             for line in text.split(separator: "\n") {
-                let parts = line.split(separator: " ")
-                guard parts.count == 3, let id = Int(parts[1]), let at = Double(parts[2]) else { continue }
-                attempts.append((id, parts[0] == "ok", at))
+                let parts = line.split(separator: " ", maxSplits: 3)
+                guard parts.count >= 3, let id = Int(parts[1]), let at = Double(parts[2]) else { continue }
+                outcome.attempts.append((id, parts[0] == "ok", at))
+                if parts[0] != "ok" { outcome.errors[id] = parts.count == 4 ? String(parts[3]) : "" }
             }
-            return Outcome(attempts: attempts)
+            return outcome
         }
     }
 }

@@ -222,7 +222,8 @@ enum ClusterTLS {
         try #require(output.status == 0, "\(output.tail)")
         let failed = outcome.attempts.filter { !$0.ok }.map(\.id)
         print(String(format: "cluster: %@ in %.0f s; %d writes, %d failed, longest pause %.1f s", what, elapsed, outcome.attempts.count, failed.count, outcome.longestPause))
-        #expect(failed.isEmpty, "writes failed during \(what): \(failed)")
+        let reasons = failed.map { "\($0): \(outcome.errors[$0] ?? "")" }.joined(separator: "\n")
+        #expect(failed.isEmpty, "writes failed during \(what):\n\(reasons)")
         #expect(try ClusterLab.missingRows(outcome, table: table).isEmpty)
         return (output, outcome)
     }

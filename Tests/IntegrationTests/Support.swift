@@ -105,10 +105,23 @@ enum TestSupport {
     }
 
     /// The oracle virtualenv's python (creating it on first use), or nil when it cannot be made.
+    /// Why it could not be made is printed, so a failing run's log says.
     static let oraclePython: String? = {
-        guard let result = try? run("/bin/bash", [repositoryRoot + "/scripts/oracle-venv.sh"]), result.status == 0 else { return nil }
+        let started = Date()
+        let result: Output
+        do {
+            result = try run("/bin/bash", [repositoryRoot + "/scripts/oracle-venv.sh"])
+        } catch {
+            print("scripts/oracle-venv.sh could not be started: \(error)")
+            return nil
+        }
         let path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+        guard result.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
+            print(String(format: "scripts/oracle-venv.sh failed after %.0f s (exit %d): %@%@",
+                         Date().timeIntervalSince(started), result.status, result.stdout, String(result.stderr.suffix(3000))))
+            return nil
+        }
+        return path
     }()
 }
 

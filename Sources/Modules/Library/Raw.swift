@@ -24,16 +24,6 @@ public enum RawModule: Module {
         let command = args.string("executable").map { "\(shellQuote($0)) -c \(shellQuote(text))" } ?? text
         let result = try await context.connection.run(
             CommandRequest(command, environment: context.environment, become: context.become))
-        let stdout = result.stdoutText
-        let stderr = result.stderrText
-        let values: OrderedDictionary<String, Value> = [
-            "rc": .int(Int(result.exitStatus)), "stdout": .string(stdout),
-            "stdout_lines": .list(stdout.splitLinesPython.map(Value.string)), "stderr": .string(stderr),
-            "stderr_lines": .list(stderr.splitLinesPython.map(Value.string)),
-        ]
-        if !result.succeeded {
-            return ModuleResult(changed: true, failed: true, msg: "non-zero return code", values: values)
-        }
-        return ModuleResult(changed: true, values: values)
+        return CommandOutput.result(result)
     }
 }

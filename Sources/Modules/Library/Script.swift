@@ -36,24 +36,13 @@ public enum ScriptModule: Module {
         }
         guard let source = words.first else { return .failure("no script given") }
         // creates/removes are checked first, in one command.
-        if args.string("creates") != nil || args.string("removes") != nil {
-            var checks: [String] = []
-            if let creates = args.string("creates") {
-                checks.append("[ -e \(RemoteProbe.tildeQuote(creates)) ] && echo creates")
-            }
-            if let removes = args.string("removes") {
-                checks.append("[ -e \(RemoteProbe.tildeQuote(removes)) ] || echo removes")
-            }
-            let result = try await context.connection.run(
-                CommandRequest(
-                    checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
-                    become: context.become))
-            if let creates = args.string("creates"), result.stdoutText.contains("creates") {
-                return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(creates) exists")
-            }
-            if let removes = args.string("removes"), result.stdoutText.contains("removes") {
-                return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(removes) does not exist")
-            }
+        switch try await CommandOutput.pathCondition(args, context: context) {
+        case .created(let creates)?:
+            return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(creates) exists")
+        case .removed(let removes)?:
+            return ModuleResult(changed: false, skipped: true, msg: "skipped, since \(removes) does not exist")
+        case nil:
+            break
         }
         if context.checkMode {
             return ModuleResult(changed: false, skipped: true, msg: "Check mode is not supported for this task")
@@ -82,16 +71,6 @@ public enum ScriptModule: Module {
         let script = "trap 'rm -rf -- \(shellQuote(dir))' EXIT\n\(line)\n"
         let result = try await context.connection.run(
             CommandRequest(script, environment: context.environment, become: context.become))
-        let stdout = result.stdoutText
-        let stderr = result.stderrText
-        let values: OrderedDictionary<String, Value> = [
-            "rc": .int(Int(result.exitStatus)), "stdout": .string(stdout),
-            "stdout_lines": .list(stdout.splitLinesPython.map(Value.string)), "stderr": .string(stderr),
-            "stderr_lines": .list(stderr.splitLinesPython.map(Value.string)),
-        ]
-        if !result.succeeded {
-            return ModuleResult(changed: true, failed: true, msg: "non-zero return code", values: values)
-        }
-        return ModuleResult(changed: true, values: values)
+        return CommandOutput.result(result)
     }
 }

@@ -151,26 +151,14 @@ public enum UriModule: Module {
         for unsupported in ["dest", "src"] where args[unsupported] != nil {
             return .failure("uri: \(unsupported) is not supported by this engine")
         }
-        if args.string("creates") != nil || args.string("removes") != nil {
-            // uri.py checks these before any request is made.
-            var checks: [String] = []
-            if let creates = args.string("creates") {
-                checks.append("[ -e \(RemoteProbe.tildeQuote(creates)) ] && echo creates")
-            }
-            if let removes = args.string("removes") {
-                checks.append("[ -e \(RemoteProbe.tildeQuote(removes)) ] || echo removes")
-            }
-            let result = try await context.connection.run(
-                CommandRequest(
-                    checks.joined(separator: "; ") + "; exit 0", environment: context.environment,
-                    become: context.become))
-            if let creates = args.string("creates"), result.stdoutText.contains("creates") {
-                return ModuleResult(changed: false, values: ["stdout": .string("skipped, since '\(creates)' exists")])
-            }
-            if let removes = args.string("removes"), result.stdoutText.contains("removes") {
-                return ModuleResult(
-                    changed: false, values: ["stdout": .string("skipped, since '\(removes)' does not exist")])
-            }
+        // uri.py checks these before any request is made.
+        switch try await CommandOutput.pathCondition(args, context: context) {
+        case .created(let creates)?:
+            return ModuleResult(changed: false, values: ["stdout": .string("skipped, since '\(creates)' exists")])
+        case .removed(let removes)?:
+            return ModuleResult(changed: false, values: ["stdout": .string("skipped, since '\(removes)' does not exist")])
+        case nil:
+            break
         }
         var headers: OrderedDictionary<String, String> = [:]
         for (k, v) in args["headers"]?.dictValue ?? [:] { headers[k] = v.pythonString ?? JSON.encode(v) }
