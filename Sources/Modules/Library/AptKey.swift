@@ -101,9 +101,8 @@ public enum AptKeyModule: Module {
             // Ansible lists the keys first and then fails the same way.
             return .failure("Invalid key_id: id is missing, and no data, file or url to read it from", values: ["id": .null])
         }
-        if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            return try await unsupportedScheme(url, context: context)
-        }
+        // Ansible downloads only what it needs: the key when no id is given, or when it is missing.
+        if givenID == nil, let url, !isHTTP(url) { return try await unsupportedScheme(url, context: context) }
 
         // Round trip 1: the tools, the key's id when not given (downloading a URL), and the listing.
         var probe = [
@@ -192,6 +191,7 @@ public enum AptKeyModule: Module {
                 failureMessage = "Unable to add a key from binary data"
             } else if let url {
                 // An id was given with the URL: the key is downloaded only now, when it is missing.
+                if !isHTTP(url) { return try await unsupportedScheme(url, context: context) }
                 change = "t=$(mktemp) || exit 92; curl -K - -L -f -s -S -o \"$t\" || { rm -f \"$t\"; exit 93; }; "
                     + "apt-key\(keyringOption) add - < \"$t\"; r=$?; rm -f \"$t\"; exit $r"
                 changeInput = curlConfig(url, args)
@@ -239,6 +239,8 @@ public enum AptKeyModule: Module {
         }
         return ModuleResult(changed: true, values: values)
     }
+
+    static func isHTTP(_ url: String) -> Bool { url.hasPrefix("http://") || url.hasPrefix("https://") }
 
     /// Ansible's fetch_url reads a file:// URL but reports no HTTP status for it, so the module
     /// fails with the size it read; other schemes fail to open.
