@@ -108,9 +108,6 @@ public enum UnsupportedActions {
             ["yum_repository"] + collection("ansible.builtin", ["yum_repository"]) + collection("ansible.legacy", ["yum_repository"]),
             "Add or remove YUM repositories", alternative: "ansible.builtin.apt_repository on Debian hosts"),
         Entry(
-            ["openssh_keypair"] + collection("community.crypto", ["openssh_keypair"]), "Generate OpenSSH private and public keys",
-            alternative: "ansible.builtin.command: ssh-keygen -q -N '' -t TYPE -f PATH, with creates: PATH"),
-        Entry(
             ["synchronize"] + collection("ansible.posix", ["synchronize"]), "A wrapper around rsync",
             alternative: "ansible.builtin.copy (a directory src copies recursively), or ansible.builtin.command running rsync from the host"),
         Entry(

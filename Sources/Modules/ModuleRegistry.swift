@@ -16,7 +16,7 @@ public enum ModuleRegistry {
         UnarchiveModule.self,
         Deb822RepositoryModule.self, AptKeyModule.self,
         OpenSSLPrivateKeyModule.self, OpenSSLCSRPipeModule.self, X509CertificateModule.self,
-        X509CertificatePipeModule.self, X509CertificateInfoModule.self,
+        X509CertificatePipeModule.self, X509CertificateInfoModule.self, OpenSSHKeypairModule.self,
         // Other distributions' modules: declared so guarded tasks load; they fail when they run.
         YumModule.self, DnfModule.self, PacmanModule.self, SelinuxModule.self, SeportModule.self,
     ]
