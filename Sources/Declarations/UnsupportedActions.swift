@@ -108,14 +108,6 @@ public enum UnsupportedActions {
             ["yum_repository"] + collection("ansible.builtin", ["yum_repository"]) + collection("ansible.legacy", ["yum_repository"]),
             "Add or remove YUM repositories", alternative: "ansible.builtin.apt_repository on Debian hosts"),
         Entry(
-            ["deb822_repository"] + collection("ansible.builtin", ["deb822_repository"]) + collection("ansible.legacy", ["deb822_repository"]),
-            "Add and remove deb822 formatted repositories",
-            alternative: "ansible.builtin.apt_repository with repo: 'deb [signed-by=KEYRING] URI SUITE COMPONENTS', or ansible.builtin.copy of the .sources file into /etc/apt/sources.list.d"),
-        Entry(
-            ["apt_key"] + collection("ansible.builtin", ["apt_key"]) + collection("ansible.legacy", ["apt_key"]),
-            "Add or remove an apt key (apt-key is deprecated)",
-            alternative: "ansible.builtin.get_url of the key into /etc/apt/keyrings/NAME.asc, named by signed-by in ansible.builtin.apt_repository"),
-        Entry(
             ["synchronize"] + collection("ansible.posix", ["synchronize"]), "A wrapper around rsync",
             alternative: "ansible.builtin.copy (a directory src copies recursively), or ansible.builtin.command running rsync from the host"),
         Entry(

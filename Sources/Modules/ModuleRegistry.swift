@@ -14,6 +14,7 @@ public enum ModuleRegistry {
         AptRepositoryModule.self, TimezoneModule.self, LocaleGenModule.self, DpkgDivertModule.self, AclModule.self,
         IptablesModule.self, PostgresqlPrivsModule.self, PamdModule.self, GitModule.self,
         UnarchiveModule.self,
+        Deb822RepositoryModule.self, AptKeyModule.self,
         OpenSSLPrivateKeyModule.self, OpenSSLCSRPipeModule.self, X509CertificateModule.self,
         X509CertificatePipeModule.self, X509CertificateInfoModule.self, OpenSSHKeypairModule.self,
         // Other distributions' modules: declared so guarded tasks load; they fail when they run.

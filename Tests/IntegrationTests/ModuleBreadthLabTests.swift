@@ -252,6 +252,7 @@ struct ModuleBreadthLabTests {
         let wanted: Set<String> = [
             "iptables", "timezone", "locale_gen", "dpkg_divert", "acl", "package", "service", "fetch", "sysctl", "git",
             "unarchive", "pamd", "postgresql_privs", "postgresql_db", "postgresql_user", "reboot", "setup",
+            "deb822_repository", "apt_key",
         ]
         #expect(wanted.isSubset(of: modules), "missing: \(wanted.subtracting(modules).sorted())")
     }

@@ -20,15 +20,21 @@ tree() {
 }
 tree \( -type d -printf '%p %y %m %u %g\n' \) -o -printf '%p %y %m %u %g %s %n %l\n' | sort
 section checksums
-tree -type f -print0 | xargs -0 sha256sum | sort -k2
+# gpg's keybox and trust database (which apt_key's gpg creates in /root/.gnupg) record when they
+# were made: listed above, not compared by content.
+tree -type f -print0 | grep -zv '^/root/.gnupg/' | xargs -0 sha256sum | sort -k2
 
 section contents
 for f in $(find /srv/breadth -path /srv/breadth/pam.d -prune -o -name .git -prune -o -path /srv/breadth/origin.git -prune -o \
     -type f -size -200k -print 2>/dev/null | grep -v '\.tar\.gz$' | sort; find /etc/sysctl.d/90-breadth.conf /etc/locale.gen /etc/timezone /etc/issue /etc/issue.net \
-    /etc/systemd/system/breadth.service /etc/ansible/facts.d -type f 2>/dev/null | sort); do
+    /etc/systemd/system/breadth.service /etc/ansible/facts.d /etc/apt/sources.list.d /etc/apt/keyrings -type f 2>/dev/null | sort); do
   echo "--- $f"
   cat "$f"
 done
+
+section apt-keys
+# apt_key's view: every trusted keyring, with expiry and user ids (gpg's notes on stderr left out).
+apt-key adv --list-public-keys --keyid-format=long 2>/dev/null | grep -v "apt-key-gpghome"
 
 section packages
 dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' | sort
