@@ -134,6 +134,12 @@ if Context.environment["PGHA_FUZZ"] == "1" {
         ("HostPatternFuzzer", ["PGHACore", "Inventory"]),
         ("VaultFuzzer", ["PGHACore", "Vault"]),
     ]
+    // libFuzzer's main would clash with the generator the EmbedBuiltinContent plugin builds and
+    // runs, and the fuzzers need no built-in roles: BuiltinContent is built with an empty table.
+    if let builtinContent = package.targets.first(where: { $0.name == "BuiltinContent" }) {
+        builtinContent.plugins = []
+        builtinContent.swiftSettings = [.define("PGHA_NO_EMBEDDED_CONTENT")]
+    }
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for fuzzer in fuzzers {
         package.targets.append(

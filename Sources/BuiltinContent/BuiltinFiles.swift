@@ -14,3 +14,10 @@ public enum BuiltinFiles {
         embedded.map { ($0.path, File(bytes: Array($0.text.utf8), isExecutable: $0.executable)) },
         uniquingKeysWith: { first, _ in first })
 }
+
+#if PGHA_NO_EMBEDDED_CONTENT
+extension BuiltinFiles {
+    /// Builds without the EmbedBuiltinContent plugin (the libFuzzer targets) embed nothing.
+    static let embedded: [(path: String, executable: Bool, text: String)] = []
+}
+#endif

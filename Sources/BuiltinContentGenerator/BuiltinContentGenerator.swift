@@ -74,12 +74,19 @@ func buildInfo(commit: String) -> String {
     """
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-switch arguments.first {
-case "content" where arguments.count >= 3:
-    writeIfChanged(contentTable(root: arguments[2], files: Array(arguments.dropFirst(3))), to: arguments[1])
-case "build-info" where arguments.count == 3:
-    writeIfChanged(buildInfo(commit: arguments[2]), to: arguments[1])
-default:
-    fail("usage: content OUTPUT ROOT FILE... | build-info OUTPUT COMMIT")
+// An explicit entry point, not top-level code: builds with `-sanitize=fuzzer` (scripts/fuzz) compile
+// executables as libraries, since libFuzzer brings its own main.
+@main
+enum BuiltinContentGenerator {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        switch arguments.first {
+        case "content" where arguments.count >= 3:
+            writeIfChanged(contentTable(root: arguments[2], files: Array(arguments.dropFirst(3))), to: arguments[1])
+        case "build-info" where arguments.count == 3:
+            writeIfChanged(buildInfo(commit: arguments[2]), to: arguments[1])
+        default:
+            fail("usage: content OUTPUT ROOT FILE... | build-info OUTPUT COMMIT")
+        }
+    }
 }
