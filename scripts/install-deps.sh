@@ -21,9 +21,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
     done
   fi
 fi
-if ! command -v swift >/dev/null 2>&1; then
-  for dir in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
-    [ -x "$dir/swift" ] && export PATH="$dir:$PATH"
-  done
-  command -v swift >/dev/null 2>&1 || { echo "swift 6.3 is required on PATH" >&2; exit 1; }
-fi
+. "$here/toolchain.sh"
+command -v swift >/dev/null 2>&1 || { echo "swift 6.3 is required on PATH" >&2; exit 1; }
