@@ -43,12 +43,12 @@ struct ClusterLabTests {
 
         let rerun = try ClusterLab.pgha(["site.yml"] + ClusterLab.extraArguments)
         #expect(rerun.status == 0, "\(rerun.tail)")
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "rerun changed something:\n\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "changed: \(rerun.changes)\n\(rerun.tail)")
 
         let before = try ClusterLab.fingerprints()
         let check = try ClusterLab.pgha(["site.yml", "--check", "--diff"] + ClusterLab.extraArguments)
         #expect(check.status == 0, "\(check.tail)")
-        #expect(ClusterLab.changedCounts(check.stdout).values.allSatisfy { $0 == 0 }, "\(check.tail)")
+        #expect(ClusterLab.changedCounts(check.stdout).values.allSatisfy { $0 == 0 }, "changed: \(check.changes)\n\(check.tail)")
         #expect(try ClusterLab.fingerprints() == before)
 
         // One setting changes in group_vars: --check --diff shows exactly it and touches nothing.
@@ -209,7 +209,7 @@ struct ClusterLabTests {
 
         let rerun = try ClusterLab.pgha(["site.yml", "-i", inventory.file] + ClusterLab.extraArguments)
         #expect(rerun.status == 0, "\(rerun.tail)")
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "changed: \(rerun.changes)\n\(rerun.tail)")
     }
 
     /// After the others: it rebuilds the cluster's hosts, deploys without TLS and moves to TLS.
@@ -316,6 +316,17 @@ enum ClusterLab {
         var stdout: String
         var stderr: String
         var tail: String { String((stdout + stderr).suffix(4000)) }
+        /// "TASK name: host" for each change the human output reports, in order: what a rerun that
+        /// should change nothing changed.
+        var changes: [String] {
+            var task = ""
+            var found: [String] = []
+            for line in stdout.split(separator: "\n") {
+                if line.hasPrefix("TASK [") { task = String(line.dropFirst(6).prefix { $0 != "]" }) }
+                if line.hasPrefix("changed: [") { found.append("\(task): \(line.dropFirst(10).prefix { $0 != "]" })") }
+            }
+            return found
+        }
     }
 
     /// Runs pgha-play from the repository root; playbooks on the tests' inventory unless `-i` is given.

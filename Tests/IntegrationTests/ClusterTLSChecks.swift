@@ -166,7 +166,7 @@ enum ClusterTLS {
         let onDisk = try ClusterLab.ssh(node, "openssl x509 -in /etc/pgha/tls/postgresql.crt -noout -enddate")
         #expect(!served.stdout.isEmpty && served.stdout == onDisk.stdout, "served \(served.stdout), on disk \(onDisk.stdout)")
         let rerun = try ClusterLab.pgha(["site.yml"] + ClusterLab.extraArguments)
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "changed: \(rerun.changes)\n\(rerun.tail)")
     }
 
     /// rotate-ca.yml with a new CA while a client writes through HAProxy: every write succeeds,
@@ -202,7 +202,7 @@ enum ClusterTLS {
         }
         let rerun = try ClusterLab.pgha(["site.yml"] + ClusterLab.extraArguments)
         #expect(rerun.status == 0, "\(rerun.tail)")
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "changed: \(rerun.changes)\n\(rerun.tail)")
     }
 
     /// Runs `step` while a client inserts through HAProxy on a replica's node (one connection per
@@ -249,6 +249,6 @@ enum ClusterTLS {
         try expectEveryLinkUsesTLS()
         let rerun = try ClusterLab.pgha(["site.yml"] + ClusterLab.extraArguments)
         #expect(rerun.status == 0, "\(rerun.tail)")
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "changed: \(rerun.changes)\n\(rerun.tail)")
     }
 }

@@ -23,7 +23,7 @@ struct MonitoringLabTests {
 
         let rerun = try MonitoringLab.pgha(["site.yml", "-i", MonitoringLab.inventory, "--tags", "monitoring"] + ClusterLab.extraArguments)
         #expect(rerun.status == 0, "\(rerun.tail)")
-        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "rerun changed something:\n\(rerun.tail)")
+        #expect(ClusterLab.changedCounts(rerun.stdout).values.allSatisfy { $0 == 0 }, "changed: \(rerun.changes)\n\(rerun.tail)")
 
         // Every target up: node_exporter 3, postgres_exporter 2, Patroni 2, etcd 3, HAProxy 2.
         let expected = ["node": 3, "postgres": 2, "patroni": 2, "etcd": 3, "haproxy": 2]

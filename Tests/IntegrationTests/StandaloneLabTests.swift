@@ -5,7 +5,10 @@ import Testing
 /// Issue 11's "done when": the release binary alone, in a fresh empty directory, with an inventory
 /// made by `init` for three fresh lab hosts (the lab's user and key): site.yml deploys the cluster,
 /// a rerun reports changed=0, switchover.yml runs, and a user's roles/haproxy (from `roles
-/// export`, with a marker comment in its template) is the one deployed.
+/// export`, with a marker comment in its template) is the one deployed. It is also issue 10's
+/// cluster deployed from an inventory whose secrets are all vaulted: `init` generates and vaults
+/// every one (the cluster CA's key among them), none is on disk in clear or in the output (plain or
+/// base64), the replica streams, and the lab's committed superuser password does not open it.
 ///
 /// Hosts: PGHA_STANDALONE_LAB_HOSTS (default "node20,node21,node22": two database nodes, then the
 /// witness), reset first. The binary: PGHA_RELEASE_BINARY, else scripts/build-release builds it.
@@ -44,6 +47,15 @@ struct StandaloneLabTests {
         let cluster = alone.work + "/cluster"
         let secrets = try StandaloneLab.secrets(in: cluster, pgha: pgha)
         try #require(secrets.count == 7)
+        // Every secret, the cluster CA's key among them, is vaulted: none of them is on disk in clear.
+        let vaultFile = try String(contentsOfFile: cluster + "/group_vars/all/vault.yml", encoding: .utf8)
+        #expect(vaultFile.hasPrefix("$ANSIBLE_VAULT;1.1;AES256\n"))
+        let inventoryText = try FileManager.default.subpathsOfDirectory(atPath: cluster).compactMap {
+            try? String(contentsOfFile: cluster + "/" + $0, encoding: .utf8)
+        }.joined(separator: "\n")
+        for (name, secret) in secrets {
+            #expect(!inventoryText.contains(secret), "\(name) is in the inventory in clear")
+        }
 
         // The user's haproxy: the built-in one exported, with a marker in its template.
         let exported = try pgha(["roles", "export", "haproxy"], in: cluster)
@@ -57,8 +69,10 @@ struct StandaloneLabTests {
         print(String(format: "standalone lab: site.yml deployed in %.0f s", Date().timeIntervalSince(started)))
         try #require(deploy.status == 0, "site.yml failed:\n\((deploy.stdout + deploy.stderr).suffix(4000))")
         #expect(deploy.stdout.contains("PLAY [Pre-flight checks]"))
-        for secret in secrets.values {
-            #expect(!deploy.stdout.contains(secret) && !deploy.stderr.contains(secret), "a generated secret leaked into the output")
+        for (name, secret) in secrets {
+            let base64 = Base64.encode(secret)
+            #expect(!deploy.stdout.contains(secret) && !deploy.stderr.contains(secret), "\(name) leaked into the output")
+            #expect(!deploy.stdout.contains(base64) && !deploy.stderr.contains(base64), "\(name) leaked base64-encoded")
         }
         for host in hosts.prefix(2) {
             let config = try VaultLab.ssh(try #require(addresses[host]), "sudo cat /etc/haproxy/haproxy.cfg")
@@ -70,10 +84,18 @@ struct StandaloneLabTests {
         let members = try VaultLab.members(on: database, addresses: addresses)
         let leader = try #require(members.first { $0.role == "Leader" }?.name, "\(members)")
         let replica = try #require(database.first { $0 != leader })
+        let replication = try VaultLab.ssh(
+            try #require(addresses[leader]),
+            "sudo -u postgres psql -p 5442 -Atc \"select application_name || ' ' || state from pg_stat_replication\"")
+        #expect(replication.stdout.contains("\(replica) streaming"), "\(members) \(replication.stdout)\(replication.stderr)")
+        let superuser = try #require(secrets["vault_pg_superuser_password"])
         let written = try VaultLab.sql(
-            address: try #require(addresses[replica]), password: try #require(secrets["vault_pg_superuser_password"]),
+            address: try #require(addresses[replica]), password: superuser,
             "create table standalone_check (note text); insert into standalone_check values ('alone'); select count(*) from standalone_check")
         #expect(written.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(written.stdout)\(written.stderr)")
+        // The committed lab password does not open it: the vaulted, generated one is in force.
+        let labPassword = try VaultLab.sql(address: try #require(addresses[replica]), password: "lab-only-Su7x9QmV2rT4kLp8", "select 1")
+        #expect(labPassword.status != 0, "the lab's committed superuser password opened a cluster made by init")
 
         started = Date()
         let rerun = try pgha(["site.yml"] + VaultLab.extraArguments, in: cluster)
