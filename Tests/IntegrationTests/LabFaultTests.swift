@@ -51,6 +51,17 @@ struct LabFaultTests {
         }
     }
 
+    /// Limits what the controller sends to `host` (the egress of its bridge port, vb-NAME) with a
+    /// token bucket, or removes the limit (nil).
+    static func shapeLink(of host: Host, megabitsPerSecond rate: Int?) throws {
+        let port = "vb-" + host.name
+        _ = try TestSupport.run("/usr/sbin/tc", ["qdisc", "del", "dev", port, "root"])
+        guard let rate else { return }
+        let added = try TestSupport.run(
+            "/usr/sbin/tc", ["qdisc", "add", "dev", port, "root", "tbf", "rate", "\(rate)mbit", "burst", "64kb", "latency", "500ms"])
+        try #require(added.status == 0, "tc could not shape \(port): \(added.stderr)")
+    }
+
     /// A command on a lab host over a separate OpenSSH login (as root with `sudo`).
     @discardableResult
     static func ssh(_ host: Host, _ command: String, timeout: Int = 20) throws -> TestSupport.Output {
@@ -230,6 +241,10 @@ struct LabFaultTests {
                   file: {path: /var/tmp/pgha-fault/never, state: touch}
 
             """)
+        // The links to the hosts shaped to 40 Mbit/s: each 16 MB upload takes about 3 s however fast
+        // or idle the machine is (unshaped, a quiet machine finished all four before the first poll).
+        for host in Self.hosts { try Self.shapeLink(of: host, megabitsPerSecond: 40) }
+        defer { for host in Self.hosts { try? Self.shapeLink(of: host, megabitsPerSecond: nil) } }
         let run = try workspace.background([])
         defer { if run.process.isRunning { run.process.terminate() } }
         // Interrupt while an upload is under way (a file in the session's private upload directory).
