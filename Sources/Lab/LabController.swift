@@ -193,21 +193,23 @@ public struct LabController: Sendable {
     }
 
     /// Power loss: the host dies at once, its disk stays as it was.
+    ///
+    /// Takes no lab lock: a power loss does not wait for another command's `reset` or `start` of
+    /// other hosts (each waits up to a minute for SSH on a busy machine), and it only signals the
+    /// processes of this one host.
     public func kill(_ name: String) throws {
         try Self.preflight()
-        try withLock {
-            _ = try knownHost(name)
-            runtime.kill(name)
-        }
+        _ = try knownHost(name)
+        runtime.kill(name)
     }
 
     /// Boots a stopped host again with its disk as it was, and waits for SSH.
     public func start(_ name: String) throws {
         try Self.preflight()
-        try withLock {
+        let booting: LabState.Host? = try withLock {
             let state = try LabState.load(from: paths.stateFile)
             let host = try knownHost(name, in: state)
-            if runtime.isRunning(name) { return }
+            if runtime.isRunning(name) { return nil }
             guard images.isBuilt(host.imageHash) else {
                 throw PGHAError(.environment, "the image of \(name) is gone from the cache", host: name,
                                 hint: "run `pgha-play lab down` and `pgha-play lab up`")
@@ -218,15 +220,17 @@ public struct LabController: Sendable {
             try clearLeftovers(of: name)
             try runtime.boot(host, image: paths.image(host.imageHash))
             try applyPartitions([host])
-            if !host.partitioned { try waitForSSH([host]) }
+            return host.partitioned ? nil : host
         }
+        // Outside the lock: other commands (a kill, a partition) need not wait for this boot.
+        if let booting { try waitForSSH([booting]) }
     }
 
     /// Gives hosts a fresh disk from the current image (as after `down` and `up`) and boots them,
     /// leaving every other host running. Tests that need a pristine host use this.
     public func reset(_ names: [String]) throws {
         try Self.preflight()
-        try withLock {
+        let booted: [LabState.Host] = try withLock {
             var state = try LabState.load(from: paths.stateFile)
             let hosts = try names.map { try knownHost($0, in: state) }
             let hash = try images.ensure()
@@ -245,8 +249,10 @@ public struct LabController: Sendable {
             try files.writeKnownHosts(state.hosts.filter { FileManager.default.fileExists(atPath: paths.upperDir($0.name)) })
             for host in hosts { try runtime.boot(host, image: paths.image(hash)) }
             log("reset \(hosts.count) host(s): \(hosts.map(\.name).joined(separator: ", "))")
-            try waitForSSH(hosts)
+            return hosts
         }
+        // Outside the lock: other commands (a kill, a partition) need not wait for these boots.
+        try waitForSSH(booted)
     }
 
     /// Cuts the host off the lab network (its bridge port goes down). It stays cut across

@@ -57,15 +57,17 @@ struct LabHostKilledTests {
         }
         // Kill the host only once its `sleep 30` is running.
         #expect(waitForSleep(state: state), "the long task never started on \(host)")
+        let killStarted = Date()
         let kill = try TestSupport.run(TestSupport.executable, ["lab", "kill", host])
         killed = kill.status == 0
         try #require(killed, "lab kill \(host) failed: \(kill.stderr)")
         let killedAt = Date()
+        let killSeconds = killedAt.timeIntervalSince(killStarted)
 
         let (status, events, stderr) = run.finish()
         let elapsed = Date().timeIntervalSince(killedAt)
         let results = BackgroundRun.statuses(events)
-        let log = "events:\n\(results.joined(separator: "\n"))\nstderr:\n\(stderr)"
+        let log = "`lab kill \(host)` took \(String(format: "%.1f", killSeconds)) s\nevents:\n\(results.joined(separator: "\n"))\nstderr:\n\(stderr)"
 
         #expect(status == 4, "exit status \(status), ansible-playbook's is 4\n\(log)")
         #expect(results == [
