@@ -10,6 +10,25 @@ struct RedactorTests {
         #expect(redactor.redact("a=hunter2-long-and-longer b=hunter2-long c=abc") == "a=******** b=******** c=abc")
     }
 
+    /// The one-pass search finds a secret wherever it sits: at either end, alone, inside multi-byte
+    /// text, after a near miss that shares its first bytes, and in nested values.
+    @Test func findsTheSecretAtEveryPosition() {
+        let redactor = Redactor()
+        redactor.register("sécret-9")
+        for (text, expected) in [
+            ("sécret-9", "********"), ("sécret-9 tail", "******** tail"), ("head sécret-9", "head ********"),
+            ("sé sécret-sécret-9", "sé sécret-********"), ("sécret-", "sécret-"), ("", ""), ("s", "s"),
+            ("日本sécret-9語", "日本********語"),
+        ] {
+            #expect(redactor.redact(text) == expected, "\(text)")
+            #expect(redactor.containsSecret(text) == (text != expected), "\(text)")
+        }
+        let nested: Value = .dict(["a": .list([.int(1), .dict(["b": .string("x sécret-9")])]), "c": .string("plain")])
+        #expect(redactor.redact(value: nested) == .dict(["a": .list([.int(1), .dict(["b": .string("x ********")])]), "c": .string("plain")]))
+        let clean: Value = .dict(["a": .list([.string("nothing here")])])
+        #expect(redactor.redact(value: clean) == clean)
+    }
+
     /// A password written into a config file through `to_json` or into a connection URL has other
     /// bytes than the variable; a diff of that file must still not show it.
     @Test func masksTheSecretAsJSONAndURLsSpellIt() {
