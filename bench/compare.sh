@@ -6,22 +6,22 @@
 # counts. Prints each time and the ratios, and writes the table into bench/README.md (between the
 # compare markers) with the date and the machine.
 #
-#   swift build -c release && bench/compare.sh
+#   scripts/build-release && bench/compare.sh
 #
-# Env: PGHA_BIN (default .build/release/pgha-play), BENCH_HOSTS (default
-#      node24=10.77.0.35,node25=10.77.0.36), BENCH_WORKLOAD (default /work/shared/bench),
+# Env: PGHA_BIN (default .build-release/release/pgha-play, made by scripts/build-release),
+#      BENCH_HOSTS (default node24=10.77.0.35,node25=10.77.0.36), BENCH_WORKLOAD (default /work/shared/bench),
 #      RUNS (default 3), RESET (default 1: `pgha-play lab reset` the hosts first, so they start
 #      fresh), PGHA_ORACLE_VENV (ansible-core 2.19, made by scripts/oracle-venv.sh),
 #      PGHA_BENCH_VENV (default .venv-bench: Mitogen and pyinfra from PyPI, made here; never a
 #      runtime dependency), WRITE_README (default 1).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bin="${PGHA_BIN:-$root/.build/release/pgha-play}"
+bin="${PGHA_BIN:-$root/.build-release/release/pgha-play}"
 hosts="${BENCH_HOSTS:-node24=10.77.0.35,node25=10.77.0.36}"
 workload="${BENCH_WORKLOAD:-/work/shared/bench}"
 runs="${RUNS:-3}"
 lab=/var/lib/pgha-play/lab
-[ -x "$bin" ] || { echo "build first: swift build -c release (or set PGHA_BIN)" >&2; exit 1; }
+[ -x "$bin" ] || { echo "build first: scripts/build-release (or set PGHA_BIN)" >&2; exit 1; }
 [ -f "$workload/bench.yml" ] && [ -f "$workload/deploy.py" ] || { echo "no workload in $workload" >&2; exit 1; }
 
 oracle_python="$(PGHA_ORACLE_VENV="${PGHA_ORACLE_VENV:-$root/.venv-oracle}" "$root/scripts/oracle-venv.sh")"

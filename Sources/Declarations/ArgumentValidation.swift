@@ -115,7 +115,7 @@ extension Value {
     /// Whether a template expression is still unrendered somewhere inside.
     package var containsTemplate: Bool {
         switch self {
-        case .string(let s): return s.contains("{{") || s.contains("{%")
+        case .string(let s): return s.containsTemplateMarkup
         case .list(let items): return items.contains(where: \.containsTemplate)
         case .dict(let d): return d.values.contains(where: \.containsTemplate)
         default: return false

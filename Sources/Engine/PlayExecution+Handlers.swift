@@ -45,7 +45,7 @@ extension PlayExecution {
     private func handlerNames(_ handler: Task, host: String) -> Set<String>? {
         var names = Set(handler.listen)
         if var name = handler.name {
-            if name.contains("{{") || name.contains("{%") {
+            if name.containsTemplateMarkup {
                 let (rendered, errors) = services.templating.renderName(
                     name, variables(for: host, task: handler, scope: Scope()), at: handler.location)
                 guard errors.isEmpty else { return nil }

@@ -128,7 +128,7 @@ extension PlayExecution {
 
     /// The task with its name rendered as Ansible shows it, with the first host's variables.
     private func withRenderedName(_ task: Task, host: String, scope: Scope) -> Task {
-        guard let name = task.name, name.contains("{{") || name.contains("{%") else { return task }
+        guard let name = task.name, name.containsTemplateMarkup else { return task }
         let (rendered, errors) = services.templating.renderName(name, variables(for: host, task: task, scope: scope), at: task.location)
         if !errors.isEmpty {
             let listed = errors.enumerated().map { "error \($0.offset + 1) - \($0.element)" }.joined(separator: "\n")

@@ -31,7 +31,7 @@ struct Templating: Sendable {
         for (key, value) in args {
             let rendered = try engine.renderValue(value, variables: variables, location: location)
             if case .string(let s) = rendered, s == Self.omitToken { continue }
-            let renderedKey = key.contains("{{") ? try renderString(key, variables, at: location) : key
+            let renderedKey = key.containsBytes("{{") ? try renderString(key, variables, at: location) : key
             result[renderedKey] = Self.dropOmitted(rendered)
         }
         return result

@@ -247,7 +247,7 @@ final class HostVarsSnapshot: Sendable {
 
     private static func isTemplated(_ value: Value) -> Bool {
         switch value {
-        case .string(let s): return s.contains("{{") || s.contains("{%")
+        case .string(let s): return s.containsTemplateMarkup
         case .list(let items): return items.contains(where: isTemplated)
         case .dict(let dict): return dict.values.contains(where: isTemplated)
         default: return false

@@ -69,7 +69,7 @@ enum Diagnostics {
     }
 
     static func isTemplated(_ text: String) -> Bool {
-        text.contains("{{") || text.contains("{%")
+        text.containsTemplateMarkup
     }
 
     static let pythonKeywords: Set<String> = [

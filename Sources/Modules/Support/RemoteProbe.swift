@@ -140,12 +140,6 @@ struct RemoteProbe {
             // Without /proc the identity comes from id.
             "[ -d /proc/self/ ] || printf 'I|%s|%s|%s|%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -un)\" \"$(id -gn)\"",
         ]
-        if !users.isEmpty {
-            lines.append("echo 'U{'; getent passwd -- \(users.map(shellQuote).joined(separator: " ")); echo 'U}'")
-        }
-        if !groups.isEmpty {
-            lines.append("echo 'G{'; getent group -- \(groups.map(shellQuote).joined(separator: " ")); echo 'G}'")
-        }
         for (index, extra) in extras.enumerated() {
             lines.append("printf 'E|\(index)|%s\\n' \"$(\(extra))\"")
         }
@@ -177,13 +171,14 @@ struct RemoteProbe {
             let identity = identityAsked ? "" : " \(Self.identityPath)"
             identityAsked = true
             let stat = "stat \(follow ? "-L " : "")-c 'S\(follow ? 1 : 0)|\(format)' -- \"$@\"\(identity)"
-            if group.contains(where: sizedTargets.contains) {
-                // Kept for the shell too, which reads small files' sizes from it.
+            if group.contains(where: sizedTargets.contains) || !users.isEmpty || !groups.isEmpty {
+                // Kept for the shell too, which reads small files' sizes and owners from it.
                 lines.append("st\(follow ? 1 : 0)=$(\(stat)); printf '%s\\n' \"$st\(follow ? 1 : 0)\"")
             } else {
                 lines.append(stat)
             }
         }
+        lines += ownerLookups()
         // The content target goes last: its bytes end the output after a marker line, so they need
         // no escaping. One byte over the limit tells the parser the file is too large.
         let contentTarget = targets.indices.last { targets[$0].contentLimit != nil }
@@ -197,6 +192,32 @@ struct RemoteProbe {
         lines.append("exit 0")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// The user and group names asked for, looked up with getent unless a stat above already
+    /// showed a file (or the identity) owned by that name: then its id is in the stat line, and a
+    /// lookup (a program, and the slowest part of most file tasks' probes) is not needed.
+    private func ownerLookups() -> [String] {
+        guard !users.isEmpty || !groups.isEmpty else { return [] }
+        let names = [(users, "un", "u", "U", "passwd"), (groups, "gn", "g", "G", "group")]
+        var lines = ["while IFS='|' read -r t x1 x2 x3 un gn rest; do"]
+        for (list, field, flag, _, _) in names {
+            for (index, name) in list.enumerated() where name != Self.unknownOwner {
+                lines.append("  [ \"$\(field)\" = \(shellQuote(name)) ] && \(flag)\(index)=1")
+            }
+        }
+        lines.append("done <<PGHA_STAT\n$st0\n$st1\nPGHA_STAT")
+        for (list, _, flag, marker, database) in names where !list.isEmpty {
+            lines.append("set --")
+            for (index, name) in list.enumerated() {
+                lines.append("[ -n \"$\(flag)\(index)\" ] || set -- \"$@\" \(shellQuote(name))")
+            }
+            lines.append("[ $# = 0 ] || { echo '\(marker){'; getent \(database) -- \"$@\"; echo '\(marker)}'; }")
+        }
+        return lines
+    }
+
+    /// What stat prints for an id that has no name.
+    static let unknownOwner = "UNKNOWN"
 
     /// The lines that look closer at one target after the stat: link, checksum (or the shell's own
     /// comparison with the expected content), access, MIME type, tree, and the content last.
@@ -396,6 +417,12 @@ struct RemoteProbe {
         if let (index, bytes) = content {
             // One byte more than the limit was read: the file is too large to send.
             stats[index].content = bytes.count > (targets[index].contentLimit ?? Int.max) ? nil : bytes
+        }
+        // Names the script did not look up: a stat line showed them as some file's owner.
+        for line in statLines {
+            let (uid, gid, user, group) = (line.fields[1], line.fields[2], line.fields[3], line.fields[4])
+            if users.contains(user), user != Self.unknownOwner, userIDs[user] == nil { userIDs[user] = Int(uid) }
+            if groups.contains(group), group != Self.unknownOwner, groupIDs[group] == nil { groupIDs[group] = Int(gid) }
         }
         return Result(identity: identity, userIDs: userIDs, groupIDs: groupIDs, stats: stats, extras: extraOutputs)
     }
