@@ -95,13 +95,18 @@ enum FactScript {
     echo "@@end"
     py=${PGHA_PYTHON:-$(command -v python3 || command -v python)}
     [ -n "$py" ] && echo "python=$py $("$py" -V 2>&1 | head -n 1)"
+    # A small file's text as $(cat FILE) gives it, read by the shell: the device section reads about
+    # ten attributes of every block device (loop devices included), and a cat for each was most of
+    # the script's time.
+    rd() { rv=; rs=; while IFS= read -r rl || [ -n "$rl" ]; do rv="$rv$rs$rl"; rs='
+    '; done < "$1"; } 2>/dev/null
     d=/sys/devices/virtual/dmi/id
     echo "@@dmi"
     if [ -e $d/product_name ]; then
       for k in bios_date bios_vendor bios_version board_asset_tag board_name board_serial board_vendor board_version \
           chassis_asset_tag chassis_serial chassis_vendor chassis_version chassis_type product_name product_serial \
           product_uuid product_version sys_vendor; do
-        [ -r $d/$k ] && printf '%s=%s\n' $k "$(cat $d/$k 2>/dev/null)"
+        [ -r $d/$k ] && rd $d/$k && printf '%s=%s\n' $k "$rv"
       done
     elif command -v dmidecode >/dev/null 2>&1; then
       echo "dmidecode=1"
@@ -127,21 +132,21 @@ enum FactScript {
       l=$(readlink "/sys/block/$b") && sd="/sys/block/$l" || sd="/sys/block/$b"
       echo "dev $b $sd"
       for k in vendor model sas_address sas_device_handle serial; do
-        [ -r "$sd/device/$k" ] && printf 'device/%s %s\n' $k "$(cat "$sd/device/$k" 2>/dev/null)"
+        [ -r "$sd/device/$k" ] && rd "$sd/device/$k" && printf 'device/%s %s\n' $k "$rv"
       done
       for f in removable queue/discard_max_hw_bytes queue/discard_granularity queue/rotational queue/scheduler \
           queue/logical_block_size queue/hw_sector_size size; do
-        [ -r "$sd/$f" ] && printf '%s %s\n' $f "$(cat "$sd/$f" 2>/dev/null)"
+        [ -r "$sd/$f" ] && rd "$sd/$f" && printf '%s %s\n' $f "$rv"
       done
-      for h in $(ls -U "$sd/holders" 2>/dev/null); do printf 'holder %s %s\n' "$h" "$(cat "$sd/holders/$h/dm/name" 2>/dev/null)"; done
+      for h in $(ls -U "$sd/holders" 2>/dev/null); do rd "$sd/holders/$h/dm/name"; printf 'holder %s %s\n' "$h" "$rv"; done
       for p in $(ls -U "$sd"); do
         case "$p" in "$b"*[0-9]) ;; *) continue ;; esac
         [ -d "$sd/$p" ] || continue
         echo "part $p"
         for f in start queue/logical_block_size queue/hw_sector_size size; do
-          [ -r "$sd/$p/$f" ] && printf 'part/%s %s\n' $f "$(cat "$sd/$p/$f" 2>/dev/null)"
+          [ -r "$sd/$p/$f" ] && rd "$sd/$p/$f" && printf 'part/%s %s\n' $f "$rv"
         done
-        for h in $(ls -U "$sd/$p/holders" 2>/dev/null); do printf 'part/holder %s %s\n' "$h" "$(cat "$sd/$p/holders/$h/dm/name" 2>/dev/null)"; done
+        for h in $(ls -U "$sd/$p/holders" 2>/dev/null); do rd "$sd/$p/holders/$h/dm/name"; printf 'part/holder %s %s\n' "$h" "$rv"; done
       done
     done
     echo "@@end"
