@@ -112,16 +112,6 @@ package struct ConversionProblem: Error {
 }
 
 extension Value {
-    /// Whether a template expression is still unrendered somewhere inside.
-    package var containsTemplate: Bool {
-        switch self {
-        case .string(let s): return s.containsTemplateMarkup
-        case .list(let items): return items.contains(where: \.containsTemplate)
-        case .dict(let d): return d.values.contains(where: \.containsTemplate)
-        default: return false
-        }
-    }
-
     /// Python's str() of a scalar, as Ansible's str conversion produces it.
     package var pythonString: String? {
         switch self {

@@ -233,7 +233,7 @@ final class HostVarsSnapshot: Sendable {
                 for layer in layers[host] ?? [] { stack.push(layer) }
                 let location = SourceLocation(file: "<hostvars[\(host)]>")
                 var merged = stack.flattened()
-                for (key, value) in merged where Self.isTemplated(value) {
+                for (key, value) in merged where value.containsTemplate {
                     // A value that cannot be rendered in its own host's context stays as written.
                     if let rendered = try? templating.render(value, stack, at: location) { merged[key] = rendered }
                 }
@@ -242,15 +242,6 @@ final class HostVarsSnapshot: Sendable {
             let value = Value.dict(result)
             cached = value
             return value
-        }
-    }
-
-    private static func isTemplated(_ value: Value) -> Bool {
-        switch value {
-        case .string(let s): return s.containsTemplateMarkup
-        case .list(let items): return items.contains(where: isTemplated)
-        case .dict(let dict): return dict.values.contains(where: isTemplated)
-        default: return false
         }
     }
 }

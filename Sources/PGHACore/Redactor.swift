@@ -77,13 +77,14 @@ public final class Redactor: @unchecked Sendable {
 
     /// True when `text` contains a registered secret.
     public func containsSecret(_ text: String) -> Bool {
-        snapshot().occurs(in: text)
+        snapshot().matcher.occurs(in: text)
     }
 
-    private func snapshot() -> SecretMatcher {
+    /// The secrets' forms, longest first, and their matcher, as registered so far.
+    private func snapshot() -> (matcher: SecretMatcher, forms: [String]) {
         lock.lock()
         defer { lock.unlock() }
-        return matcher
+        return (matcher, ordered)
     }
 
     /// The error with every secret in its message, hint and source line masked.
@@ -105,12 +106,10 @@ public final class Redactor: @unchecked Sendable {
     public func redact(_ text: String) -> String {
         // Nearly all text holds no secret: one pass over its bytes says so (Foundation's substring
         // search per secret form was 40 % of a whole run's CPU time).
-        guard snapshot().occurs(in: text) else { return text }
-        lock.lock()
-        let secrets = ordered
-        lock.unlock()
+        let (matcher, forms) = snapshot()
+        guard matcher.occurs(in: text) else { return text }
         var result = text
-        for secret in secrets where result.contains(secret) {
+        for secret in forms where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: Redactor.mask)
         }
         return result
@@ -149,12 +148,17 @@ public final class Redactor: @unchecked Sendable {
     }
 
     public func redact(value: Value) -> Value {
-        let matcher = snapshot()
-        guard !matcher.isEmpty, matcher.occurs(in: value) else { return value }
+        // One pass over the whole value first: nearly every value holds no secret and is returned
+        // as it is; one that does is rebuilt with each string masked.
+        guard snapshot().matcher.occurs(in: value) else { return value }
+        return masked(value)
+    }
+
+    private func masked(_ value: Value) -> Value {
         switch value {
         case .string(let s): return .string(redact(s))
-        case .list(let items): return .list(items.map { redact(value: $0) })
-        case .dict(let dict): return .dict(dict.mapValues { redact(value: $0) })
+        case .list(let items): return .list(items.map(masked))
+        case .dict(let dict): return .dict(dict.mapValues(masked))
         default: return value
         }
     }
@@ -169,8 +173,6 @@ struct SecretMatcher: Sendable {
     /// Bit `b0 << 8 | b1` is set when some pattern starts with the bytes b0, b1.
     private var leadingPairs = [UInt64](repeating: 0, count: 1024)
     private var byLeadingPair: [UInt16: [Int]] = [:]
-
-    var isEmpty: Bool { patterns.isEmpty }
 
     mutating func add(_ pattern: String) {
         let bytes = Array(pattern.utf8)

@@ -197,21 +197,30 @@ struct RemoteProbe {
     /// showed a file (or the identity) owned by that name: then its id is in the stat line, and a
     /// lookup (a program, and the slowest part of most file tasks' probes) is not needed.
     private func ownerLookups() -> [String] {
-        guard !users.isEmpty || !groups.isEmpty else { return [] }
-        let names = [(users, "un", "u", "U", "passwd"), (groups, "gn", "g", "G", "group")]
+        /// Names of one database; `field` is their column in the stat lines read below, `seen` the
+        /// prefix of the shell flags that say a name was found there.
+        struct Lookup {
+            var names: [String], field: String, seen: String, section: String, database: String
+        }
+        let lookups = [
+            Lookup(names: users, field: "un", seen: "u", section: "U", database: "passwd"),
+            Lookup(names: groups, field: "gn", seen: "g", section: "G", database: "group"),
+        ].filter { !$0.names.isEmpty }
+        guard !lookups.isEmpty else { return [] }
         var lines = ["while IFS='|' read -r t x1 x2 x3 un gn rest; do"]
-        for (list, field, flag, _, _) in names {
-            for (index, name) in list.enumerated() where name != Self.unknownOwner {
-                lines.append("  [ \"$\(field)\" = \(shellQuote(name)) ] && \(flag)\(index)=1")
+        for lookup in lookups {
+            for (index, name) in lookup.names.enumerated() where name != Self.unknownOwner {
+                lines.append("  [ \"$\(lookup.field)\" = \(shellQuote(name)) ] && \(lookup.seen)\(index)=1")
             }
         }
         lines.append("done <<PGHA_STAT\n$st0\n$st1\nPGHA_STAT")
-        for (list, _, flag, marker, database) in names where !list.isEmpty {
+        for lookup in lookups {
             lines.append("set --")
-            for (index, name) in list.enumerated() {
-                lines.append("[ -n \"$\(flag)\(index)\" ] || set -- \"$@\" \(shellQuote(name))")
+            for (index, name) in lookup.names.enumerated() {
+                lines.append("[ -n \"$\(lookup.seen)\(index)\" ] || set -- \"$@\" \(shellQuote(name))")
             }
-            lines.append("[ $# = 0 ] || { echo '\(marker){'; getent \(database) -- \"$@\"; echo '\(marker)}'; }")
+            lines.append(
+                "[ $# = 0 ] || { echo '\(lookup.section){'; getent \(lookup.database) -- \"$@\"; echo '\(lookup.section)}'; }")
         }
         return lines
     }
